@@ -1,0 +1,1 @@
+"""colo-bmc-exporter."""

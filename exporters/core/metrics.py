@@ -1,0 +1,50 @@
+"""A small builder for the metric families one scrape emits, all under one namespace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    InfoMetricFamily,
+    Metric,
+    StateSetMetricFamily,
+)
+
+
+class Families:
+    """`f = Families("colo_frr"); f.gauge("bgp_peer_up", "...", ["peer"]).add_metric(["10.0.0.1"], 1)`.
+
+    Asking twice for the same name returns the same family, so loops need not pre-declare them.
+    """
+
+    def __init__(self, namespace: str) -> None:
+        self.ns = namespace
+        self._fams: dict[str, Metric] = {}
+
+    def _get(self, cls: type, name: str, doc: str, labels: Sequence[str]) -> Metric:
+        full = f"{self.ns}_{name}"
+        fam = self._fams.get(full)
+        if fam is None:
+            fam = self._fams[full] = cls(full, doc, labels=list(labels))
+        return fam
+
+    def gauge(self, name: str, doc: str, labels: Sequence[str] = ()) -> GaugeMetricFamily:
+        return self._get(GaugeMetricFamily, name, doc, labels)
+
+    def counter(self, name: str, doc: str, labels: Sequence[str] = ()) -> CounterMetricFamily:
+        """`name` ends in `_total`; the exposition keeps it."""
+        if not name.endswith("_total"):
+            raise ValueError(f"counter {name} must end in _total")
+        return self._get(CounterMetricFamily, name, doc, labels)
+
+    def info(self, name: str, doc: str, labels: Sequence[str] = ()) -> InfoMetricFamily:
+        """Exposed as `<name>_info 1` with the labels."""
+        return self._get(InfoMetricFamily, name, doc, labels)
+
+    def stateset(self, name: str, doc: str, labels: Sequence[str] = ()) -> StateSetMetricFamily:
+        return self._get(StateSetMetricFamily, name, doc, labels)
+
+    def __iter__(self) -> Iterator[Metric]:
+        return iter(self._fams.values())

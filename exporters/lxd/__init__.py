@@ -1,0 +1,1 @@
+"""colo-lxd-exporter."""
