@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client.core import Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import generate_latest
 
 from .. import __version__
 from .app import App, UnknownTarget
@@ -19,6 +19,9 @@ from .log import get_logger
 from .webconfig import WebSecurity
 
 log = get_logger("exporters.core.server")
+
+# The classic text format every Prometheus understands (client_python 0.26 labels its output 1.0.0).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class _Families:
@@ -112,7 +115,7 @@ class Handler(BaseHTTPRequestHandler):
             log.error("cannot render metrics", err=f"{type(e).__name__}: {e}")
             self._text(500, "error rendering metrics; see the exporter's log")
             return
-        self._send(200, body, CONTENT_TYPE_LATEST)
+        self._send(200, body, CONTENT_TYPE)
 
     def _probe(self, query: dict[str, list[str]]) -> None:
         app = self.server.app

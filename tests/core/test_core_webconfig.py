@@ -1,0 +1,136 @@
+"""--web.config.file (exporter-toolkit format): TLS, client certificates, basic auth, with a real TLS client."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import http.client
+import ipaddress
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+import bcrypt
+import pytest
+import yaml
+from conftest import HERE, Toy, toy_config
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+
+def _cert(name: str, issuer: tuple | None = None, ca: bool = False, ip: str | None = None):  # noqa: ANN202
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.timezone.utc)
+    b = (x509.CertificateBuilder().subject_name(subject)
+         .issuer_name(issuer[0].subject if issuer else subject)
+         .public_key(key.public_key()).serial_number(x509.random_serial_number())
+         .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if ip:
+        b = b.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False)
+    cert = b.sign(issuer[1] if issuer else key, hashes.SHA256())
+    return cert, key
+
+
+def _write(d: Path, name: str, cert, key) -> tuple[Path, Path]:  # noqa: ANN001
+    c, k = d / f"{name}.crt", d / f"{name}.key"
+    c.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    k.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()))
+    return c, k
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("pki")
+    ca = _cert("colo test CA", ca=True)
+    other_ca = _cert("someone else's CA", ca=True)
+    out = {"dir": d}
+    out["ca"], _ = _write(d, "ca", *ca)
+    out["server"], out["server_key"] = _write(d, "server", *_cert("127.0.0.1", ca, ip="127.0.0.1"))
+    out["client"], out["client_key"] = _write(d, "client", *_cert("prometheus", ca))
+    out["stranger"], out["stranger_key"] = _write(d, "stranger", *_cert("prometheus", other_ca))
+    return out
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def _web_config(lab, pki, **tls) -> Path:  # noqa: ANN001
+    cfg = {"tls_server_config": {"cert_file": str(pki["server"]), "key_file": str(pki["server_key"]), **tls},
+           "basic_auth_users": {"prometheus": bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()},
+           "http_server_config": {"headers": {"X-Frame-Options": "deny"}}}
+    path = lab.workdir / "web.yml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _get(port: int, pki, path: str = "/probe?target=sw1", user: str | None = None,  # noqa: ANN001
+         password: str | None = None, client: str | None = None) -> tuple[int, str, dict]:
+    ctx = ssl.create_default_context(cafile=str(pki["ca"]))
+    if client:
+        ctx.load_cert_chain(str(pki[client]), str(pki[client + "_key"]))
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+    headers = {}
+    if user is not None:
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    conn.request("GET", path, headers=headers)
+    r = conn.getresponse()
+    body = r.read().decode()
+    conn.close()
+    return r.status, body, dict(r.getheaders())
+
+
+def test_tls_and_basic_auth(lab, peer, pki) -> None:
+    web = _web_config(lab, pki)
+    toy = Toy(lab, toy_config(sw1=peer), args=[f"--web.config.file={web}"])
+    code, body, headers = _get(toy.port, pki)
+    assert code == 401 and headers.get("WWW-Authenticate", "").startswith("Basic")
+    assert _get(toy.port, pki, user="prometheus", password="wrong")[0] == 401
+    assert _get(toy.port, pki, user="nobody", password=PASSWORD)[0] == 401
+    code, body, headers = _get(toy.port, pki, user="prometheus", password=PASSWORD)
+    assert code == 200 and "colo_toy_up" in body and headers["X-Frame-Options"] == "deny"
+    assert _get(toy.port, pki, path="/-/healthy")[0] == 401  # every endpoint is behind auth
+    # plain HTTP on the TLS port gets nowhere
+    conn = http.client.HTTPConnection("127.0.0.1", toy.port, timeout=5)
+    with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+        conn.request("GET", "/metrics")
+        conn.getresponse().read()
+    assert PASSWORD not in toy.log()
+
+
+def test_client_certificates_required(lab, peer, pki) -> None:
+    web = _web_config(lab, pki, client_auth_type="RequireAndVerifyClientCert", client_ca_file=str(pki["ca"]))
+    toy = Toy(lab, toy_config(sw1=peer), args=[f"--web.config.file={web}"])
+    assert _get(toy.port, pki, user="prometheus", password=PASSWORD, client="client")[0] == 200
+    for client in (None, "stranger"):
+        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+            _get(toy.port, pki, user="prometheus", password=PASSWORD, client=client)
+    # the exporter survives bad handshakes
+    assert _get(toy.port, pki, user="prometheus", password=PASSWORD, client="client")[0] == 200
+
+
+@pytest.mark.parametrize("web, message", [
+    ({"tls_server_config": {"cert_file": "x.crt"}}, "tls_server_config.key_file: required key is missing"),
+    ({"tls_server_config": {"cert_file": "x", "key_file": "y", "client_auth_type": "RequireAndVerifyClientCert"}},
+     "tls_server_config.client_ca_file: required when client_auth_type is RequireAndVerifyClientCert"),
+    ({"tls_server_config": {"cert_file": "x", "key_file": "y", "client_auth_type": "Maybe"}},
+     "tls_server_config.client_auth_type: expected one of"),
+    ({"tls_server_config": {"cert_file": "/nonexistent.crt", "key_file": "/nonexistent.key"}},
+     "tls_server_config.cert_file: cannot load certificate/key"),
+    ({"basic_auth_users": {"alice": "plaintext"}}, "basic_auth_users.alice: must be a bcrypt hash"),
+    ({"basic_auth_user": {}}, "basic_auth_user: unknown key"),
+])
+def test_bad_web_config_is_refused(tmp_path: Path, web: dict, message: str) -> None:
+    cfg, wf = tmp_path / "toy.yml", tmp_path / "web.yml"
+    cfg.write_text("targets: {}\n")
+    wf.write_text(yaml.safe_dump(web))
+    r = subprocess.run([sys.executable, str(HERE / "toyexporter.py"), f"--config.file={cfg}",
+                        f"--web.config.file={wf}", "--web.listen-address=127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and message in r.stderr and str(wf) in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr

@@ -1,0 +1,82 @@
+"""A minimal exporter on the core, for testing the core itself: each target is a TCP peer that answers
+one line with a number. Run: `python tests/core/toyexporter.py --config.file ...`."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from exporters.core import ConfigError, Duration, Families, Job, ScrapeError, Secret  # noqa: E402
+from exporters.core.app import ExporterSpec  # noqa: E402
+from exporters.core.cli import main_for  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Target:
+    address: str
+    password: Secret
+    timeout: Duration = Duration(5)
+
+    def validate(self) -> None:
+        if ":" not in self.address:
+            raise ConfigError("address", "expected host:port")
+
+
+@dataclass(frozen=True)
+class Config:
+    targets: dict[str, Target] = field(default_factory=dict)
+    multi: bool = True
+
+
+class Runtime:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def targets(self) -> list[str]:
+        return list(self.config.targets)
+
+    def jobs(self, target: str | None) -> list[Job]:
+        names = [target] if target else list(self.config.targets)
+        return [Job({"target": n}, lambda d, n=n: self._read(n, d), self.config.targets[n].timeout)
+                for n in names]
+
+    def _read(self, name: str, deadline) -> Families:  # noqa: ANN001
+        t = self.config.targets[name]
+        host, _, port = t.address.rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=deadline.remaining()) as s:
+                s.settimeout(deadline.remaining())
+                s.sendall(t.password.reveal().encode() + b"\n")
+                line = s.makefile().readline()
+        except OSError as e:
+            raise ScrapeError("connect", f"{t.address}: {e}") from None
+        if line.startswith("denied"):
+            raise ScrapeError("auth", "peer refused the password")
+        try:
+            v = float(line)
+        except ValueError:
+            raise ScrapeError("malformed", f"not a number: {line[:40]!r}") from None
+        f = Families("colo_toy")
+        f.gauge("reading_celsius", "The peer's reading.", ["sensor"]).add_metric(["a"], v)
+        f.counter("reads_total", "Reads served by the peer.", ["sensor"]).add_metric(["a"], 7)
+        return f
+
+    def close(self) -> None:
+        pass
+
+
+SPEC = ExporterSpec(name="toy", namespace="colo_toy", description="Toy exporter for core tests.",
+                    default_port=19470, config_type=Config, build=Runtime, multi_target=True,
+                    config_required=True, error_reasons=("connect", "auth", "malformed"))
+SINGLE = ExporterSpec(name="toy", namespace="colo_toy", description="Toy exporter, single-target.",
+                      default_port=19470, config_type=Config, build=Runtime, multi_target=False)
+
+if __name__ == "__main__":
+    single = "--single" in sys.argv
+    if single:
+        sys.argv.remove("--single")
+    main_for(SINGLE if single else SPEC)
