@@ -102,7 +102,9 @@ def run(spec: ExporterSpec, argv: Sequence[str] | None = None) -> int:
                  tls=security.ssl_context is not None, basic_auth=security.auth_required)
     log.info(f"starting colo-{spec.name}-exporter", version=__version__, config=config_file or "(defaults)",
              targets=len(app.targets()))
-    while not stop.wait(3600):
+    # The kernel may hand a signal to any thread; Python runs the handler in the main thread only when it
+    # next executes bytecode, so the main thread must wake up regularly rather than block for long.
+    while not stop.wait(0.25):
         pass
     log.info("shutting down")
     for s in servers:
