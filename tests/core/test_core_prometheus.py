@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Toy, toy_config
+from core_testlib import Toy, toy_config
 
 from lab.prometheus import Prometheus
 from lab.proc import wait_for

@@ -8,7 +8,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import Peer, Toy, toy_config
+from core_testlib import Peer, Toy, toy_config
 
 from lab.exporter import parse, value
 from lab.prometheus import check_metrics

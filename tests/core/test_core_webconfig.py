@@ -14,7 +14,7 @@ from pathlib import Path
 import bcrypt
 import pytest
 import yaml
-from conftest import HERE, Toy, toy_config
+from core_testlib import HERE, Toy, toy_config
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec

@@ -1,0 +1,89 @@
+"""Helpers for the core tests: TCP peers that answer like a device would, and the toy exporter process."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lab.proc import Lab, free_port, port_open, wait_for
+
+HERE = Path(__file__).resolve().parent
+
+
+class Peer:
+    """A TCP peer on loopback: answers each connection with `reply` after `delay` seconds; counts them."""
+
+    def __init__(self, reply: str = "42", delay: float = 0.0, password: str = "s3cret-pw") -> None:
+        self.reply, self.delay, self.password = reply, delay, password
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.address = "127.0.0.1:%d" % self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            got = conn.makefile().readline().strip()
+            time.sleep(self.delay)
+            try:
+                conn.sendall(((self.reply if got == self.password else "denied") + "\n").encode())
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class Toy:
+    """The toy exporter as a real process."""
+
+    def __init__(self, lab: Lab, config: dict[str, Any], args: list[str] = (), name: str = "toy",
+                 wait: bool = True) -> None:
+        self.config_file = lab.workdir / f"{name}.yml"
+        self.write(config)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        argv = [sys.executable, str(HERE / "toyexporter.py"), f"--config.file={self.config_file}",
+                f"--web.listen-address=127.0.0.1:{self.port}", *args]
+        self.proc = lab.start(f"{name}-{self.port}", argv)
+        if wait:
+            wait_for(lambda: self.proc.check_alive() and port_open("127.0.0.1", self.port), 20,
+                     "toy exporter to listen", log=self.proc.log)
+
+    def write(self, config: dict[str, Any] | str) -> None:
+        self.config_file.write_text(config if isinstance(config, str) else yaml.safe_dump(config))
+
+    def request(self, path: str, method: str = "GET", headers: dict[str, str] | None = None,
+                timeout: float = 30) -> tuple[int, str, dict[str, str]]:
+        req = urllib.request.Request(self.url + path, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, r.read().decode(), dict(r.headers)
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(), dict(e.headers)
+
+    def log(self) -> str:
+        return self.proc.log.read_text(errors="replace")
+
+
+def toy_config(**targets: Peer) -> dict[str, Any]:
+    return {"targets": {name: {"address": p.address, "password": p.password, "timeout": "3s"}
+                        for name, p in targets.items()}}
