@@ -1,11 +1,68 @@
-"""colo-bmc-exporter: not built yet (see the tracker)."""
+"""colo-bmc-exporter: fans, temperatures, power and health of servers' BMCs over IPMI and Redfish.
 
-import sys
+Multi-target: `/probe?target=NAME` reads the BMC named NAME in the config, one job per source
+(`colo_bmc_up{target,source}`); nothing that is not in the config is ever contacted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client.core import Metric
+
+from ..core import Deadline, Job
+from ..core.app import ExporterSpec
+from ..core.cli import main_for
+from .collector import families
+from .config import Config
+from .ipmi import IpmiSource
+from .redfish import RedfishSource
+
+
+class Runtime:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.sources: dict[str, list[tuple[str, IpmiSource | RedfishSource, float | None]]] = {}
+        for name, t in config.targets.items():
+            srcs: list[tuple[str, IpmiSource | RedfishSource, float | None]] = []
+            timeout = float(t.timeout) if t.timeout is not None else None
+            if t.ipmi is not None:
+                srcs.append(("ipmi", IpmiSource(name, t.ipmi, config.auths[t.ipmi.auth]), timeout))
+            if t.redfish is not None:
+                srcs.append(("redfish", RedfishSource(name, t.redfish, config.auths[t.redfish.auth]), timeout))
+            self.sources[name] = srcs
+
+    def targets(self) -> list[str]:
+        return list(self.sources)
+
+    def jobs(self, target: str | None) -> list[Job]:
+        if target is None:
+            return []
+        return [Job({"target": target, "source": kind}, _runner(target, kind, src), timeout)
+                for kind, src, timeout in self.sources.get(target, [])]
+
+    def close(self) -> None:
+        for srcs in self.sources.values():
+            for _, src, _ in srcs:
+                src.close()
+
+
+def _runner(target: str, kind: str, src: IpmiSource | RedfishSource):  # noqa: ANN202
+    def run(deadline: Deadline) -> Iterable[Metric]:
+        return families(target, kind, src.read(deadline))
+    return run
+
+
+SPEC = ExporterSpec(
+    name="bmc", namespace="colo_bmc",
+    description="Fans, temperatures, power and PSU health of server BMCs over IPMI and Redfish",
+    default_port=9473, config_type=Config, build=Runtime, multi_target=True,
+    default_config_file="/etc/colo-exporters/bmc.yml", config_required=True,
+    error_reasons=("auth", "session_limit", "connect", "tls", "http", "malformed"))
 
 
 def main() -> None:
-    print("colo-bmc-exporter is not built yet", file=sys.stderr)
-    sys.exit(2)
+    main_for(SPEC)
 
 
 if __name__ == "__main__":

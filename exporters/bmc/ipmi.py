@@ -1,0 +1,231 @@
+"""IPMI over LAN (RMCP+) with python-ipmi: one warm session per BMC, the SDR read once and re-read when
+the BMC says it changed, every request bounded by the scrape deadline."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+
+import pyipmi
+import pyipmi.interfaces
+from pyipmi.errors import (AuthenticationError, CompletionCodeError, DecodingError, IpmiConnectionError,
+                           MessageStatusCodeError, NotSupportedError, RetryError)
+
+from ..core import Deadline, ScrapeError, get_logger
+from . import ipmi_parse as P
+from .config import Auth, IpmiTarget
+from .model import Psu, Sensor, Snapshot
+
+log = get_logger(__name__)
+
+NETFN_CHASSIS, NETFN_SENSOR, NETFN_STORAGE, NETFN_GROUP = 0x00, 0x04, 0x0A, 0x2C
+# The first request on a warm session may find it expired; give it at most this long before re-opening.
+WARM_PROBE_SECONDS = 1.0
+_IO_ERRORS = (TimeoutError, socket.timeout, OSError, RetryError, IpmiConnectionError, DecodingError,
+              ValueError, CompletionCodeError, P.CompletionCode)
+
+
+class _Expired(Exception):
+    """The deadline passed before a request could be sent."""
+
+
+class IpmiSource:
+    """One BMC over IPMI. `read(deadline)` is safe to call from several scrape threads."""
+
+    def __init__(self, name: str, cfg: IpmiTarget, auth: Auth) -> None:
+        self.name, self.cfg, self._auth = name, cfg, auth
+        self._lock = threading.Lock()
+        self._ipmi: pyipmi.Ipmi | None = None
+        self._sdr_stamp: tuple[int, int, int] | None = None
+        self._defs: list[P.SensorDef] = []
+        self._dcmi = "skip_dcmi" not in cfg.workarounds and cfg.power_sensor is None
+        self._requests = 0
+        self.sdr_reads = 0      # how often the SDR was read (tests check it is not every scrape)
+        self.opens = 0          # sessions opened
+
+    # -- session ------------------------------------------------------------------------------------
+    def _open(self, deadline: Deadline) -> pyipmi.Ipmi:
+        quirks = {"rmcp_ignore_sdu_length": "ignore_sdu_length" in self.cfg.workarounds,
+                  "rmcp_ignore_rq_seq": "ignore_rq_seq" in self.cfg.workarounds}
+        intf = pyipmi.interfaces.create_interface("rmcpplus", cipher_suite=self.cfg.cipher_suite,
+                                                  keep_alive_interval=0, max_retries=0, quirks_cfg=quirks)
+        ipmi = pyipmi.create_connection(intf)
+        ipmi.target = pyipmi.Target(ipmb_address=0x20)
+        ipmi.session.set_session_type_rmcp(self.cfg.host, self.cfg.port)
+        ipmi.session.set_auth_type_user(self._auth.user, self._auth.password.reveal())
+        ipmi.session.set_priv_level(self.cfg.privilege)
+        intf.open()
+        try:
+            intf.set_timeout(self._timeout(deadline))
+            ipmi.session.establish()
+        except BaseException:
+            intf.close()
+            raise
+        self.opens += 1
+        log.debug("ipmi session opened", target=self.name, host=self.cfg.host, port=self.cfg.port)
+        return ipmi
+
+    def _drop(self, deadline: Deadline | None = None) -> None:
+        """Forget the session; close it politely if there is time (BMCs have few session slots)."""
+        ipmi, self._ipmi = self._ipmi, None
+        if ipmi is None:
+            return
+        try:
+            if deadline is not None and deadline.remaining() > 0.05:
+                ipmi.interface.set_timeout(min(0.3, deadline.remaining()))
+                ipmi.session.close()
+        except Exception:  # noqa: BLE001 - the session is being thrown away anyway
+            pass
+        finally:
+            ipmi.interface.close()
+
+    def close(self) -> None:
+        # A scrape still running holds the lock until its deadline; do not wait longer than that.
+        if not self._lock.acquire(timeout=15):
+            return
+        try:
+            self._drop(Deadline(1.0))
+        finally:
+            self._lock.release()
+
+    def _timeout(self, deadline: Deadline, cap: float | None = None) -> float:
+        t = min(float(self.cfg.timeout), deadline.remaining(), cap if cap is not None else 1e9)
+        if t <= 0.001:
+            raise _Expired()
+        return t
+
+    def _raw(self, deadline: Deadline, netfn: int, data: bytes, lun: int = 0, cap: float | None = None) -> bytes:
+        assert self._ipmi is not None
+        self._ipmi.interface.set_timeout(self._timeout(deadline, cap))
+        self._requests += 1
+        return bytes(self._ipmi.send_raw(lun, netfn, data))
+
+    # -- one scrape ---------------------------------------------------------------------------------
+    def read(self, deadline: Deadline) -> Snapshot:
+        if not self._lock.acquire(timeout=deadline.remaining()):
+            raise ScrapeError("timeout", "an earlier scrape of this BMC is still running")
+        try:
+            return self._read_locked(deadline)
+        finally:
+            self._lock.release()
+
+    def _read_locked(self, deadline: Deadline) -> Snapshot:
+        self._requests = 0
+        try:
+            return self._attempt(deadline)
+        except _Expired:
+            self._drop()
+            raise ScrapeError("timeout", "deadline reached while reading the BMC") from None
+        except AuthenticationError as e:
+            self._drop()
+            raise ScrapeError("auth", f"IPMI login refused ({_msg(e)}); check user and password") from None
+        except MessageStatusCodeError as e:
+            self._drop()
+            raise ScrapeError("auth", f"IPMI session setup refused: {_msg(e)}") from None
+        except NotSupportedError as e:
+            self._drop()
+            raise ScrapeError("connect", f"IPMI: {_msg(e)}") from None
+        except (TimeoutError, socket.timeout, RetryError) as e:
+            self._drop(deadline)
+            raise ScrapeError("timeout" if deadline.expired() else "connect",
+                              f"no answer from {self.cfg.host}:{self.cfg.port} ({type(e).__name__})") from None
+        except (IpmiConnectionError, OSError) as e:
+            self._drop()
+            raise ScrapeError("connect", f"{self.cfg.host}:{self.cfg.port}: {_msg(e)}") from None
+        except (DecodingError, ValueError, CompletionCodeError, P.CompletionCode) as e:
+            self._drop(deadline)
+            raise ScrapeError("malformed", f"unexpected IPMI answer: {_msg(e)}") from None
+        except Exception:
+            self._drop()  # start from a fresh session after anything unexpected (reported as internal)
+            raise
+
+    def _attempt(self, deadline: Deadline) -> Snapshot:
+        if self._ipmi is not None:
+            # Warm session: the first request tells whether it is still alive; if not, open a new one.
+            try:
+                stamp = P.sdr_repository_stamp(
+                    self._raw(deadline, NETFN_STORAGE, b"\x20", cap=max(0.05, min(WARM_PROBE_SECONDS,
+                                                                                  deadline.remaining() / 2))))
+            except _IO_ERRORS as e:
+                log.debug("warm ipmi session failed; reopening", target=self.name, err=_msg(e))
+                self._drop(deadline)
+            else:
+                return self._collect(deadline, stamp)
+        self._ipmi = self._open(deadline)
+        stamp = P.sdr_repository_stamp(self._raw(deadline, NETFN_STORAGE, b"\x20"))
+        return self._collect(deadline, stamp)
+
+    def _collect(self, deadline: Deadline, stamp: tuple[int, int, int]) -> Snapshot:
+        assert self._ipmi is not None
+        if stamp != self._sdr_stamp or not self._defs:
+            self._load_sdr(deadline)
+            self._sdr_stamp = stamp
+        sensors: list[Sensor] = []
+        psus: list[Psu] = []
+        for d in self._defs:
+            rsp = self._raw(deadline, NETFN_SENSOR, bytes([0x2D, d.number]), lun=d.lun)
+            item = P.to_model(d, P.decode_reading(rsp))
+            if isinstance(item, Sensor):
+                sensors.append(item)
+            elif isinstance(item, Psu):
+                psus.append(item)
+        sel_entries = sel_free = None
+        if "skip_sel" not in self.cfg.workarounds:
+            sel_entries, sel_free = P.sel_info(self._raw(deadline, NETFN_STORAGE, b"\x40"))
+        power_on = None
+        if "skip_chassis" not in self.cfg.workarounds:
+            power_on = P.chassis_power_on(self._raw(deadline, NETFN_CHASSIS, b"\x01"))
+        watts = self._system_power(deadline, sensors)
+        return Snapshot(sensors=tuple(sensors), psus=tuple(psus), power_on=power_on,
+                        system_power_watts=watts, sel_entries=sel_entries, sel_free_bytes=sel_free,
+                        health=(("sensors", _worst(sensors, psus)),), requests=self._requests)
+
+    def _system_power(self, deadline: Deadline, sensors: list[Sensor]) -> float | None:
+        if self.cfg.power_sensor is not None:
+            return next((s.value for s in sensors if s.name == self.cfg.power_sensor), None)
+        if self._dcmi:
+            try:
+                # A BMC without DCMI may not answer at all: do not let that eat the scrape.
+                cap = max(0.05, min(WARM_PROBE_SECONDS, deadline.remaining() / 2))
+                return P.dcmi_power_watts(self._raw(deadline, NETFN_GROUP, b"\x02\xdc\x01\x00\x00", cap=cap))
+            except (P.CompletionCode, ValueError, TimeoutError, socket.timeout, RetryError) as e:
+                # Not a DCMI BMC: stop asking (until the next SDR change re-enables it).
+                log.debug("no DCMI power reading; not asking again", target=self.name, err=_msg(e))
+                self._dcmi = False
+        power = [s.value for s in sensors if s.kind == "power" and s.value is not None]
+        return power[0] if len(power) == 1 else None
+
+    def _load_sdr(self, deadline: Deadline) -> None:
+        assert self._ipmi is not None
+        self._ipmi.interface.set_timeout(self._timeout(deadline))
+        records = []
+        for rec in _entries(self._ipmi, lambda: self._ipmi.interface.set_timeout(self._timeout(deadline))):
+            records.append(rec)
+            self._requests += 1
+        self._defs = P.sensor_defs(records)
+        self._dcmi = "skip_dcmi" not in self.cfg.workarounds and self.cfg.power_sensor is None
+        self.sdr_reads += 1
+        log.debug("ipmi SDR read", target=self.name, records=len(records), sensors=len(self._defs))
+
+
+def _entries(ipmi: pyipmi.Ipmi, before_each: Callable[[], None]):  # noqa: ANN202 - a generator
+    """The SDR repository's records, re-arming the deadline before each one."""
+    reservation = ipmi.reserve_sdr_repository()
+    record_id = 0
+    while True:
+        before_each()
+        rec = ipmi.get_repository_sdr(record_id, reservation)
+        yield rec
+        if rec.next_id == 0xFFFF:
+            return
+        record_id = rec.next_id
+
+
+def _worst(sensors: list[Sensor], psus: list[Psu]) -> int:
+    h = [s.health for s in sensors if s.health is not None] + [p.health for p in psus if p.health is not None]
+    return max(h, default=0)
+
+
+def _msg(e: BaseException) -> str:
+    return str(e) or type(e).__name__

@@ -1,0 +1,53 @@
+"""One vocabulary for IPMI and Redfish: what a BMC reading is, in base units, whatever the protocol."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Sensor kinds and the unit of their value (and thresholds).
+UNITS = {"temperature": "celsius", "fan_rpm": "rpm", "fan_ratio": "ratio", "power": "watts",
+         "voltage": "volts", "current": "amperes"}
+
+# Threshold names, from the lowest to the highest.
+THRESHOLDS = ("lower_non_recoverable", "lower_critical", "lower_non_critical",
+              "upper_non_critical", "upper_critical", "upper_non_recoverable")
+
+OK, WARNING, CRITICAL = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class Sensor:
+    name: str
+    kind: str                                 # a key of UNITS
+    value: float | None                       # None: the BMC gave no reading ("na")
+    health: int | None                        # OK, WARNING, CRITICAL; None when the BMC does not say
+    thresholds: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Psu:
+    name: str
+    present: bool
+    health: int | None                        # None when absent or unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything one scrape of one source read."""
+
+    sensors: tuple[Sensor, ...] = ()
+    psus: tuple[Psu, ...] = ()
+    power_on: bool | None = None
+    system_power_watts: float | None = None
+    sel_entries: int | None = None
+    sel_free_bytes: int | None = None
+    health: tuple[tuple[str, int], ...] = ()  # (component, OK/WARNING/CRITICAL)
+    requests: int = 0                         # requests sent to the BMC by this scrape
+
+
+def unique_names(names: list[str], ids: list[str]) -> list[str]:
+    """Names as labels: a name that repeats gets its id appended ("PSU (1)", "PSU (2)")."""
+    seen: dict[str, int] = {}
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+    return [f"{n} ({i})" if seen[n] > 1 else n for n, i in zip(names, ids)]

@@ -1,0 +1,77 @@
+"""Config checks, the example config, alert rules (promtool test rules) and the Grafana dashboard."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from exporters.bmc.config import Config
+from exporters.core import ConfigError, parse_config
+from lab.prometheus import promtool
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def check(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "exporters.bmc.main", f"--config.file={path}", "--config.check"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def test_example_config_passes_check() -> None:
+    r = check(ROOT / "examples" / "bmc.yml")
+    assert r.returncode == 0, r.stderr
+    assert "change-me" not in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("data,key", [
+    ({"targets": {"s": {}}}, "targets.s"),
+    ({"targets": {"s": {"ipmi": {"host": "h", "auth": "nope"}}}}, "targets.s.ipmi.auth"),
+    ({"auths": {"a": {"user": "u", "password": "p"}},
+      "targets": {"s": {"ipmi": {"host": "h", "auth": "a", "workarounds": ["bogus"]}}}}, "workarounds[0]"),
+    ({"auths": {"a": {"user": "u", "password": "p"}},
+      "targets": {"s": {"ipmi": {"host": "h", "auth": "a", "cipher_suite": 4}}}}, "cipher_suite"),
+    ({"auths": {"a": {"user": "u", "password": "p"}},
+      "targets": {"s": {"redfish": {"url": "bmc1", "auth": "a"}}}}, "url"),
+    ({"auths": {"a": {"user": "u", "password": "p"}},
+      "targets": {"s": {"redfish": {"url": "https://b", "auth": "a", "login": "digest"}}}}, "login"),
+])
+def test_bad_config_names_the_key(data: dict, key: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        parse_config(Config, data)
+    assert key in str(e.value)
+
+
+def test_bad_config_file_fails_check_without_leaking(tmp_path: Path) -> None:
+    p = tmp_path / "bmc.yml"
+    p.write_text("auths: {a: {user: u, password: Hunter2-secret}}\ntargets: {s: {ipmi: {host: h, auth: b}}}\n")
+    r = check(p)
+    assert r.returncode != 0 and "targets.s.ipmi.auth" in r.stderr
+    assert "Hunter2-secret" not in r.stdout + r.stderr
+
+
+def test_alert_rules() -> None:
+    code, out = promtool("check", "rules", str(ROOT / "alerts" / "bmc.yml"))
+    assert code == 0, out
+    code, out = promtool("test", "rules", str(Path(__file__).parent / "bmc_alerts_test.yml"))
+    assert code == 0, out
+
+
+def test_dashboard() -> None:
+    d = json.loads((ROOT / "grafana" / "bmc.json").read_text())
+    assert d["uid"] == "colo-bmc" and d["tags"] == ["colo"] and d["schemaVersion"] == 39
+    ds = [v for v in d["templating"]["list"] if v["name"] == "datasource"]
+    assert ds and ds[0]["type"] == "datasource" and ds[0]["query"] == "prometheus"
+    ids = [p["id"] for p in d["panels"]]
+    assert len(ids) == len(set(ids))
+    for p in d["panels"]:
+        assert p["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, p["title"]
+        for t in p["targets"]:
+            assert "colo_bmc_" in t["expr"]
+    text = json.dumps(d)
+    for metric in ("colo_bmc_temperature_celsius", "colo_bmc_fan_speed_rpm", "colo_bmc_system_power_watts",
+                   "colo_bmc_psu_health"):
+        assert metric in text
