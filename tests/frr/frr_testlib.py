@@ -1,0 +1,43 @@
+"""Helpers for the end-to-end tests: the exporter's config for the rack, scraping, waiting for a change."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from lab.exporter import ExporterProc, Samples, find, parse
+from lab.frr import ANYCAST_V4, ANYCAST_V6, DAEMONS, FrrRack
+
+
+def exporter_config(rack: FrrRack, **extra: object) -> dict:
+    inst = {}
+    for r in ("prov", "r1", "r2"):
+        inst[r] = {"pathspace": rack.inst(r), "daemons": list(DAEMONS[r])}
+    for r, v4, v6 in (("r1", "192.0.2.0", "2001:db8:0:1::1"), ("r2", "192.0.2.2", "2001:db8:0:2::1")):
+        inst[r]["expected_advertisements"] = [
+            {"prefix": ANYCAST_V4, "peers": [v4]},
+            {"prefix": ANYCAST_V6, "peers": [v6]},
+        ]
+    return {"instances": inst, **extra}
+
+
+def scrape(exp: ExporterProc) -> Samples:
+    return parse(exp.metrics(headers={"X-Prometheus-Scrape-Timeout-Seconds": "5"}))
+
+
+def one(s: Samples, name: str, **labels: str) -> float | None:
+    hits = find(s, name, **labels)
+    assert len(hits) <= 1, f"{name}{labels}: {hits}"
+    return hits[0][1] if hits else None
+
+
+def until(exp: ExporterProc, check: Callable[[Samples], bool], timeout: float, what: str) -> Samples:
+    """Scrape until `check` holds; fail with the last scrape's relevant lines otherwise."""
+    end = time.monotonic() + timeout
+    while True:
+        s = scrape(exp)
+        if check(s):
+            return s
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
+        time.sleep(0.3)
