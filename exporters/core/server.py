@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client.core import Metric
-from prometheus_client.exposition import generate_latest
 
 from .. import __version__
 from .app import App, UnknownTarget
+from .exposition import render
 from .log import get_logger
 from .webconfig import WebSecurity
 
@@ -22,16 +22,6 @@ log = get_logger("exporters.core.server")
 
 # The classic text format every Prometheus understands (client_python 0.26 labels its output 1.0.0).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-
-class _Families:
-    """Adapts an iterable of families to what `generate_latest` expects of a registry."""
-
-    def __init__(self, families: Iterable[Metric]) -> None:
-        self._families = families
-
-    def collect(self) -> Iterable[Metric]:
-        return self._families
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -110,7 +100,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _metrics(self, families: Iterable[Metric]) -> None:
         try:
-            body = generate_latest(_Families(families))  # type: ignore[arg-type]
+            body = render(families)
         except Exception as e:  # noqa: BLE001 - a broken family must give a clear 500, not a dropped socket
             log.error("cannot render metrics", err=f"{type(e).__name__}: {e}")
             self._text(500, "error rendering metrics; see the exporter's log")
