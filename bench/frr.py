@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from prometheus_client.exposition import generate_latest  # noqa: E402
 
 from exporters.core import Deadline, parse_config  # noqa: E402
+from exporters.core.exposition import render  # noqa: E402
 from exporters.core.scrape import BASE_REASONS, ErrorCounters, run_jobs  # noqa: E402
 from exporters.frr import collector  # noqa: E402
 from exporters.frr.config import Config  # noqa: E402
@@ -32,14 +32,6 @@ from lab.frr import ANYCAST_V4, ANYCAST_V6, VTYSH, FrrRack  # noqa: E402
 from lab.proc import Lab  # noqa: E402
 
 FIX = ROOT / "tests" / "fixtures" / "frr" / "shared" / "r1" / "established"
-
-
-class _Reg:
-    def __init__(self, fams: list) -> None:
-        self.fams = fams
-
-    def collect(self) -> list:
-        return self.fams
 
 
 def median_ms(fn: object, runs: int) -> float:
@@ -74,7 +66,7 @@ def scale(n: int, runs: int) -> tuple[float, int, int]:
 
     def once() -> bytes:
         fams = list(collector.bgp("r1", parse_summary(s_text), parse_neighbors(n_text)))
-        return generate_latest(_Reg(fams))  # type: ignore[arg-type]
+        return render(fams)
 
     out = once()
     series = sum(1 for line in out.splitlines() if line and not line.startswith(b"#"))
@@ -109,7 +101,7 @@ def main() -> int:
 
         def scrape() -> bytes:
             fams = run_jobs(rt.jobs(None), Deadline(5), "colo_frr", errors)
-            return generate_latest(_Reg(fams))  # type: ignore[arg-type]
+            return render(fams)
 
         text = scrape()
         down = [
