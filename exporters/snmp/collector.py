@@ -1,0 +1,149 @@
+"""Parsed switch data -> metric families. No I/O."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from prometheus_client.core import Metric
+
+from exporters.core import Families
+
+from .client import Stats
+from .parse import Interface, Neighbor, System
+
+PORT_LABELS = ("ifindex", "ifname", "role", "link")
+_COUNTERS = {
+    "in_octets": ("interface_receive_bytes_total", "Octets received (ifHCInOctets, else ifInOctets).", None),
+    "out_octets": ("interface_transmit_bytes_total", "Octets sent (ifHCOutOctets, else ifOutOctets).", None),
+    "in_unicast": ("interface_receive_packets_total", "Packets received, by cast.", "unicast"),
+    "in_multicast": ("interface_receive_packets_total", "Packets received, by cast.", "multicast"),
+    "in_broadcast": ("interface_receive_packets_total", "Packets received, by cast.", "broadcast"),
+    "out_unicast": ("interface_transmit_packets_total", "Packets sent, by cast.", "unicast"),
+    "out_multicast": ("interface_transmit_packets_total", "Packets sent, by cast.", "multicast"),
+    "out_broadcast": ("interface_transmit_packets_total", "Packets sent, by cast.", "broadcast"),
+    "in_errors": ("interface_receive_errors_total", "Inbound packets with errors (ifInErrors).", None),
+    "out_errors": ("interface_transmit_errors_total", "Outbound packets with errors (ifOutErrors).", None),
+    "in_discards": ("interface_receive_discards_total", "Inbound packets discarded (ifInDiscards).", None),
+    "out_discards": ("interface_transmit_discards_total", "Outbound packets discarded (ifOutDiscards).", None),
+    "in_unknown_protos": ("interface_receive_unknown_protocols_total",
+                          "Inbound packets of an unknown protocol (ifInUnknownProtos).", None),
+}
+
+
+@dataclass
+class TargetState:
+    """What a target's scrapes remember: last sysUpTime and 64-bit counters, restarts and discontinuities."""
+
+    uptime_ticks: int | None = None
+    counters: dict[tuple[int, str], int] | None = None
+    restarts: int = 0
+    discontinuities: int = 0
+
+    def update(self, system: System, interfaces: Sequence[Interface]) -> tuple[bool, list[str]]:
+        """Returns (agent restarted, names of 64-bit counters that went backwards without a restart)."""
+        up = system.uptime_ticks
+        restarted = up is not None and self.uptime_ticks is not None and up < self.uptime_ticks
+        now = {(i.index, c): v for i in interfaces if i.hc for c, v in i.counters}
+        back = []
+        if self.counters is not None and not restarted:
+            back = [f"{c}[{idx}]" for (idx, c), v in now.items() if v < self.counters.get((idx, c), 0)]
+        self.restarts += restarted
+        self.discontinuities += len(back)
+        self.uptime_ticks, self.counters = up, now
+        return restarted, back
+
+
+def families(ns: str, system: System, interfaces: Sequence[Interface], roles: Mapping[int, tuple[str, str]],
+             lag: Mapping[int, int] | None, lldp: Sequence[Neighbor] | None, stats: Stats,
+             state: TargetState, now: float | None = None,
+             expected_speed: Mapping[int, int] | None = None) -> list[Metric]:
+    f = Families(ns)
+    now = time.time() if now is None else now
+    f.info("system", "The agent's system group; always 1.", ["sys_name", "sys_descr", "sys_object_id"]) \
+        .add_metric([], {"sys_name": system.name, "sys_descr": system.descr[:200],
+                         "sys_object_id": system.object_id})
+    if system.uptime_ticks is not None:
+        f.gauge("sys_uptime_seconds", "sysUpTime: time since the agent (re)started.").add_metric(
+            [], system.uptime_ticks / 100)
+    f.counter("agent_restarts_total", "Times sysUpTime went backwards between scrapes (agent restarts).") \
+        .add_metric([], state.restarts)
+    f.counter("interface_discontinuities_total",
+              "64-bit interface counters that went backwards while sysUpTime did not.").add_metric(
+        [], state.discontinuities)
+    f.gauge("interfaces", "Interfaces (rows of ifTable/ifXTable) the agent reported.").add_metric(
+        [], len(interfaces))
+
+    by_index = {i.index: i for i in interfaces}
+    info = f.info("interface", "One per interface: descriptive labels; always 1.",
+                  PORT_LABELS + ("ifdescr", "ifalias", "iftype"))
+    admin = f.gauge("interface_admin_status", "ifAdminStatus: 1 up, 2 down, 3 testing.", PORT_LABELS)
+    oper = f.gauge("interface_oper_status", "ifOperStatus: 1 up, 2 down, 3 testing, 4 unknown, 5 dormant, "
+                   "6 notPresent, 7 lowerLayerDown.", PORT_LABELS)
+    speed = f.gauge("interface_speed_bytes", "Nominal speed in bytes per second (ifHighSpeed, else ifSpeed).",
+                    PORT_LABELS)
+    mtu = f.gauge("interface_mtu_bytes", "ifMtu: largest packet, in bytes.", PORT_LABELS)
+    change = f.gauge("interface_last_change_timestamp_seconds",
+                     "When the interface last changed operational state (ifLastChange against sysUpTime).",
+                     PORT_LABELS)
+    wide = f.gauge("interface_counters_64bit", "1 if the octet counters are 64-bit (ifHC*), 0 if 32-bit.",
+                   PORT_LABELS)
+    counters = {}
+    for key, (name, doc, cast) in _COUNTERS.items():
+        counters[key] = (f.counter(name, doc, PORT_LABELS + (("cast",) if cast else ())), cast)
+    up = system.uptime_ticks
+    for i in interfaces:
+        role, link = roles.get(i.index, ("", ""))
+        lv = [str(i.index), i.name, role, link]
+        info.add_metric(lv + [i.descr, i.alias, str(i.type if i.type is not None else "")], {})
+        if i.admin is not None:
+            admin.add_metric(lv, i.admin)
+        if i.oper is not None:
+            oper.add_metric(lv, i.oper)
+        if i.speed_bps is not None:
+            speed.add_metric(lv, i.speed_bps / 8)
+        if i.mtu is not None:
+            mtu.add_metric(lv, i.mtu)
+        if up is not None and i.last_change_ticks is not None and i.last_change_ticks <= up:
+            change.add_metric(lv, round(now - (up - i.last_change_ticks) / 100, 2))
+        wide.add_metric(lv, 1 if i.hc else 0)
+        for key, v in i.counters:
+            fam, cast = counters[key]
+            fam.add_metric(lv + [cast] if cast else lv, v)
+    if expected_speed:
+        fam = f.gauge("interface_expected_speed_bytes",
+                      "The speed the config expects of the port (its rule's `speed`), bytes per second.",
+                      PORT_LABELS)
+        for idx, bps in sorted(expected_speed.items()):
+            itf = by_index.get(idx)
+            if itf is not None:
+                role, link = roles.get(idx, ("", ""))
+                fam.add_metric([str(idx), itf.name, role, link], bps / 8)
+    if lag is not None:
+        fam = f.info("interface_lag_member", "A port that is a member of a link aggregate; always 1.",
+                     PORT_LABELS + ("lag_ifindex", "lag_ifname"))
+        for member, agg in sorted(lag.items()):
+            m, a = by_index.get(member), by_index.get(agg)
+            if m is None or a is None:
+                continue
+            role, link = roles.get(member, ("", ""))
+            fam.add_metric([str(member), m.name, role, link, str(agg), a.name], {})
+    if lldp is not None:
+        fam = f.info("lldp_neighbor", "An LLDP neighbour seen on a port; always 1.",
+                     PORT_LABELS + ("remote_system", "remote_port", "remote_port_descr"))
+        seen = set()
+        for n in lldp:
+            itf = by_index.get(n.local_port)
+            role, link = roles.get(n.local_port, ("", ""))
+            key = (n.local_port, n.system_name, n.port_id)
+            if key in seen:
+                continue
+            seen.add(key)
+            fam.add_metric([str(n.local_port), itf.name if itf else "", role, link, n.system_name, n.port_id,
+                            n.port_descr], {})
+    f.gauge("scrape_pdus_sent", "SNMP requests sent in this scrape, retries included.").add_metric([], stats.pdus)
+    f.gauge("scrape_retries", "SNMP requests sent again after a timeout in this scrape.").add_metric(
+        [], stats.retries)
+    f.gauge("scrape_varbinds", "Variable bindings received in this scrape.").add_metric([], stats.varbinds)
+    return list(f)

@@ -1,0 +1,221 @@
+"""Walked SNMP columns -> plain data: interfaces, LAG membership, LLDP neighbours, port roles. No I/O.
+
+Input is what `client.walk` returns: per column, (index suffix, value) pairs, values being int, bytes,
+OID tuples or `END`. Anything of the wrong type or shape is skipped, never guessed at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .config import PortRule
+
+Oid = tuple[int, ...]
+Column = Sequence[tuple[Oid, object]]
+
+SYS = (1, 3, 6, 1, 2, 1, 1)
+SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME = SYS + (1, 0), SYS + (2, 0), SYS + (3, 0), SYS + (5, 0)
+IF = (1, 3, 6, 1, 2, 1, 2, 2, 1)
+IFX = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
+IFSTACK_STATUS = (1, 3, 6, 1, 2, 1, 31, 1, 2, 1, 3)
+LAG_ATTACHED_AGG = (1, 2, 840, 10006, 300, 43, 1, 2, 1, 1, 13)  # dot3adAggPortAttachedAggID
+LLDP_REM = (1, 0, 8802, 1, 1, 2, 1, 4, 1, 1)
+LLDP_REM_PORT_ID, LLDP_REM_PORT_DESC, LLDP_REM_SYS_NAME = LLDP_REM + (7,), LLDP_REM + (8,), LLDP_REM + (9,)
+
+# Walked on every scrape: what a port's series need. The 32-bit counters are fetched only for
+# interfaces that lack the 64-bit ones (FALLBACK).
+COLUMNS: dict[str, Oid] = {
+    "descr": IF + (2,), "type": IF + (3,), "mtu": IF + (4,), "speed": IF + (5,), "admin": IF + (7,),
+    "oper": IF + (8,), "last_change": IF + (9,), "in_discards": IF + (13,), "in_errors": IF + (14,),
+    "in_unknown_protos": IF + (15,), "out_discards": IF + (19,), "out_errors": IF + (20,),
+    "name": IFX + (1,), "in_octets": IFX + (6,), "in_unicast": IFX + (7,), "in_multicast": IFX + (8,),
+    "in_broadcast": IFX + (9,), "out_octets": IFX + (10,), "out_unicast": IFX + (11,),
+    "out_multicast": IFX + (12,), "out_broadcast": IFX + (13,), "high_speed": IFX + (15,), "alias": IFX + (18,),
+}
+# 64-bit counter -> its 32-bit twin.
+FALLBACK: dict[str, Oid] = {
+    "in_octets": IF + (10,), "in_unicast": IF + (11,), "out_octets": IF + (16,), "out_unicast": IF + (17,),
+    "in_multicast": IFX + (2,), "in_broadcast": IFX + (3,), "out_multicast": IFX + (4,),
+    "out_broadcast": IFX + (5,),
+}
+HC_COUNTERS = tuple(FALLBACK)
+PLAIN_COUNTERS = ("in_discards", "in_errors", "in_unknown_protos", "out_discards", "out_errors")
+LAG_COLUMNS = (LAG_ATTACHED_AGG, IFSTACK_STATUS)
+LLDP_COLUMNS = (LLDP_REM_PORT_ID, LLDP_REM_PORT_DESC, LLDP_REM_SYS_NAME)
+
+IF_TYPE_LAG = 161  # ieee8023adLag
+_PRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def text(v: object) -> str:
+    """An OCTET STRING as text: UTF-8 if it is valid and printable, else `0x` and hex (like snmp_exporter)."""
+    if not isinstance(v, bytes):
+        return ""
+    b = v.rstrip(b"\x00")
+    try:
+        s = b.decode("utf-8")
+    except UnicodeDecodeError:
+        return "0x" + b.hex().upper()
+    if _PRINTABLE.search(s):
+        return "0x" + b.hex().upper()
+    return s
+
+
+def by_index(col: Column) -> dict[int, object]:
+    """Rows of an IF-MIB column keyed by ifIndex; rows with another shape of index are dropped."""
+    return {idx[0]: v for idx, v in col if len(idx) == 1}
+
+
+def _int(v: object) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+@dataclass(frozen=True, slots=True)
+class System:
+    name: str
+    descr: str
+    object_id: str
+    uptime_ticks: int | None
+
+
+def parse_system(got: Mapping[Oid, object]) -> System:
+    oid = got.get(SYS_OBJECT_ID)
+    return System(name=text(got.get(SYS_NAME)), descr=text(got.get(SYS_DESCR)),
+                  object_id=".".join(map(str, oid)) if isinstance(oid, tuple) else "",
+                  uptime_ticks=_int(got.get(SYS_UPTIME)))
+
+
+@dataclass(frozen=True, slots=True)
+class Interface:
+    index: int
+    name: str
+    descr: str
+    alias: str
+    type: int | None
+    mtu: int | None
+    speed_bps: int | None
+    admin: int | None
+    oper: int | None
+    last_change_ticks: int | None
+    counters: tuple[tuple[str, int], ...]  # (name, value); only those the agent has
+    hc: bool                                # True when the octet counters are 64-bit
+
+
+def missing_hc(tables: Mapping[str, Mapping[int, object]]) -> list[tuple[str, int]]:
+    """(counter, ifIndex) pairs whose 64-bit counter is absent: ask for the 32-bit one instead."""
+    indexes = all_indexes(tables)
+    out = []
+    for c in HC_COUNTERS:
+        col = tables.get(c, {})
+        out += [(c, i) for i in indexes if _int(col.get(i)) is None]
+    return out
+
+
+def all_indexes(tables: Mapping[str, Mapping[int, object]]) -> list[int]:
+    """Interfaces are the rows that exist in any column (not ifNumber, not ifIndex)."""
+    seen: set[int] = set()
+    for name in COLUMNS:
+        seen.update(tables.get(name, {}))
+    return sorted(seen)
+
+
+def parse_interfaces(tables: Mapping[str, Mapping[int, object]],
+                     fallback: Mapping[tuple[str, int], object]) -> list[Interface]:
+    """`tables`: column name -> {ifIndex: value}; `fallback`: (counter, ifIndex) -> 32-bit value."""
+    out = []
+    for i in all_indexes(tables):
+        def g(name: str, i: int = i) -> object:
+            return tables.get(name, {}).get(i)
+
+        descr = text(g("descr"))
+        name = text(g("name")) or descr or str(i)
+        counters = []
+        hc = _int(g("in_octets")) is not None
+        for c in HC_COUNTERS:
+            v = _int(g(c))
+            if v is None:
+                v = _int(fallback.get((c, i)))
+            if v is not None:
+                counters.append((c, v))
+        for c in PLAIN_COUNTERS:
+            v = _int(g(c))
+            if v is not None:
+                counters.append((c, v))
+        high, low = _int(g("high_speed")), _int(g("speed"))
+        # ifSpeed saturates at 2^32-1; ifHighSpeed (Mb/s) is right when present and not zero with ifSpeed set.
+        speed = high * 1_000_000 if high is not None and (high > 0 or not low) else low
+        out.append(Interface(index=i, name=name, descr=descr, alias=text(g("alias")), type=_int(g("type")),
+                             mtu=_int(g("mtu")), speed_bps=speed, admin=_int(g("admin")), oper=_int(g("oper")),
+                             last_change_ticks=_int(g("last_change")), counters=tuple(counters), hc=hc))
+    return out
+
+
+def parse_lag(attached: Column, stack: Column, interfaces: Sequence[Interface]) -> dict[int, int]:
+    """Member ifIndex -> aggregate ifIndex, from IEEE8023-LAG-MIB, else from ifStackTable (LAG parents)."""
+    known = {i.index for i in interfaces}
+    out = {}
+    for idx, v in attached:
+        agg = _int(v)
+        if len(idx) == 1 and agg and agg != idx[0] and agg in known:
+            out[idx[0]] = agg
+    if out:
+        return out
+    lags = {i.index for i in interfaces if i.type == IF_TYPE_LAG}
+    for idx, v in stack:
+        if len(idx) == 2 and v == 1 and idx[0] in lags and idx[1] in known:
+            out[idx[1]] = idx[0]
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbor:
+    local_port: int  # lldpRemLocalPortNum; equal to ifIndex on most switches
+    system_name: str
+    port_id: str
+    port_descr: str
+
+
+def parse_lldp(port_id: Column, port_desc: Column, sys_name: Column) -> list[Neighbor]:
+    """LLDP-MIB lldpRemTable rows, indexed (timeMark, localPortNum, remIndex)."""
+    rows: dict[tuple[int, int], dict[str, str]] = {}
+    for key, col in (("port_id", port_id), ("port_descr", port_desc), ("system_name", sys_name)):
+        for idx, v in col:
+            if len(idx) == 3:
+                rows.setdefault((idx[1], idx[2]), {})[key] = text(v)
+    return [Neighbor(local_port=lp, system_name=r.get("system_name", ""), port_id=r.get("port_id", ""),
+                     port_descr=r.get("port_descr", "")) for (lp, _), r in sorted(rows.items())]
+
+
+def match_rules(interfaces: Sequence[Interface],
+                rules: Sequence[PortRule]) -> dict[int, tuple[PortRule, str]]:
+    """ifIndex -> (the first rule that matches, its link); `link` may use \\1 from an ifalias regex."""
+    out: dict[int, tuple[PortRule, str]] = {}
+    compiled = [(r, re.compile(r.ifalias) if r.ifalias is not None else None) for r in rules]
+    for itf in interfaces:
+        for rule, rx in compiled:
+            if rule.ifindex is not None and rule.ifindex == itf.index:
+                out[itf.index] = (rule, rule.link)
+            elif rule.ifname is not None and rule.ifname == itf.name:
+                out[itf.index] = (rule, rule.link)
+            elif rx is not None and (m := rx.search(itf.alias)):
+                try:
+                    link = m.expand(rule.link) if rule.link else ""
+                except (re.error, IndexError):
+                    link = rule.link
+                out[itf.index] = (rule, link)
+            else:
+                continue
+            break
+    return out
+
+
+def assign_roles(interfaces: Sequence[Interface], rules: Sequence[PortRule]) -> dict[int, tuple[str, str]]:
+    """ifIndex -> (role, link) by the first rule that matches."""
+    return {i: (r.role, link) for i, (r, link) in match_rules(interfaces, rules).items()}
+
+
+def expected_speeds(interfaces: Sequence[Interface], rules: Sequence[PortRule]) -> dict[int, int]:
+    """ifIndex -> expected speed in bits/s, for ports whose rule gives one."""
+    return {i: r.speed_bps for i, (r, _) in match_rules(interfaces, rules).items() if r.speed_bps}

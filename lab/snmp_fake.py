@@ -1,0 +1,112 @@
+"""A small lying SNMP v2c agent on loopback, for the bad-input tests: it serves a table from a dict and can
+loop (answer OIDs that do not increase), answer garbage, stay silent, or change sysUpTime and counters
+between scrapes. Real agents do all of these now and then; snmpd and snmpsim will not on demand."""
+
+from __future__ import annotations
+
+import bisect
+import socket
+import threading
+from typing import Any
+
+from pyasn1.codec.ber import decoder, encoder
+from pysnmp.proto import api, rfc1902, rfc1905
+
+P = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
+IF = (1, 3, 6, 1, 2, 1, 2, 2, 1)
+IFX = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
+
+
+def small_switch(uptime: int = 500_000, octets: int = 10**12, dup_names: bool = False) -> dict[tuple, Any]:
+    """Three ports; port 3 has only 32-bit counters and no ifXTable row; ifName of 2 repeats 1 if asked."""
+    d: dict[tuple, Any] = {
+        (1, 3, 6, 1, 2, 1, 1, 1, 0): rfc1902.OctetString(b"fake agent"),
+        (1, 3, 6, 1, 2, 1, 1, 3, 0): rfc1902.TimeTicks(uptime),
+        (1, 3, 6, 1, 2, 1, 1, 5, 0): rfc1902.OctetString(b"fake"),
+    }
+    for i in (1, 2, 3):
+        d[IF + (2, i)] = rfc1902.OctetString(f"port {i}".encode())
+        d[IF + (3, i)] = rfc1902.Integer32(6)
+        d[IF + (7, i)] = rfc1902.Integer32(1)
+        d[IF + (8, i)] = rfc1902.Integer32(1)
+        d[IF + (10, i)] = rfc1902.Counter32((octets + i) % 2**32)
+        d[IF + (16, i)] = rfc1902.Counter32((octets * 2 + i) % 2**32)
+    for i in (1, 2):
+        d[IFX + (1, i)] = rfc1902.OctetString(b"eth1" if dup_names else f"eth{i}".encode())
+        d[IFX + (6, i)] = rfc1902.Counter64(octets + i)
+        d[IFX + (10, i)] = rfc1902.Counter64(octets * 2 + i)
+    return d
+
+
+class FakeAgent:
+    """`mode`: "ok", "loop" (GETBULK answers repeat the asked OID), "garbage", "silent"."""
+
+    def __init__(self, data: dict[tuple, Any], community: str = "fake", mode: str = "ok") -> None:
+        self.data = data
+        self.community = community
+        self.mode = mode
+        self.requests = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self._stop = False
+        self._thread = threading.Thread(target=self._serve, daemon=True, name="snmp-fake")
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop = True
+        self.sock.close()
+        self._thread.join(2)
+
+    def _serve(self) -> None:
+        while not self._stop:
+            try:
+                raw, peer = self.sock.recvfrom(65535)
+            except OSError:
+                return
+            self.requests += 1
+            try:
+                out = self._answer(raw)
+            except Exception:  # noqa: BLE001 - a broken request gets no answer, like a real agent
+                out = None
+            if out:
+                try:
+                    self.sock.sendto(out, peer)
+                except OSError:
+                    return
+
+    def _answer(self, raw: bytes) -> bytes | None:
+        if self.mode == "silent":
+            return None
+        if self.mode == "garbage":
+            return b"\x30\x0b\x02\x01\x01\x04\x04fake\xa2\xff\xff"
+        msg, _ = decoder.decode(raw, asn1Spec=P.Message())
+        if bytes(P.apiMessage.get_community(msg)) != self.community.encode():
+            return None  # like snmpd: wrong community, no answer
+        req = P.apiMessage.get_pdu(msg)
+        rsp = P.apiPDU.get_response(req)
+        asked = [tuple(o) for o, _ in P.apiPDU.get_varbinds(req)]
+        keys = sorted(self.data)
+        out: list[tuple[Any, Any]] = []
+        if req.isSameTypeWith(P.GetRequestPDU()):
+            for o in asked:
+                out.append((o, self.data.get(o, rfc1905.noSuchObject)))
+        elif req.isSameTypeWith(P.GetBulkRequestPDU()):
+            reps = int(P.apiBulkPDU.get_max_repetitions(req))
+            cur = list(asked)
+            for _ in range(min(reps, 50)):
+                for k, o in enumerate(cur):
+                    if self.mode == "loop":  # one step into the column, then the same OID again
+                        out.append((o if o[-1] == 7 else o + (7,), rfc1902.Integer32(1)))
+                        continue
+                    j = bisect.bisect_right(keys, o)
+                    if j < len(keys):
+                        cur[k] = keys[j]
+                        out.append((keys[j], self.data[keys[j]]))
+                    else:
+                        out.append((o, rfc1905.endOfMibView))
+        else:
+            return None
+        P.apiPDU.set_varbinds(rsp, [(rfc1902.ObjectName(o), v) for o, v in out])
+        P.apiMessage.set_pdu(msg, rsp)
+        return encoder.encode(msg)
