@@ -1,0 +1,74 @@
+"""The LXD exporter's config file (`/etc/colo-exporters/lxd.yml`)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from exporters.core import ConfigError, Duration
+
+SNAP_SOCKET = "/var/snap/lxd/common/lxd/unix.socket"
+DEB_SOCKET = "/var/lib/lxd/unix.socket"
+_USER_KEY = re.compile(r"^user\.[A-Za-z0-9_.\-]+$")
+
+
+def default_socket() -> str:
+    """$LXD_DIR/unix.socket, else the snap's socket if present, else Debian's."""
+    if os.environ.get("LXD_DIR"):
+        return os.path.join(os.environ["LXD_DIR"], "unix.socket")
+    return SNAP_SOCKET if os.path.exists(SNAP_SOCKET) else DEB_SOCKET
+
+
+@dataclass(frozen=True)
+class TLS:
+    cert_file: str  # client certificate LXD trusts (`lxc config trust add --type=client`)
+    key_file: str
+    server_cert_file: str | None = None  # the server's (or cluster's) certificate, pinned by fingerprint
+    insecure_skip_verify: bool = False
+
+    def validate(self) -> None:
+        if self.server_cert_file and self.insecure_skip_verify:
+            raise ConfigError(
+                "insecure_skip_verify", "give either server_cert_file or insecure_skip_verify, not both"
+            )
+
+
+@dataclass(frozen=True)
+class Config:
+    socket: str | None = None  # unix socket path; default: see default_socket()
+    url: str | None = None  # https://host:8443 instead of the socket
+    tls: TLS | None = None
+    scope: Literal["member", "cluster"] = "member"
+    user_labels: list[str] = field(default_factory=list)
+    timeout: Duration = Duration(8.0)  # per collector; the scrape deadline applies too
+
+    def validate(self) -> None:
+        if self.url is not None:
+            if self.socket is not None:
+                raise ConfigError("url", "give either socket or url, not both")
+            if not self.url.startswith("https://"):
+                raise ConfigError("url", "must start with https:// (use socket: for the local unix socket)")
+            if self.tls is None:
+                raise ConfigError("tls", "an https url needs tls.cert_file and tls.key_file")
+        elif self.tls is not None:
+            raise ConfigError("tls", "only used with url")
+        for i, key in enumerate(self.user_labels):
+            if not _USER_KEY.match(key):
+                raise ConfigError(
+                    f"user_labels[{i}]", f"{key!r}: expected a user.* config key, e.g. user.monitor"
+                )
+        names = [label_name(k) for k in self.user_labels]
+        if len(set(names)) != len(names):
+            raise ConfigError("user_labels", "two keys map to the same label name")
+        if self.timeout <= 0:
+            raise ConfigError("timeout", "must be positive")
+
+    def socket_path(self) -> str:
+        return self.socket or default_socket()
+
+
+def label_name(key: str) -> str:
+    """`user.monitor` -> `user_monitor` (Prometheus label names allow [a-zA-Z0-9_])."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", key)

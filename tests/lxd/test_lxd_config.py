@@ -1,0 +1,78 @@
+"""The config file: the example passes --config.check, mistakes are named by key."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from exporters.core import ConfigError, parse_config
+from exporters.lxd.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def check(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "exporters.lxd.main", f"--config.file={path}", "--config.check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+def test_example_config_passes_check() -> None:
+    r = check(ROOT / "examples" / "lxd.yml")
+    assert r.returncode == 0, r.stderr
+    assert "config OK" in r.stdout
+
+
+def test_example_https_variant_is_valid() -> None:
+    data = yaml.safe_load((ROOT / "examples" / "lxd.yml").read_text())
+    del data["socket"]
+    data.update(url="https://lxd1.example.net:8443", tls={"cert_file": "/c.crt", "key_file": "/c.key"})
+    cfg = parse_config(Config, data)
+    assert cfg.url and cfg.tls and cfg.tls.key_file == "/c.key" and cfg.scope == "member"
+
+
+@pytest.mark.parametrize(
+    "data,key",
+    [
+        ({"socket": "/s", "url": "https://x:8443", "tls": {"cert_file": "a", "key_file": "b"}}, "url"),
+        ({"url": "http://x:8443", "tls": {"cert_file": "a", "key_file": "b"}}, "url"),
+        ({"url": "https://x:8443"}, "tls"),
+        ({"tls": {"cert_file": "a", "key_file": "b"}}, "tls"),
+        ({"scope": "everything"}, "scope"),
+        ({"user_labels": ["monitor"]}, "user_labels[0]"),
+        ({"user_labels": ["user.a-b", "user.a_b"]}, "user_labels"),
+        ({"timeout": "soon"}, "timeout"),
+        (
+            {
+                "url": "https://x:8443",
+                "tls": {
+                    "cert_file": "a",
+                    "key_file": "b",
+                    "server_cert_file": "c",
+                    "insecure_skip_verify": True,
+                },
+            },
+            "tls.insecure_skip_verify",
+        ),
+        ({"sockett": "/s"}, "sockett"),
+    ],
+)
+def test_bad_config_names_the_key(data: dict, key: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        parse_config(Config, data)
+    assert e.value.key == key
+
+
+def test_bad_config_file_fails_check(tmp_path: Path) -> None:
+    p = tmp_path / "lxd.yml"
+    p.write_text("scope: galaxy\n")
+    r = check(p)
+    assert r.returncode == 1 and "scope" in r.stderr
