@@ -41,6 +41,10 @@ def _value(v: float) -> str:
 def render(families: Iterable[Metric]) -> bytes:
     out: list[str] = []
     add = out.append
+    # Collectors often share one label dict among an object's series (an instance's CPU, memory, ...):
+    # render each dict once. Keyed by id(); the dict is kept with its text so its id cannot be reused
+    # while we render (families may come from a generator that lets earlier ones go).
+    seen: dict[int, tuple[dict[str, str], str]] = {}
     for fam in families:
         name = fam.name
         kind = fam.type
@@ -52,8 +56,14 @@ def render(families: Iterable[Metric]) -> bytes:
         for s in fam.samples:
             if s.name.endswith("_created") and kind in ("counter", "histogram", "summary"):
                 continue  # OpenMetrics-only series
-            if s.labels:
-                lbl = ",".join([f'{k}="{_esc_label(v)}"' for k, v in s.labels.items()])
+            labels = s.labels
+            if labels:
+                hit = seen.get(id(labels))
+                if hit is None:
+                    lbl = ",".join([f'{k}="{_esc_label(v)}"' for k, v in labels.items()])
+                    seen[id(labels)] = (labels, lbl)
+                else:
+                    lbl = hit[1]
                 line = f"{s.name}{{{lbl}}} {_value(s.value)}"
             else:
                 line = f"{s.name} {_value(s.value)}"

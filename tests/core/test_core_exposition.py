@@ -53,3 +53,27 @@ def test_process_metrics_render_the_same_and_pass_promtool() -> None:
     body = render(fams)
     assert _canon(body) == _canon(generate_latest(_Registry(fams)))
     assert check_metrics(render(_families()[1:])) == []
+
+
+def test_shared_label_dicts_and_generators() -> None:
+    """Label text is cached per dict: shared dicts render once, and a generator that drops its families
+    (so dict ids could be reused) still renders every series with its own labels."""
+    shared = {"name": "c1", "project": "default"}
+    a = GaugeMetricFamily("colo_t_a", "a", labels=["name", "project"])
+    b = GaugeMetricFamily("colo_t_b", "b", labels=["name", "project"])
+    from prometheus_client.samples import Sample
+
+    a.samples.append(Sample("colo_t_a", shared, 1.0))
+    b.samples.append(Sample("colo_t_b", shared, 2.0))
+
+    def gen():  # noqa: ANN202 - each family is built, rendered, then dropped
+        for i in range(200):
+            f = GaugeMetricFamily(f"colo_t_g{i}", "g", labels=["i"])
+            f.add_metric([str(i)], i)
+            yield f
+
+    text = render([a, b, *[]]).decode() + render(gen()).decode()
+    assert 'colo_t_a{name="c1",project="default"} 1.0' in text
+    assert 'colo_t_b{name="c1",project="default"} 2.0' in text
+    for i in range(200):
+        assert f'colo_t_g{i}{{i="{i}"}} {float(i)!r}' in text
