@@ -278,10 +278,10 @@ def demo(lab: Lab) -> list[dict[str, Any]]:
     exp = ExporterProc(lab, "bmc", config, port=9473, log_level="info")
     print(f"  ipmi_sim udp/{sim.port} (console tcp/{sim.console_port}); redfish {rf.url}; "
           f"exporter {exp.url}", file=sys.stderr)
-    return [{"job_name": "bmc", "metrics_path": "/probe",
+    return [{"job_name": "colo-bmc", "metrics_path": "/probe",
              "static_configs": [{"targets": ["server1", "server2"]}],
              "relabel_configs": [
                  {"source_labels": ["__address__"], "target_label": "__param_target"},
                  {"source_labels": ["__param_target"], "target_label": "instance"},
                  {"target_label": "__address__", "replacement": "127.0.0.1:9473"}]},
-            {"job_name": "bmc-exporter", "static_configs": [{"targets": ["127.0.0.1:9473"]}]}]
+            {"job_name": "colo-bmc-exporter", "static_configs": [{"targets": ["127.0.0.1:9473"]}]}]

@@ -63,7 +63,7 @@ def main() -> int:
             return 1
         print(f"\nDemo rack up in {time.monotonic() - t0:.1f}s; every target is up:")
         for t in sorted(targets, key=lambda t: t["scrapeUrl"]):
-            print(f"  {t['labels'].get('job', ''):14} {t['scrapeUrl']}")
+            print(f"  {t['labels'].get('job', ''):20} {t['scrapeUrl']}")
         print(f"\nPrometheus: {prom.url}   (targets: {prom.url}/targets, alerts: {prom.url}/alerts)")
         print(f"Logs: {lab.workdir}/logs\nPress Ctrl-C to stop and clean up.", flush=True)
         if not args.check:

@@ -422,4 +422,4 @@ def demo(lab: Lab) -> list[dict[str, Any]]:
     exp = ExporterProc(
         lab, "lxd", {"socket": lxd.socket, "user_labels": ["user.monitor"]}, port=9471, log_level="info"
     )
-    return [{"job_name": "lxd", "static_configs": [{"targets": [f"127.0.0.1:{exp.port}"]}]}]
+    return [{"job_name": "colo-lxd", "static_configs": [{"targets": [f"127.0.0.1:{exp.port}"]}]}]

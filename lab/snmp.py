@@ -164,7 +164,7 @@ def demo(lab: Lab) -> list[dict[str, Any]]:
     }
     ExporterProc(lab, "snmp", config, port=9472, log_level="info")
     return [{
-        "job_name": "snmp",
+        "job_name": "colo-snmp",
         "metrics_path": "/probe",
         "scrape_interval": "15s",
         "scrape_timeout": "10s",
@@ -174,4 +174,4 @@ def demo(lab: Lab) -> list[dict[str, Any]]:
             {"source_labels": ["__param_target"], "target_label": "instance"},
             {"target_label": "__address__", "replacement": "127.0.0.1:9472"},
         ],
-    }, {"job_name": "snmp-exporter", "static_configs": [{"targets": ["127.0.0.1:9472"]}]}]
+    }, {"job_name": "colo-snmp-exporter", "static_configs": [{"targets": ["127.0.0.1:9472"]}]}]
