@@ -28,10 +28,10 @@ TESTS = {
                 {"series": 'up{job="node",instance="m1:9100"}', "values": "0x17"},
             ],
             "alert_rule_test": [
-                {"eval_time": "4m", "alertname": "ColoLXDExporterDown", "exp_alerts": []},
+                {"eval_time": "4m", "alertname": "LxdExporterDown", "exp_alerts": []},
                 {
                     "eval_time": "10m",
-                    "alertname": "ColoLXDExporterDown",
+                    "alertname": "LxdExporterDown",
                     "exp_alerts": [
                         {
                             "exp_labels": {"severity": "warning", "job": "lxd", "instance": "m1:9471"},
@@ -64,23 +64,23 @@ TESTS = {
                 {"series": 'colo_lxd_up{instance="m1:9471",collector="storage_pools"}', "values": "1 0x10"},
             ],
             "alert_rule_test": [
-                {"eval_time": "3m", "alertname": "ColoLXDClusterMemberOffline", "exp_alerts": []},
+                {"eval_time": "3m", "alertname": "LxdClusterMemberOffline", "exp_alerts": []},
                 {
                     "eval_time": "6m",
-                    "alertname": "ColoLXDClusterMemberOffline",
+                    "alertname": "LxdClusterMemberOffline",
                     "exp_alerts": [
                         {"exp_labels": {"severity": "critical", "member": "m3", "state": "Offline"}}
                     ],
                 },
-                {"eval_time": "90m", "alertname": "ColoLXDClusterMemberEvacuatedTooLong", "exp_alerts": []},
+                {"eval_time": "90m", "alertname": "LxdClusterMemberEvacuatedTooLong", "exp_alerts": []},
                 {
                     "eval_time": "150m",
-                    "alertname": "ColoLXDClusterMemberEvacuatedTooLong",
+                    "alertname": "LxdClusterMemberEvacuatedTooLong",
                     "exp_alerts": [{"exp_labels": {"severity": "warning", "member": "m2"}}],
                 },
                 {
                     "eval_time": "7m",
-                    "alertname": "ColoLXDCollectorFailing",
+                    "alertname": "LxdCollectorFailing",
                     "exp_alerts": [
                         {
                             "exp_labels": {
@@ -123,7 +123,7 @@ TESTS = {
             "alert_rule_test": [
                 {
                     "eval_time": "6m",
-                    "alertname": "ColoLXDCriticalInstanceNotRunning",
+                    "alertname": "LxdCriticalInstanceNotRunning",
                     "exp_alerts": [
                         {
                             "exp_labels": {
@@ -143,7 +143,7 @@ TESTS = {
                 },
                 {
                     "eval_time": "6m",
-                    "alertname": "ColoLXDInstanceError",
+                    "alertname": "LxdInstanceError",
                     "exp_alerts": [
                         {
                             "exp_labels": {
@@ -159,7 +159,7 @@ TESTS = {
                 },
                 {
                     "eval_time": "16m",
-                    "alertname": "ColoLXDInstanceMemoryNearLimit",
+                    "alertname": "LxdInstanceMemoryNearLimit",
                     "exp_alerts": [
                         {
                             "exp_labels": {
@@ -174,12 +174,12 @@ TESTS = {
                 },
                 {
                     "eval_time": "16m",
-                    "alertname": "ColoLXDStoragePoolNearlyFull",
+                    "alertname": "LxdStoragePoolNearlyFull",
                     "exp_alerts": [
                         {"exp_labels": {"severity": "warning", "pool": "default", "member": "m1"}}
                     ],
                 },
-                {"eval_time": "16m", "alertname": "ColoLXDStoragePoolFull", "exp_alerts": []},
+                {"eval_time": "16m", "alertname": "LxdStoragePoolFull", "exp_alerts": []},
             ],
         },
     ],
@@ -188,30 +188,30 @@ TESTS = {
 
 # What the templates must render to, for the alerts above that do not spell it out inline.
 ANNOTATIONS = {
-    "ColoLXDClusterMemberOffline": {
+    "LxdClusterMemberOffline": {
         "summary": "LXD cluster member m3 is Offline",
         "description": "Member m3 is Offline; its instances are unreachable (they show as Error).",
     },
-    "ColoLXDCollectorFailing": {
+    "LxdCollectorFailing": {
         "summary": "LXD collector storage_pools fails on m1:9471",
         "description": "The exporter cannot read storage_pools from LXD; its log says why (connect, permission, "
         "auth, timeout, malformed).",
     },
-    "ColoLXDClusterMemberEvacuatedTooLong": {
+    "LxdClusterMemberEvacuatedTooLong": {
         "summary": "LXD cluster member m2 has been evacuated for over 2h",
         "description": "Run `lxc cluster restore m2` once its maintenance is done; until then the cluster runs "
         "without its capacity.",
     },
-    "ColoLXDInstanceError": {
+    "LxdInstanceError": {
         "summary": "LXD instance default/db is in Error",
         "description": "container default/db on m1 reports status Error (often: its member is unreachable).",
     },
-    "ColoLXDInstanceMemoryNearLimit": {
+    "LxdInstanceMemoryNearLimit": {
         "summary": "LXD instance default/db uses 95% of its memory limit",
         "description": "Raise limits.memory or find what grows; near the limit the kernel reclaims cache and "
         "then kills processes.",
     },
-    "ColoLXDStoragePoolNearlyFull": {"summary": "LXD storage pool default on m1 is 90% full"},
+    "LxdStoragePoolNearlyFull": {"summary": "LXD storage pool default on m1 is 90% full"},
 }
 for _t in TESTS["tests"]:
     for _a in _t["alert_rule_test"]:
@@ -235,4 +235,4 @@ def test_rules_unit_tests(tmp_path: Path) -> None:
 def test_every_alert_is_tested() -> None:
     names = {r["alert"] for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]}
     tested = {a["alertname"] for t in TESTS["tests"] for a in t["alert_rule_test"]}
-    assert names - tested <= {"ColoLXDInstanceDiskNearQuota"}, names - tested
+    assert names - tested <= {"LxdInstanceDiskNearQuota"}, names - tested

@@ -218,7 +218,7 @@ def test_prometheus_dashboard_and_alerts_on_real_data(exporter: ExporterProc, la
         return [
             a
             for a in prom.api("alerts")["alerts"]
-            if a["labels"]["alertname"] == "ColoLXDCriticalInstanceNotRunning"
+            if a["labels"]["alertname"] == "LxdCriticalInstanceNotRunning"
         ]
 
     alerts = wait_for(pending, 30, "the opt-in alert for c4 to be pending")
