@@ -148,6 +148,15 @@ def sensor_kind(doc: dict[str, Any]) -> str | None:
     return kind
 
 
+def _first_number(d: dict[str, Any], *keys: str) -> float | None:
+    """The first of `keys` that holds a number: the current field name, then older ones (CurrentReading)."""
+    for k in keys:
+        v = number(d.get(k))
+        if v is not None:
+            return v
+    return None
+
+
 def sensors_from_collection(docs: list[dict[str, Any]]) -> tuple[list[Sensor], float | None]:
     """Sensor resources -> sensors, and the system power draw (a Power sensor whose PhysicalContext is
     the chassis or the power subsystem)."""
@@ -157,9 +166,7 @@ def sensors_from_collection(docs: list[dict[str, Any]]) -> tuple[list[Sensor], f
         kind = sensor_kind(d)
         if kind is None or absent(d):
             continue
-        v = number(d.get("Reading"))
-        if v is None:
-            v = number(d.get("CurrentReading"))
+        v = _first_number(d, "Reading", "CurrentReading")
         scale = 0.01 if kind == "fan_ratio" else 1.0
         out.append((Sensor(_name(d, i), kind, _scaled(kind, v), health(d.get("Status")),
                            _thresholds(d, scale, legacy=False)), member_id(d, i)))
@@ -175,9 +182,7 @@ def thermal(doc: dict[str, Any]) -> list[Sensor]:
     for i, t in enumerate(x for x in _list(doc, "Temperatures")):
         if absent(t):
             continue
-        v = number(t.get("ReadingCelsius"))
-        if v is None:
-            v = number(t.get("CurrentReading"))
+        v = _first_number(t, "ReadingCelsius", "CurrentReading")
         out.append((Sensor(_name(t, i), "temperature", v, health(t.get("Status")),
                            _thresholds(t, 1.0, legacy=True)), member_id(t, i)))
     temps = _named(out)
@@ -187,8 +192,7 @@ def thermal(doc: dict[str, Any]) -> list[Sensor]:
             continue
         units = f.get("ReadingUnits", f.get("Units"))
         kind = "fan_ratio" if isinstance(units, str) and units.lower() in ("percent", "%") else "fan_rpm"
-        v = next((number(f.get(k)) for k in ("Reading", "ReadingRPM", "CurrentReading")
-                  if number(f.get(k)) is not None), None)
+        v = _first_number(f, "Reading", "ReadingRPM", "CurrentReading")
         scale = 0.01 if kind == "fan_ratio" else 1.0
         out.append((Sensor(_name(f, i, "FanName"), kind, _scaled(kind, v), health(f.get("Status")),
                            _thresholds(f, scale, legacy=True)), member_id(f, i)))
@@ -208,9 +212,7 @@ def power(doc: dict[str, Any]) -> tuple[list[Sensor], list[Psu], float | None]:
     for i, vd in enumerate(_list(doc, "Voltages")):
         if absent(vd):
             continue
-        v = number(vd.get("ReadingVolts"))
-        if v is None:
-            v = number(vd.get("CurrentReading"))
+        v = _first_number(vd, "ReadingVolts", "CurrentReading")
         out.append((Sensor(_name(vd, i), "voltage", v, health(vd.get("Status")),
                            _thresholds(vd, 1.0, legacy=True)), member_id(vd, i)))
     return _named(out), psus(_list(doc, "PowerSupplies")), total
