@@ -100,6 +100,7 @@ def instance_families(insts: Iterable[Instance], user_labels: Sequence[str] = ()
         )
     ]
     nets = [(fam.name + "_total", fam.samples, attr) for fam, attr in net]
+    disks = [(dused.name, dused.samples, "usage_bytes"), (dquota.name, dquota.samples, "quota_bytes")]
     state_name, state_s = state.name, state.samples
     for i in insts:
         b = {"project": i.project, "name": i.name, "location": i.location, "type": i.type}
@@ -113,23 +114,20 @@ def instance_families(insts: Iterable[Instance], user_labels: Sequence[str] = ()
         )
         for s in STATUSES:
             state_s.append(Sample(state_name, {**b, "state": s}, 1.0 if i.status == s else 0.0, None))
-        for name, samples, attr in scalars:
-            v = getattr(i, attr)
-            if v is not None:
-                samples.append(Sample(name, b, v, None))
+        _append(scalars, i, b)
         for d in i.network:
-            bd = {**b, "device": d.device}
-            for name, samples, attr in nets:
-                v = getattr(d, attr)
-                if v is not None:
-                    samples.append(Sample(name, bd, v, None))
+            _append(nets, d, {**b, "device": d.device})
         for k in i.disks:
-            bd = {**b, "device": k.device}
-            if k.usage_bytes is not None:
-                dused.samples.append(Sample(dused.name, bd, k.usage_bytes, None))
-            if k.quota_bytes is not None:
-                dquota.samples.append(Sample(dquota.name, bd, k.quota_bytes, None))
+            _append(disks, k, {**b, "device": k.device})
     return f
+
+
+def _append(specs: Sequence[tuple[str, list[Sample], str]], obj: object, labels: dict[str, str]) -> None:
+    """One sample per (series name, samples, attribute) whose attribute is known; all share `labels`."""
+    for name, samples, attr in specs:
+        v = getattr(obj, attr)
+        if v is not None:
+            samples.append(Sample(name, labels, v, None))
 
 
 def cluster_families(server: Server, members: Sequence[Member]) -> Families:
