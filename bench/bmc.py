@@ -44,18 +44,40 @@ def main() -> None:
     with Lab(tempfile.mkdtemp(prefix="colo-bmc-bench-")) as lab:
         sim = IpmiSim(lab, name="bmc-bench-sim")
         rf = RedfishServer(lab, name="bmc-bench-redfish")
-        cfg = {"auths": {"lab": {"user": USER, "password": PASSWORD}},
-               "targets": {"s1": {"ipmi": ipmi_target(sim)}, "r1": {"redfish": {"url": rf.url, "auth": "lab"}}}}
+        cfg = {
+            "auths": {"lab": {"user": USER, "password": PASSWORD}},
+            "targets": {"s1": {"ipmi": ipmi_target(sim)}, "r1": {"redfish": {"url": rf.url, "auth": "lab"}}},
+        }
         ours = ExporterProc(lab, "bmc", cfg, log_level="warn")
         go_port = free_port()
         go_cfg = lab.workdir / "ipmi_exporter.yml"
-        go_cfg.write_text(yaml.safe_dump({"modules": {"default": {
-            "user": USER, "pass": PASSWORD, "driver": "LAN_2_0", "privilege": "user", "timeout": 10000,
-            "workaround_flags": ["opensesspriv"], "collectors": ["ipmi"]}}}))
-        gp = lab.start("bmc-bench-go-ipmi-exporter", [go, f"--config.file={go_cfg}",
-                                                     f"--web.listen-address=127.0.0.1:{go_port}", "--log.level=warn"])
-        wait_for(lambda: gp.check_alive() and port_open("127.0.0.1", go_port), 20, "prometheus-ipmi-exporter",
-                 log=gp.log)
+        go_cfg.write_text(
+            yaml.safe_dump(
+                {
+                    "modules": {
+                        "default": {
+                            "user": USER,
+                            "pass": PASSWORD,
+                            "driver": "LAN_2_0",
+                            "privilege": "user",
+                            "timeout": 10000,
+                            "workaround_flags": ["opensesspriv"],
+                            "collectors": ["ipmi"],
+                        }
+                    }
+                }
+            )
+        )
+        gp = lab.start(
+            "bmc-bench-go-ipmi-exporter",
+            [go, f"--config.file={go_cfg}", f"--web.listen-address=127.0.0.1:{go_port}", "--log.level=warn"],
+        )
+        wait_for(
+            lambda: gp.check_alive() and port_open("127.0.0.1", go_port),
+            20,
+            "prometheus-ipmi-exporter",
+            log=gp.log,
+        )
         our_url = f"{ours.url}/probe?target=s1"
         go_url = f"http://127.0.0.1:{go_port}/ipmi?target=127.0.0.1:{sim.port}&module=default"
         _, body = get_ms(go_url)
@@ -69,8 +91,11 @@ def main() -> None:
             a.append(get_ms(our_url)[0])
             b.append(get_ms(go_url)[0])
         ipmi_ms, go_ms = statistics.median(a), statistics.median(b)
-        print(f"ipmi: ours median {ipmi_ms:.1f} ms (min {min(a):.1f}, max {max(a):.1f}); "
-              f"go median {go_ms:.1f} ms (min {min(b):.1f}, max {max(b):.1f})", flush=True)
+        print(
+            f"ipmi: ours median {ipmi_ms:.1f} ms (min {min(a):.1f}, max {max(a):.1f}); "
+            f"go median {go_ms:.1f} ms (min {min(b):.1f}, max {max(b):.1f})",
+            flush=True,
+        )
 
         rf_url = f"{ours.url}/probe?target=r1"
         get_ms(rf_url)
@@ -83,8 +108,12 @@ def main() -> None:
         print(f"redfish: median {rf_ms:.1f} ms, {rf_reqs:.0f} requests per scrape", flush=True)
 
         fleet = RedfishServer(lab, name="bmc-bench-fleet", count=FLEET, delay=1.0)
-        fcfg = {"auths": {"lab": {"user": USER, "password": PASSWORD}},
-                "targets": {f"bmc{i:02d}": {"redfish": {"url": u, "auth": "lab"}} for i, u in enumerate(fleet.urls)}}
+        fcfg = {
+            "auths": {"lab": {"user": USER, "password": PASSWORD}},
+            "targets": {
+                f"bmc{i:02d}": {"redfish": {"url": u, "auth": "lab"}} for i, u in enumerate(fleet.urls)
+            },
+        }
         fexp = ExporterProc(lab, "bmc", fcfg, log_level="warn")
         names = list(fcfg["targets"])
 
@@ -111,13 +140,22 @@ def main() -> None:
         runs = [scrape_all() for _ in range(3)]
         fleet_ms = statistics.median(r[0] for r in runs)
         up = min(r[2] for r in runs)
-        print(f"fleet: {FLEET} BMCs at once median {fleet_ms:.0f} ms (up {up}/{FLEET}); one BMC alone: "
-              f"slowest {slowest_single:.0f} ms of {len(singles)}", flush=True)
-        result = {"ipmi_scrape_ms": round(ipmi_ms, 2), "go_ipmi_scrape_ms": round(go_ms, 2),
-                  "ratio": round(ipmi_ms / go_ms, 3), "redfish_requests_per_scrape": rf_reqs,
-                  "redfish_scrape_ms": round(rf_ms, 2), "fleet_scrape_ms": round(fleet_ms, 1),
-                  "fleet_single_bmc_ms": round(slowest_single, 1),
-                  "fleet_ratio": round(fleet_ms / slowest_single, 3), "fleet_up": up}
+        print(
+            f"fleet: {FLEET} BMCs at once median {fleet_ms:.0f} ms (up {up}/{FLEET}); one BMC alone: "
+            f"slowest {slowest_single:.0f} ms of {len(singles)}",
+            flush=True,
+        )
+        result = {
+            "ipmi_scrape_ms": round(ipmi_ms, 2),
+            "go_ipmi_scrape_ms": round(go_ms, 2),
+            "ratio": round(ipmi_ms / go_ms, 3),
+            "redfish_requests_per_scrape": rf_reqs,
+            "redfish_scrape_ms": round(rf_ms, 2),
+            "fleet_scrape_ms": round(fleet_ms, 1),
+            "fleet_single_bmc_ms": round(slowest_single, 1),
+            "fleet_ratio": round(fleet_ms / slowest_single, 3),
+            "fleet_up": up,
+        }
     print(json.dumps(result))
 
 

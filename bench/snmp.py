@@ -59,23 +59,50 @@ def http(url: str) -> str:
 def go_config(scenarios: dict[str, dict]) -> dict:
     # OctetString, not DisplayString: Go 0.21 answers HTTP 500 to an ifAlias that is not UTF-8.
     cols = list(P.COLUMNS.values())
-    metrics = [{"name": f"if_{name}", "oid": ".".join(map(str, oid)),
-                "type": "OctetString" if name in ("descr", "name", "alias") else "counter"
-                if name.startswith(("in_", "out_")) else "gauge",
-                "help": name, "indexes": [{"labelname": "ifIndex", "type": "gauge"}],
-                "lookups": [{"labels": ["ifIndex"], "labelname": "ifName",
-                             "oid": ".".join(map(str, P.COLUMNS["name"])), "type": "DisplayString"}]}
-               for name, oid in P.COLUMNS.items()]
+    metrics = [
+        {
+            "name": f"if_{name}",
+            "oid": ".".join(map(str, oid)),
+            "type": "OctetString"
+            if name in ("descr", "name", "alias")
+            else "counter"
+            if name.startswith(("in_", "out_"))
+            else "gauge",
+            "help": name,
+            "indexes": [{"labelname": "ifIndex", "type": "gauge"}],
+            "lookups": [
+                {
+                    "labels": ["ifIndex"],
+                    "labelname": "ifName",
+                    "oid": ".".join(map(str, P.COLUMNS["name"])),
+                    "type": "DisplayString",
+                }
+            ],
+        }
+        for name, oid in P.COLUMNS.items()
+    ]
     metrics.append({"name": "sysUpTime", "oid": "1.3.6.1.2.1.1.3", "type": "gauge", "help": "uptime"})
     modules = {}
     for name, sc in scenarios.items():
-        m = {"walk": [".".join(map(str, c)) for c in cols], "get": ["1.3.6.1.2.1.1.3.0"], "metrics": metrics,
-             "max_repetitions": 25, "retries": 0, "timeout": "10s"}
+        m = {
+            "walk": [".".join(map(str, c)) for c in cols],
+            "get": ["1.3.6.1.2.1.1.3.0"],
+            "metrics": metrics,
+            "max_repetitions": 25,
+            "retries": 0,
+            "timeout": "10s",
+        }
         if sc["version"] == "3":
             m["version"] = 3
-            m["auth"] = {"security_level": "authPriv", "username": L.V3_USER, "password": L.V3_AUTH,
-                         "auth_protocol": "SHA", "priv_protocol": "AES", "priv_password": L.V3_PRIV,
-                         "context_name": sc["context"]}
+            m["auth"] = {
+                "security_level": "authPriv",
+                "username": L.V3_USER,
+                "password": L.V3_AUTH,
+                "auth_protocol": "SHA",
+                "priv_protocol": "AES",
+                "priv_password": L.V3_PRIV,
+                "context_name": sc["context"],
+            }
         else:
             m["version"] = 2
             m["auth"] = {"community": sc["community"]}
@@ -98,17 +125,31 @@ def inside(args: argparse.Namespace) -> dict:
         auths, targets = {}, {}
         for name, s in sc.items():
             a = s["agent"]
-            auths[name] = ({"version": "2c", "community": s["community"]} if s["version"] == "2c" else
-                           {**a.auths()["v3"], "context_name": s["context"]})
-            targets[name] = {"address": a.host, "port": a.port, "auth": name, "lag": False, "lldp": False,
-                             "timeout": "10s", "retries": 0}
+            auths[name] = (
+                {"version": "2c", "community": s["community"]}
+                if s["version"] == "2c"
+                else {**a.auths()["v3"], "context_name": s["context"]}
+            )
+            targets[name] = {
+                "address": a.host,
+                "port": a.port,
+                "auth": name,
+                "lag": False,
+                "lldp": False,
+                "timeout": "10s",
+                "retries": 0,
+            }
         ours = ExporterProc(lab, "snmp", {"auths": auths, "targets": targets}, log_level="warn")
         gport = free_port()
         gcfg = lab.workdir / "go-snmp.yml"
         gcfg.write_text(yaml.safe_dump(go_config(sc), sort_keys=False))
-        go = lab.start("go-snmp-exporter", [go_exe, f"--config.file={gcfg}",
-                                            f"--web.listen-address=127.0.0.1:{gport}", "--log.level=warn"])
-        wait_for(lambda: go.check_alive() and port_open("127.0.0.1", gport), 20, "Go snmp exporter", log=go.log)
+        go = lab.start(
+            "go-snmp-exporter",
+            [go_exe, f"--config.file={gcfg}", f"--web.listen-address=127.0.0.1:{gport}", "--log.level=warn"],
+        )
+        wait_for(
+            lambda: go.check_alive() and port_open("127.0.0.1", gport), 20, "Go snmp exporter", log=go.log
+        )
         hdr = {"X-Prometheus-Scrape-Timeout-Seconds": "55"}
 
         def run_ours(name: str) -> tuple[float, float, int]:
@@ -117,7 +158,12 @@ def inside(args: argparse.Namespace) -> dict:
             wall, cpu = time.perf_counter() - t0, (cpu_ns(ours.proc.pid) - c0) / 1e9
             s = parse_text(text)
             assert value(s, "colo_snmp_up", target=name) == 1, name
-            return wall, cpu, int(value(s, "colo_snmp_scrape_varbinds")), int(value(s, "colo_snmp_scrape_pdus_sent"))
+            return (
+                wall,
+                cpu,
+                int(value(s, "colo_snmp_scrape_varbinds")),
+                int(value(s, "colo_snmp_scrape_pdus_sent")),
+            )
 
         def run_go(name: str) -> tuple[float, float, int]:
             a = sc[name]["agent"]
@@ -125,20 +171,46 @@ def inside(args: argparse.Namespace) -> dict:
             text = http(f"http://127.0.0.1:{gport}/snmp?target={a.host}:{a.port}&module={name}")
             wall, cpu = time.perf_counter() - t0, (cpu_ns(go.pid) - c0) / 1e9
             s = parse_text(text)
-            return wall, cpu, int(value(s, "snmp_scrape_pdus_returned")), int(value(s, "snmp_scrape_packets_sent"))
+            return (
+                wall,
+                cpu,
+                int(value(s, "snmp_scrape_pdus_returned")),
+                int(value(s, "snmp_scrape_packets_sent")),
+            )
 
         def run_walk(name: str) -> tuple[float, float, int]:
             s = sc[name]
             a = s["agent"]
-            auth = (["-v2c", "-c", s["community"]] if s["version"] == "2c" else
-                    ["-v3", "-l", "authPriv", "-u", L.V3_USER, "-a", "SHA", "-A", L.V3_AUTH, "-x", "AES",
-                     "-X", L.V3_PRIV] + (["-n", s["context"]] if s["context"] else []))
+            auth = (
+                ["-v2c", "-c", s["community"]]
+                if s["version"] == "2c"
+                else [
+                    "-v3",
+                    "-l",
+                    "authPriv",
+                    "-u",
+                    L.V3_USER,
+                    "-a",
+                    "SHA",
+                    "-A",
+                    L.V3_AUTH,
+                    "-x",
+                    "AES",
+                    "-X",
+                    L.V3_PRIV,
+                ]
+                + (["-n", s["context"]] if s["context"] else [])
+            )
             r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
             n = 0
             for table in ("1.3.6.1.2.1.2.2", "1.3.6.1.2.1.31.1.1"):
-                out = subprocess.run([walk_exe, *auth, "-On", "-Cr25", "-t", "10", "-r", "0",
-                                      f"{a.host}:{a.port}", table], capture_output=True, text=True,
-                                     env={**os.environ, "MIBS": ""}, check=True).stdout
+                out = subprocess.run(
+                    [walk_exe, *auth, "-On", "-Cr25", "-t", "10", "-r", "0", f"{a.host}:{a.port}", table],
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, "MIBS": ""},
+                    check=True,
+                ).stdout
                 n += out.count("\n")
             r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             return time.perf_counter() - t0, (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime), n, 0
@@ -161,9 +233,13 @@ def inside(args: argparse.Namespace) -> dict:
             cpu = statistics.median(s[1] for s in samples)
             vb = statistics.median(s[2] for s in samples)
             pdus = statistics.median(s[3] for s in samples)
-            row[t] = {"wall_ms": round(wall * 1e3, 1), "cpu_ms": round(cpu * 1e3, 1), "varbinds": vb,
-                      "pdus": pdus or None,
-                      "cpu_us_per_varbind": round(cpu * 1e6 / vb, 1) if vb else None}
+            row[t] = {
+                "wall_ms": round(wall * 1e3, 1),
+                "cpu_ms": round(cpu * 1e3, 1),
+                "varbinds": vb,
+                "pdus": pdus or None,
+                "cpu_us_per_varbind": round(cpu * 1e6 / vb, 1) if vb else None,
+            }
         row["wall_ratio_vs_go"] = round(row["ours"]["wall_ms"] / row["go"]["wall_ms"], 2)
         row["cpu_ratio_vs_go"] = round(row["ours"]["cpu_ms"] / max(row["go"]["cpu_ms"], 0.001), 2)
         row["cpu_us_per_varbind"] = row["ours"]["cpu_us_per_varbind"]
@@ -185,20 +261,37 @@ def main() -> int:
     with Lab(base) as lab:
         ns = lab.netns(f"snmp-bench-{uuid.uuid4().hex[:6]}")
         L.make_links(lab, ns)
-        r = subprocess.run(["ip", "netns", "exec", ns, sys.executable, __file__, "--inside",
-                            f"--rounds={args.rounds}", f"--workdir={base / 'inside'}"],
-                           stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        r = subprocess.run(
+            [
+                "ip",
+                "netns",
+                "exec",
+                ns,
+                sys.executable,
+                __file__,
+                "--inside",
+                f"--rounds={args.rounds}",
+                f"--workdir={base / 'inside'}",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
     if r.returncode != 0:
         print(f"benchmark failed; logs in {base}", file=sys.stderr)
         return 1
     shutil.rmtree(base, ignore_errors=True)
     data = json.loads(r.stdout.strip().splitlines()[-1])
-    print(f"{'scenario':14} {'tool':13} {'wall ms':>9} {'cpu ms':>9} {'varbinds':>9} {'pdus':>6} {'cpu us/vb':>10}")
+    print(
+        f"{'scenario':14} {'tool':13} {'wall ms':>9} {'cpu ms':>9} {'varbinds':>9} {'pdus':>6} {'cpu us/vb':>10}"
+    )
     for name, row in data.items():
         for t in ("ours", "go", "snmpbulkwalk"):
             x = row[t]
-            print(f"{name:14} {t:13} {x['wall_ms']:9.1f} {x['cpu_ms']:9.1f} {x['varbinds']:9.0f} {x['pdus'] or 0:6.0f} "
-                  f"{x['cpu_us_per_varbind'] or 0:10.1f}")
+            print(
+                f"{name:14} {t:13} {x['wall_ms']:9.1f} {x['cpu_ms']:9.1f} {x['varbinds']:9.0f} {x['pdus'] or 0:6.0f} "
+                f"{x['cpu_us_per_varbind'] or 0:10.1f}"
+            )
     print(json.dumps(data))
     return 0
 

@@ -28,22 +28,24 @@ class LabSensor:
 
     number: int
     name: str
-    kind: str                      # temperature fan power current voltage psu
+    kind: str  # temperature fan power current voltage psu
     entity: str
     instance: int
     value: float
-    thresholds: dict[str, float]   # lnr lcr lnc unc ucr unr
+    thresholds: dict[str, float]  # lnr lcr lnc unc ucr unr
     m: int = 1
     r_exp: int = 0
     b: int = 0
     b_exp: int = 0
-    rf_id: str = ""                # the Redfish id
+    rf_id: str = ""  # the Redfish id
 
 
-def _temp(num: int, name: str, entity: str, inst: int, value: float, unc: float, uc: float,
-          unr: float, rf_id: str) -> LabSensor:
-    return LabSensor(num, name, "temperature", entity, inst, value, {"unc": unc, "ucr": uc, "unr": unr},
-                     rf_id=rf_id)
+def _temp(
+    num: int, name: str, entity: str, inst: int, value: float, unc: float, uc: float, unr: float, rf_id: str
+) -> LabSensor:
+    return LabSensor(
+        num, name, "temperature", entity, inst, value, {"unc": unc, "ucr": uc, "unr": unr}, rf_id=rf_id
+    )
 
 
 SENSORS: tuple[LabSensor, ...] = (
@@ -53,45 +55,111 @@ SENSORS: tuple[LabSensor, ...] = (
     _temp(0x04, "Exhaust Temp", "system_board", 1, 35, 70, 75, 80, "ExhaustTemp"),
     _temp(0x05, "DIMM A1 Temp", "memory_device", 1, 38, 80, 85, 90, "DIMMA1Temp"),
     _temp(0x06, "DIMM B1 Temp", "memory_device", 2, 39, 80, 85, 90, "DIMMB1Temp"),
-    *(LabSensor(0x2F + i, f"FAN{i}", "fan", "fan_cooling_device", i, rpm,
-                {"lnc": 1500, "lcr": 1000, "lnr": 500}, m=100, rf_id=f"Fan{i}")
-      for i, rpm in zip(range(1, 7), (5400, 5500, 5300, 5600, 5400, 5200))),
+    *(
+        LabSensor(
+            0x2F + i,
+            f"FAN{i}",
+            "fan",
+            "fan_cooling_device",
+            i,
+            rpm,
+            {"lnc": 1500, "lcr": 1000, "lnr": 500},
+            m=100,
+            rf_id=f"Fan{i}",
+        )
+        for i, rpm in zip(range(1, 7), (5400, 5500, 5300, 5600, 5400, 5200))
+    ),
     LabSensor(0x40, "PSU1 Status", "psu", "power_supply", 1, 1, {}, rf_id="PSU1"),
     LabSensor(0x41, "PSU2 Status", "psu", "power_supply", 2, 1, {}, rf_id="PSU2"),
-    LabSensor(0x42, "Pwr Consumption", "power", "power_supply", 1, 280, {"unc": 800, "ucr": 900}, m=4,
-              rf_id="TotalPower"),
-    LabSensor(0x43, "PSU1 Current", "current", "power_supply", 1, 2.3, {"unc": 20.0, "ucr": 23.0}, r_exp=-1,
-              rf_id="PSU1Current"),
-    LabSensor(0x50, "12V", "voltage", "system_board", 1, 12.0,
-              {"lcr": 11.408, "lnc": 11.648, "unc": 12.72, "ucr": 12.96}, m=16, r_exp=-3, b=10, b_exp=3,
-              rf_id="Rail12V"),
+    LabSensor(
+        0x42,
+        "Pwr Consumption",
+        "power",
+        "power_supply",
+        1,
+        280,
+        {"unc": 800, "ucr": 900},
+        m=4,
+        rf_id="TotalPower",
+    ),
+    LabSensor(
+        0x43,
+        "PSU1 Current",
+        "current",
+        "power_supply",
+        1,
+        2.3,
+        {"unc": 20.0, "ucr": 23.0},
+        r_exp=-1,
+        rf_id="PSU1Current",
+    ),
+    LabSensor(
+        0x50,
+        "12V",
+        "voltage",
+        "system_board",
+        1,
+        12.0,
+        {"lcr": 11.408, "lnc": 11.648, "unc": 12.72, "ucr": 12.96},
+        m=16,
+        r_exp=-3,
+        b=10,
+        b_exp=3,
+        rf_id="Rail12V",
+    ),
 )
 
-_TYPE = {"temperature": ("Temperature", "degrees_C", 0x01), "fan": ("Fan", "RPM", 0x04),
-         "power": ("Current", "Watts", 0x03), "current": ("Current", "Amps", 0x03),
-         "voltage": ("Voltage", "Volts", 0x02)}
+_TYPE = {
+    "temperature": ("Temperature", "degrees_C", 0x01),
+    "fan": ("Fan", "RPM", 0x04),
+    "power": ("Current", "Watts", 0x03),
+    "current": ("Current", "Amps", 0x03),
+    "voltage": ("Voltage", "Volts", 0x02),
+}
 _THRESH_SDR = {"lnr": "lnr", "lcr": "lc", "lnc": "lnc", "unc": "unc", "ucr": "uc", "unr": "unr"}
 _ASSERT = {"lnc": "lncgl", "lcr": "lcgl", "lnr": "lnrgl", "unc": "uncgh", "ucr": "ucgh", "unr": "unrgh"}
 
 
 def raw_of(s: LabSensor, value: float) -> int:
     """The raw byte for a value: value = (m * raw + b * 10^b_exp) * 10^r_exp."""
-    raw = round((value / 10 ** s.r_exp - s.b * 10 ** s.b_exp) / s.m)
+    raw = round((value / 10**s.r_exp - s.b * 10**s.b_exp) / s.m)
     return max(0, min(255, raw))
 
 
 def sdr_source(sensors: tuple[LabSensor, ...] = SENSORS) -> str:
     """The sdrcomp(1) source of the BMC's main SDR repository."""
-    out = ["sdr type 18", "\tdevice_slave_address 0x20", "\tdevice_channel_number 0", "\tchassis true",
-           "\tipmb_event_gen false", "\tipmb_event_recv true", "\tfru_inventory true", "\tsel true",
-           "\tsdr true", "\tsensor true", "\tentity_id system_management_module", "\tentity_instance 1",
-           '\tid_string "BMC"', "endsdr", ""]
+    out = [
+        "sdr type 18",
+        "\tdevice_slave_address 0x20",
+        "\tdevice_channel_number 0",
+        "\tchassis true",
+        "\tipmb_event_gen false",
+        "\tipmb_event_recv true",
+        "\tfru_inventory true",
+        "\tsel true",
+        "\tsdr true",
+        "\tsensor true",
+        "\tentity_id system_management_module",
+        "\tentity_instance 1",
+        '\tid_string "BMC"',
+        "endsdr",
+        "",
+    ]
     for s in sensors:
-        common = ["\tsensor_owner_id 0x20", "\tsensor_owner_lun 0", "\tchannel_number 0",
-                  f"\tsensor_number 0x{s.number:02x}", f"\tentity_id {s.entity}",
-                  f"\tentity_instance {s.instance}", "\tinit_scanning true", "\tinit_events true",
-                  "\tinit_sensor_type true", "\tdefault_event_gen_on true", "\tdefault_sensor_scan_on true",
-                  "\tsensor_auto_rearm true"]
+        common = [
+            "\tsensor_owner_id 0x20",
+            "\tsensor_owner_lun 0",
+            "\tchannel_number 0",
+            f"\tsensor_number 0x{s.number:02x}",
+            f"\tentity_id {s.entity}",
+            f"\tentity_instance {s.instance}",
+            "\tinit_scanning true",
+            "\tinit_events true",
+            "\tinit_sensor_type true",
+            "\tdefault_event_gen_on true",
+            "\tdefault_sensor_scan_on true",
+            "\tsensor_auto_rearm true",
+        ]
         if s.kind == "psu":
             out += ["sdr type 2", *common, "\tsensor_type Power_Supply", "\tevent_reading_type_code 0x6f"]
             for i in range(7):
@@ -99,18 +167,45 @@ def sdr_source(sensors: tuple[LabSensor, ...] = SENSORS) -> str:
             out += [f'\tid_string "{s.name}"', "endsdr", ""]
             continue
         stype, unit, _ = _TYPE[s.kind]
-        out += ["sdr type 1", *common, "\tinit_thresholds true", "\tinit_hysteresis true",
-                "\tsensor_hysteresis settable", "\tsensor_threshold_access settable",
-                "\tsensor_event_msg_ctrl per_state", f"\tsensor_type {stype}", "\tevent_reading_type_code 1"]
+        out += [
+            "sdr type 1",
+            *common,
+            "\tinit_thresholds true",
+            "\tinit_hysteresis true",
+            "\tsensor_hysteresis settable",
+            "\tsensor_threshold_access settable",
+            "\tsensor_event_msg_ctrl per_state",
+            f"\tsensor_type {stype}",
+            "\tevent_reading_type_code 1",
+        ]
         for t in s.thresholds:
             k = _THRESH_SDR[t]
-            out += [f"\treturn_{k} true", f"\tassert_{_ASSERT[t]} true", f"\tdeassert_{_ASSERT[t]} true",
-                    f"\t{k}_thrsh_readable true", f"\t{k}_thrsh_settable true"]
-        out += ["\tanalog_data_format unsigned", "\trate_unit none", "\tmodifier_unit none",
-                "\tpercentage false", f"\tbase_unit {unit}", "\tmodifier_unit_code unspecified",
-                "\tlinearization linear", f"\tm {s.m}", "\ttolerance 0", f"\tb {s.b}", "\taccuracy 1",
-                "\taccuracy_exp 0", "\tsensor_direction input", f"\tr_exp {s.r_exp}", f"\tb_exp {s.b_exp}",
-                "\tsensor_maximum 255", "\tsensor_minimum 0"]
+            out += [
+                f"\treturn_{k} true",
+                f"\tassert_{_ASSERT[t]} true",
+                f"\tdeassert_{_ASSERT[t]} true",
+                f"\t{k}_thrsh_readable true",
+                f"\t{k}_thrsh_settable true",
+            ]
+        out += [
+            "\tanalog_data_format unsigned",
+            "\trate_unit none",
+            "\tmodifier_unit none",
+            "\tpercentage false",
+            f"\tbase_unit {unit}",
+            "\tmodifier_unit_code unspecified",
+            "\tlinearization linear",
+            f"\tm {s.m}",
+            "\ttolerance 0",
+            f"\tb {s.b}",
+            "\taccuracy 1",
+            "\taccuracy_exp 0",
+            "\tsensor_direction input",
+            f"\tr_exp {s.r_exp}",
+            f"\tb_exp {s.b_exp}",
+            "\tsensor_maximum 255",
+            "\tsensor_minimum 0",
+        ]
         for t, v in s.thresholds.items():
             out.append(f"\t{_THRESH_SDR[t]}_thresh {raw_of(s, v)}")
         out += ["\tpositive_hysteresis 0", "\tnegative_hysteresis 0", f'\tid_string "{s.name}"', "endsdr", ""]
@@ -122,7 +217,7 @@ def sdr_add_lines(blob: bytes, mc: int = 0x20) -> list[str]:
     lines, i = [], 0
     while i < len(blob):
         n = blob[i + 4] + 5
-        lines.append(f"main_sdr_add 0x{mc:02x} " + " ".join(f"0x{b:02x}" for b in blob[i:i + n]))
+        lines.append(f"main_sdr_add 0x{mc:02x} " + " ".join(f"0x{b:02x}" for b in blob[i : i + n]))
         i += n
     return lines
 
@@ -130,8 +225,13 @@ def sdr_add_lines(blob: bytes, mc: int = 0x20) -> list[str]:
 class IpmiSim:
     """`ipmi_sim` on 127.0.0.1:<udp port> with 17 sensors; `console()` sends emulation commands."""
 
-    def __init__(self, lab: Lab, name: str = "bmc-ipmi-sim", port: int | None = None,
-                 sensors: tuple[LabSensor, ...] = SENSORS) -> None:
+    def __init__(
+        self,
+        lab: Lab,
+        name: str = "bmc-ipmi-sim",
+        port: int | None = None,
+        sensors: tuple[LabSensor, ...] = SENSORS,
+    ) -> None:
         sim = require("ipmi_sim", "openipmi")
         sdrcomp = require("sdrcomp", "openipmi")
         self.sensors = {s.name: s for s in sensors}
@@ -142,17 +242,22 @@ class IpmiSim:
         (d / "state").mkdir(parents=True, exist_ok=True)
         (d / "bmc.sdrs").write_text(sdr_source(sensors))
         run([sdrcomp, "-8", "-r", "-o", str(d / "bmc.sdr.bin"), str(d / "bmc.sdrs")], cwd=d)
-        emu = ["mc_setbmc 0x20",
-               # IPMB DevID  SDRs  Rev  FW 2.17  IPMI 1.5+  Mfg  Product
-               "mc_add 0x20 0x20 no-device-sdrs 0x03 0x02 0x17 0x9f 0x1291 0x0f02",
-               "sel_enable 0x20 1000 0x0a",
-               *sdr_add_lines((d / "bmc.sdr.bin").read_bytes())]
+        emu = [
+            "mc_setbmc 0x20",
+            # IPMB DevID  SDRs  Rev  FW 2.17  IPMI 1.5+  Mfg  Product
+            "mc_add 0x20 0x20 no-device-sdrs 0x03 0x02 0x17 0x9f 0x1291 0x0f02",
+            "sel_enable 0x20 1000 0x0a",
+            *sdr_add_lines((d / "bmc.sdr.bin").read_bytes()),
+        ]
         for s in sensors:
             stype, reading = (0x08, 0x6F) if s.kind == "psu" else (_TYPE[s.kind][2], 0x01)
             emu.append(f"sensor_add 0x20 0 0x{s.number:02x} 0x{stype:02x} 0x{reading:02x}")
         for s in sensors:
-            emu.append(f"sensor_set_bit_clr_rest 0x20 0 0x{s.number:02x} 0 1 0" if s.kind == "psu"
-                       else f"sensor_set_value 0x20 0 0x{s.number:02x} {raw_of(s, s.value)} 0")
+            emu.append(
+                f"sensor_set_bit_clr_rest 0x20 0 0x{s.number:02x} 0 1 0"
+                if s.kind == "psu"
+                else f"sensor_set_value 0x20 0 0x{s.number:02x} {raw_of(s, s.value)} 0"
+            )
         emu.append("mc_enable 0x20")
         (d / "bmc.emu").write_text("\n".join(emu) + "\n")
         (d / "lan.conf").write_text(f"""name "{name}"
@@ -170,20 +275,26 @@ set_working_mc 0x20
   user 3 true "{MONITOR_USER}" "{MONITOR_PASSWORD}" user 10 md2 md5 straight
 console {self.host} {self.console_port}
 """)
-        self.proc = lab.start(name, [sim, "-n", "-c", str(d / "lan.conf"), "-f", str(d / "bmc.emu"),
-                                     "-s", str(d / "state")])
+        self.proc = lab.start(
+            name, [sim, "-n", "-c", str(d / "lan.conf"), "-f", str(d / "bmc.emu"), "-s", str(d / "state")]
+        )
         # Never probe the console with a bare connect: ipmi_sim dies of SIGPIPE when a console client
         # leaves before reading the telnet greeting.
-        wait_for(lambda: self.proc.check_alive() and self._answers(), 15, "ipmi_sim to answer RMCP+",
-                 log=self.proc.log)
+        wait_for(
+            lambda: self.proc.check_alive() and self._answers(),
+            15,
+            "ipmi_sim to answer RMCP+",
+            log=self.proc.log,
+        )
 
     def _answers(self) -> bool:
         from exporters.bmc.config import Auth, IpmiTarget
         from exporters.bmc.ipmi import IpmiSource
         from exporters.core import Deadline, Secret
 
-        src = IpmiSource("probe", IpmiTarget(host=self.host, port=self.port, auth="a"),
-                         Auth(USER, Secret(PASSWORD)))
+        src = IpmiSource(
+            "probe", IpmiTarget(host=self.host, port=self.port, auth="a"), Auth(USER, Secret(PASSWORD))
+        )
         try:
             return len(src.read(Deadline(3)).sensors) > 0
         finally:
@@ -232,17 +343,23 @@ console {self.host} {self.console_port}
 
     def set_psu(self, n: int, state: str) -> None:
         num = self.sensors[f"PSU{n} Status"].number
-        cmds = {"ok": [f"sensor_set_bit_clr_rest 0x20 0 0x{num:02x} 0 1 1"],
-                "fail": [f"sensor_set_bit 0x20 0 0x{num:02x} 0 1 0", f"sensor_set_bit 0x20 0 0x{num:02x} 1 1 1"],
-                "absent": [f"sensor_set_bit 0x20 0 0x{num:02x} 1 0 0",
-                           f"sensor_set_bit 0x20 0 0x{num:02x} 0 0 1"]}[state]
+        cmds = {
+            "ok": [f"sensor_set_bit_clr_rest 0x20 0 0x{num:02x} 0 1 1"],
+            "fail": [f"sensor_set_bit 0x20 0 0x{num:02x} 0 1 0", f"sensor_set_bit 0x20 0 0x{num:02x} 1 1 1"],
+            "absent": [
+                f"sensor_set_bit 0x20 0 0x{num:02x} 1 0 0",
+                f"sensor_set_bit 0x20 0 0x{num:02x} 0 0 1",
+            ],
+        }[state]
         self.console(*cmds)
 
     def set_scanning(self, name: str, on: bool) -> None:
         """Scanning off makes the BMC report the reading as unavailable ("na")."""
         s = self.sensors[name]
-        self.console(f"sensor_set_event_support 0x20 0 0x{s.number:02x} 1 {int(on)} per-state "
-                     "000000000000000 000000000000000 000000000000000 000000000000000")
+        self.console(
+            f"sensor_set_event_support 0x20 0 0x{s.number:02x} 1 {int(on)} per-state "
+            "000000000000000 000000000000000 000000000000000 000000000000000"
+        )
 
     def add_sensor(self, sensor: LabSensor, workdir: Path) -> None:
         """Add a sensor at runtime (its SDR first): the SDR repository changes."""
@@ -252,9 +369,11 @@ console {self.host} {self.console_port}
         out = workdir / f"extra-{sensor.number:02x}.bin"
         run([sdrcomp, "-8", "-r", "-o", str(out), str(src)], cwd=workdir)
         stype = _TYPE[sensor.kind][2]
-        self.console(*sdr_add_lines(out.read_bytes()),
-                     f"sensor_add 0x20 0 0x{sensor.number:02x} 0x{stype:02x} 0x01",
-                     f"sensor_set_value 0x20 0 0x{sensor.number:02x} {raw_of(sensor, sensor.value)} 0")
+        self.console(
+            *sdr_add_lines(out.read_bytes()),
+            f"sensor_add 0x20 0 0x{sensor.number:02x} 0x{stype:02x} 0x01",
+            f"sensor_set_value 0x20 0 0x{sensor.number:02x} {raw_of(sensor, sensor.value)} 0",
+        )
         self.sensors[sensor.name] = sensor
 
     def stop(self) -> None:
@@ -272,16 +391,28 @@ def demo(lab: Lab) -> list[dict[str, Any]]:
 
     sim = IpmiSim(lab, name="bmc-demo-ipmi")
     rf = RedfishServer(lab, name="bmc-demo-redfish")
-    config = {"auths": {"lab": {"user": USER, "password": PASSWORD}},
-              "targets": {"server1": {"ipmi": ipmi_target(sim)},
-                          "server2": {"redfish": {"url": rf.url, "auth": "lab"}}}}
+    config = {
+        "auths": {"lab": {"user": USER, "password": PASSWORD}},
+        "targets": {
+            "server1": {"ipmi": ipmi_target(sim)},
+            "server2": {"redfish": {"url": rf.url, "auth": "lab"}},
+        },
+    }
     exp = ExporterProc(lab, "bmc", config, port=9473, log_level="info")
-    print(f"  ipmi_sim udp/{sim.port} (console tcp/{sim.console_port}); redfish {rf.url}; "
-          f"exporter {exp.url}", file=sys.stderr)
-    return [{"job_name": "colo-bmc", "metrics_path": "/probe",
-             "static_configs": [{"targets": ["server1", "server2"]}],
-             "relabel_configs": [
-                 {"source_labels": ["__address__"], "target_label": "__param_target"},
-                 {"source_labels": ["__param_target"], "target_label": "instance"},
-                 {"target_label": "__address__", "replacement": "127.0.0.1:9473"}]},
-            {"job_name": "colo-bmc-exporter", "static_configs": [{"targets": ["127.0.0.1:9473"]}]}]
+    print(
+        f"  ipmi_sim udp/{sim.port} (console tcp/{sim.console_port}); redfish {rf.url}; exporter {exp.url}",
+        file=sys.stderr,
+    )
+    return [
+        {
+            "job_name": "colo-bmc",
+            "metrics_path": "/probe",
+            "static_configs": [{"targets": ["server1", "server2"]}],
+            "relabel_configs": [
+                {"source_labels": ["__address__"], "target_label": "__param_target"},
+                {"source_labels": ["__param_target"], "target_label": "instance"},
+                {"target_label": "__address__", "replacement": "127.0.0.1:9473"},
+            ],
+        },
+        {"job_name": "colo-bmc-exporter", "static_configs": [{"targets": ["127.0.0.1:9473"]}]},
+    ]

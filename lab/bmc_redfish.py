@@ -35,34 +35,58 @@ from lab.bmc import PASSWORD, SENSORS, USER  # noqa: E402
 R = "/redfish/v1"
 C = f"{R}/Chassis/1U"
 DEFAULTS: dict[str, Any] = {
-    "generation": "both",      # legacy | new | both
-    "expand": True,            # $expand=.($levels=1) honoured and advertised
-    "fan_percent": False,      # fans report percent of 10000 RPM
-    "old_names": False,        # CurrentReading, FanName, Units instead of the current names
-    "no_units": False,         # readings without ReadingUnits
-    "sensors_only": False,     # no Thermal; ThermalSubsystem with an empty Fans collection
-    "trailing_slash": False,   # every link ends in '/'
-    "encoded_ids": False,      # PSU ids need URL encoding ("PSU 1" -> PSU%201)
-    "same_psu_names": False,   # every PSU is called "Power Supply"
+    "generation": "both",  # legacy | new | both
+    "expand": True,  # $expand=.($levels=1) honoured and advertised
+    "fan_percent": False,  # fans report percent of 10000 RPM
+    "old_names": False,  # CurrentReading, FanName, Units instead of the current names
+    "no_units": False,  # readings without ReadingUnits
+    "sensors_only": False,  # no Thermal; ThermalSubsystem with an empty Fans collection
+    "trailing_slash": False,  # every link ends in '/'
+    "encoded_ids": False,  # PSU ids need URL encoding ("PSU 1" -> PSU%201)
+    "same_psu_names": False,  # every PSU is called "Power Supply"
     "null_thresholds": False,  # thresholds present but null
-    "extra_chassis": 0,        # more chassis members (drive backplanes etc., each with a Sensors collection)
+    "extra_chassis": 0,  # more chassis members (drive backplanes etc., each with a Sensors collection)
     "max_sessions": 4,
-    "delay": 0.0,              # seconds added to every request
-    "page_size": 0,            # collections longer than this are paged (Members@odata.nextLink)
+    "delay": 0.0,  # seconds added to every request
+    "page_size": 0,  # collections longer than this are paged (Members@odata.nextLink)
 }
-_KIND = {"temperature": ("Temperature", "Cel"), "fan": ("Rotational", "RPM"), "power": ("Power", "W"),
-         "current": ("Current", "A"), "voltage": ("Voltage", "V")}
-_TH = {"lnr": "LowerFatal", "lcr": "LowerCritical", "lnc": "LowerCaution", "unc": "UpperCaution",
-       "ucr": "UpperCritical", "unr": "UpperFatal"}
-_LEGACY_TH = {"lnr": "LowerThresholdFatal", "lcr": "LowerThresholdCritical", "lnc": "LowerThresholdNonCritical",
-              "unc": "UpperThresholdNonCritical", "ucr": "UpperThresholdCritical", "unr": "UpperThresholdFatal"}
+_KIND = {
+    "temperature": ("Temperature", "Cel"),
+    "fan": ("Rotational", "RPM"),
+    "power": ("Power", "W"),
+    "current": ("Current", "A"),
+    "voltage": ("Voltage", "V"),
+}
+_TH = {
+    "lnr": "LowerFatal",
+    "lcr": "LowerCritical",
+    "lnc": "LowerCaution",
+    "unc": "UpperCaution",
+    "ucr": "UpperCritical",
+    "unr": "UpperFatal",
+}
+_LEGACY_TH = {
+    "lnr": "LowerThresholdFatal",
+    "lcr": "LowerThresholdCritical",
+    "lnc": "LowerThresholdNonCritical",
+    "unc": "UpperThresholdNonCritical",
+    "ucr": "UpperThresholdCritical",
+    "unr": "UpperThresholdFatal",
+}
 
 
 def _table() -> dict[str, dict[str, Any]]:
     out = {}
     for s in SENSORS:
-        out[s.rf_id] = {"id": s.rf_id, "name": s.name, "kind": s.kind, "reading": s.value, "state": "Enabled",
-                        "health": None, "th": dict(s.thresholds)}
+        out[s.rf_id] = {
+            "id": s.rf_id,
+            "name": s.name,
+            "kind": s.kind,
+            "reading": s.value,
+            "state": "Enabled",
+            "health": None,
+            "th": dict(s.thresholds),
+        }
     return out
 
 
@@ -95,10 +119,14 @@ class Bmc:
         v, th = s["reading"], s["th"]
         if v is None:
             return "OK"
-        if any(k in th and ((k[0] == "u" and v >= th[k]) or (k[0] == "l" and v <= th[k])) for k in
-               ("ucr", "unr", "lcr", "lnr")):
+        if any(
+            k in th and ((k[0] == "u" and v >= th[k]) or (k[0] == "l" and v <= th[k]))
+            for k in ("ucr", "unr", "lcr", "lnr")
+        ):
             return "Critical"
-        if any(k in th and ((k[0] == "u" and v >= th[k]) or (k[0] == "l" and v <= th[k])) for k in ("unc", "lnc")):
+        if any(
+            k in th and ((k[0] == "u" and v >= th[k]) or (k[0] == "l" and v <= th[k])) for k in ("unc", "lnc")
+        ):
             return "Warning"
         return "OK"
 
@@ -122,17 +150,29 @@ class Bmc:
         rtype, units = _KIND[s["kind"]]
         if s["kind"] == "fan" and self.opts["fan_percent"]:
             rtype, units = "Percent", "%"
-        d: dict[str, Any] = {"@odata.id": f"{chassis}/Sensors/{s['id']}", "@odata.type": "#Sensor.v1_6_0.Sensor",
-                             "Id": s["id"], "Name": s["name"], "ReadingType": rtype, "Reading": self._reading(s),
-                             "Status": self._status(s)}
+        d: dict[str, Any] = {
+            "@odata.id": f"{chassis}/Sensors/{s['id']}",
+            "@odata.type": "#Sensor.v1_6_0.Sensor",
+            "Id": s["id"],
+            "Name": s["name"],
+            "ReadingType": rtype,
+            "Reading": self._reading(s),
+            "Status": self._status(s),
+        }
         if s["kind"] == "fan":
             d["PhysicalContext"] = "Fan"
         if s["id"] == "TotalPower":
             d["PhysicalContext"] = "Chassis"
         if not self.opts["no_units"]:
             d["ReadingUnits"] = units
-        th = {_TH[k]: {"Reading": None if self.opts["null_thresholds"] else
-                       (self._fan_value(v) if s["kind"] == "fan" else v)} for k, v in s["th"].items()}
+        th = {
+            _TH[k]: {
+                "Reading": None
+                if self.opts["null_thresholds"]
+                else (self._fan_value(v) if s["kind"] == "fan" else v)
+            }
+            for k, v in s["th"].items()
+        }
         if th:
             d["Thresholds"] = th
         return d
@@ -141,54 +181,117 @@ class Bmc:
         return [s for s in self.sensors.values() if s["kind"] in kinds]
 
     def _legacy_th(self, s: dict[str, Any]) -> dict[str, Any]:
-        return {_LEGACY_TH[k]: None if self.opts["null_thresholds"] else
-                (self._fan_value(v) if s["kind"] == "fan" else v) for k, v in s["th"].items()}
+        return {
+            _LEGACY_TH[k]: None
+            if self.opts["null_thresholds"]
+            else (self._fan_value(v) if s["kind"] == "fan" else v)
+            for k, v in s["th"].items()
+        }
 
     def _thermal(self) -> dict[str, Any]:
         temps, fans = [], []
         for i, s in enumerate(self._of("temperature")):
             key = "CurrentReading" if self.opts["old_names"] else "ReadingCelsius"
-            temps.append({"@odata.id": f"{C}/Thermal#/Temperatures/{i}", "MemberId": str(i), "Name": s["name"],
-                          key: self._reading(s), "Status": self._status(s), **self._legacy_th(s)})
+            temps.append(
+                {
+                    "@odata.id": f"{C}/Thermal#/Temperatures/{i}",
+                    "MemberId": str(i),
+                    "Name": s["name"],
+                    key: self._reading(s),
+                    "Status": self._status(s),
+                    **self._legacy_th(s),
+                }
+            )
         for i, s in enumerate(self._of("fan")):
-            f = {"@odata.id": f"{C}/Thermal#/Fans/{i}", "MemberId": str(i),
-                 "FanName" if self.opts["old_names"] else "Name": s["name"],
-                 "CurrentReading" if self.opts["old_names"] else "Reading": self._reading(s),
-                 "Status": self._status(s), **self._legacy_th(s)}
+            f = {
+                "@odata.id": f"{C}/Thermal#/Fans/{i}",
+                "MemberId": str(i),
+                "FanName" if self.opts["old_names"] else "Name": s["name"],
+                "CurrentReading" if self.opts["old_names"] else "Reading": self._reading(s),
+                "Status": self._status(s),
+                **self._legacy_th(s),
+            }
             if not self.opts["no_units"]:
-                f["Units" if self.opts["old_names"] else "ReadingUnits"] = \
+                f["Units" if self.opts["old_names"] else "ReadingUnits"] = (
                     "Percent" if self.opts["fan_percent"] else "RPM"
+                )
             fans.append(f)
-        return {"@odata.id": f"{C}/Thermal", "@odata.type": "#Thermal.v1_7_0.Thermal", "Id": "Thermal",
-                "Name": "Thermal", "Temperatures": temps, "Fans": fans}
+        return {
+            "@odata.id": f"{C}/Thermal",
+            "@odata.type": "#Thermal.v1_7_0.Thermal",
+            "Id": "Thermal",
+            "Name": "Thermal",
+            "Temperatures": temps,
+            "Fans": fans,
+        }
 
     def _psu_name(self, s: dict[str, Any]) -> str:
         return "Power Supply" if self.opts["same_psu_names"] else s["name"].replace(" Status", "")
 
     def _power(self) -> dict[str, Any]:
         total = self.sensors["TotalPower"]
-        volts = [{"@odata.id": f"{C}/Power#/Voltages/{i}", "MemberId": str(i), "Name": s["name"],
-                  "ReadingVolts": s["reading"], "Status": self._status(s), **self._legacy_th(s)}
-                 for i, s in enumerate(self._of("voltage"))]
-        psus = [{"@odata.id": f"{C}/Power#/PowerSupplies/{i}", "MemberId": self._psu_id(s),
-                 "Name": self._psu_name(s), "Status": self._status(s)} for i, s in enumerate(self._of("psu"))]
-        return {"@odata.id": f"{C}/Power", "@odata.type": "#Power.v1_7_0.Power", "Id": "Power", "Name": "Power",
-                "PowerControl": [{"@odata.id": f"{C}/Power#/PowerControl/0", "MemberId": "0",
-                                  "Name": "System Power Control", "PowerConsumedWatts": total["reading"],
-                                  "PowerCapacityWatts": 1000}],
-                "Voltages": volts, "PowerSupplies": psus}
+        volts = [
+            {
+                "@odata.id": f"{C}/Power#/Voltages/{i}",
+                "MemberId": str(i),
+                "Name": s["name"],
+                "ReadingVolts": s["reading"],
+                "Status": self._status(s),
+                **self._legacy_th(s),
+            }
+            for i, s in enumerate(self._of("voltage"))
+        ]
+        psus = [
+            {
+                "@odata.id": f"{C}/Power#/PowerSupplies/{i}",
+                "MemberId": self._psu_id(s),
+                "Name": self._psu_name(s),
+                "Status": self._status(s),
+            }
+            for i, s in enumerate(self._of("psu"))
+        ]
+        return {
+            "@odata.id": f"{C}/Power",
+            "@odata.type": "#Power.v1_7_0.Power",
+            "Id": "Power",
+            "Name": "Power",
+            "PowerControl": [
+                {
+                    "@odata.id": f"{C}/Power#/PowerControl/0",
+                    "MemberId": "0",
+                    "Name": "System Power Control",
+                    "PowerConsumedWatts": total["reading"],
+                    "PowerCapacityWatts": 1000,
+                }
+            ],
+            "Voltages": volts,
+            "PowerSupplies": psus,
+        }
 
     def _psu_doc(self, s: dict[str, Any]) -> dict[str, Any]:
         pid = urllib.parse.quote(self._psu_id(s))
-        return {"@odata.id": f"{C}/PowerSubsystem/PowerSupplies/{pid}", "@odata.type": "#PowerSupply.v1_5_0.PowerSupply",
-                "Id": self._psu_id(s), "Name": self._psu_name(s), "Status": self._status(s)}
+        return {
+            "@odata.id": f"{C}/PowerSubsystem/PowerSupplies/{pid}",
+            "@odata.type": "#PowerSupply.v1_5_0.PowerSupply",
+            "Id": self._psu_id(s),
+            "Name": self._psu_name(s),
+            "Status": self._status(s),
+        }
 
     def _fan_doc(self, s: dict[str, Any]) -> dict[str, Any]:
         v = None if s["state"] == "Absent" else s["reading"]
-        return {"@odata.id": f"{C}/ThermalSubsystem/Fans/{s['id']}", "@odata.type": "#Fan.v1_3_0.Fan",
-                "Id": s["id"], "Name": s["name"], "Status": self._status(s),
-                "SpeedPercent": {"Reading": 0 if v is None else round(v / 100.0, 1), "SpeedRPM": v or 0,
-                                 "DataSourceUri": f"{C}/Sensors/{s['id']}"}}
+        return {
+            "@odata.id": f"{C}/ThermalSubsystem/Fans/{s['id']}",
+            "@odata.type": "#Fan.v1_3_0.Fan",
+            "Id": s["id"],
+            "Name": s["name"],
+            "Status": self._status(s),
+            "SpeedPercent": {
+                "Reading": 0 if v is None else round(v / 100.0, 1),
+                "SpeedRPM": v or 0,
+                "DataSourceUri": f"{C}/Sensors/{s['id']}",
+            },
+        }
 
     def _coll(self, path: str, name: str, docs: list[dict[str, Any]], expand: bool) -> dict[str, Any]:
         mem = [copy.deepcopy(d) if expand else self._link(d["@odata.id"]) for d in docs]
@@ -196,18 +299,26 @@ class Bmc:
         size = int(self.opts["page_size"])
         if size and len(mem) > size:
             skip = self.skip
-            out["Members"] = mem[skip:skip + size]
+            out["Members"] = mem[skip : skip + size]
             if skip + size < len(mem):
                 out["Members@odata.nextLink"] = f"{path}?$skip={skip + size}"
         return out
 
     def _chassis(self, cid: str) -> dict[str, Any]:
         path = f"{R}/Chassis/{cid}"
-        d: dict[str, Any] = {"@odata.id": path, "@odata.type": "#Chassis.v1_22_0.Chassis", "Id": cid,
-                             "Name": "Computer System Chassis" if cid == "1U" else f"Backplane {cid}",
-                             "PowerState": "On", "Status": {"State": "Enabled", "Health": "OK", "HealthRollup":
-                                                            self._rollup() if cid == "1U" else "OK"},
-                             "Sensors": self._link(f"{path}/Sensors")}
+        d: dict[str, Any] = {
+            "@odata.id": path,
+            "@odata.type": "#Chassis.v1_22_0.Chassis",
+            "Id": cid,
+            "Name": "Computer System Chassis" if cid == "1U" else f"Backplane {cid}",
+            "PowerState": "On",
+            "Status": {
+                "State": "Enabled",
+                "Health": "OK",
+                "HealthRollup": self._rollup() if cid == "1U" else "OK",
+            },
+            "Sensors": self._link(f"{path}/Sensors"),
+        }
         if cid != "1U":
             return d
         gen = self.opts["generation"]
@@ -233,26 +344,48 @@ class Bmc:
         expand = expand and self.opts["expand"]
         p = path.rstrip("/") or "/"
         if p in (R, "/redfish"):
-            return {"@odata.id": f"{R}/", "@odata.type": "#ServiceRoot.v1_15_0.ServiceRoot", "Id": "RootService",
-                    "Name": "Root Service", "RedfishVersion": "1.15.0",
-                    "ProtocolFeaturesSupported": {"ExpandQuery": {"ExpandAll": self.opts["expand"],
-                                                                  "Levels": self.opts["expand"], "MaxLevels": 1}},
-                    "Systems": self._link(f"{R}/Systems"), "Chassis": self._link(f"{R}/Chassis"),
-                    "SessionService": self._link(f"{R}/SessionService"),
-                    "Links": {"Sessions": self._link(f"{R}/SessionService/Sessions")}}
+            return {
+                "@odata.id": f"{R}/",
+                "@odata.type": "#ServiceRoot.v1_15_0.ServiceRoot",
+                "Id": "RootService",
+                "Name": "Root Service",
+                "RedfishVersion": "1.15.0",
+                "ProtocolFeaturesSupported": {
+                    "ExpandQuery": {
+                        "ExpandAll": self.opts["expand"],
+                        "Levels": self.opts["expand"],
+                        "MaxLevels": 1,
+                    }
+                },
+                "Systems": self._link(f"{R}/Systems"),
+                "Chassis": self._link(f"{R}/Chassis"),
+                "SessionService": self._link(f"{R}/SessionService"),
+                "Links": {"Sessions": self._link(f"{R}/SessionService/Sessions")},
+            }
         if p == f"{R}/Systems":
             return self._coll(p, "Systems", [self.resource(f"{R}/Systems/1", False)], expand)  # type: ignore[list-item]
         if p == f"{R}/Systems/1":
-            return {"@odata.id": p, "@odata.type": "#ComputerSystem.v1_20_0.ComputerSystem", "Id": "1",
-                    "Name": "System", "PowerState": "On",
-                    "Status": {"State": "Enabled", "Health": "OK", "HealthRollup": self._rollup()},
-                    "LogServices": self._link(f"{p}/LogServices")}
+            return {
+                "@odata.id": p,
+                "@odata.type": "#ComputerSystem.v1_20_0.ComputerSystem",
+                "Id": "1",
+                "Name": "System",
+                "PowerState": "On",
+                "Status": {"State": "Enabled", "Health": "OK", "HealthRollup": self._rollup()},
+                "LogServices": self._link(f"{p}/LogServices"),
+            }
         if p == f"{R}/Systems/1/LogServices":
             return self._coll(p, "Log Services", [self.resource(f"{p}/SEL", False)], expand)  # type: ignore[list-item]
         if p == f"{R}/Systems/1/LogServices/SEL":
-            return {"@odata.id": p, "@odata.type": "#LogService.v1_3_0.LogService", "Id": "SEL",
-                    "Name": "System Event Log", "LogEntryType": "SEL", "MaxNumberOfRecords": 1000,
-                    "Entries": self._link(f"{p}/Entries")}
+            return {
+                "@odata.id": p,
+                "@odata.type": "#LogService.v1_3_0.LogService",
+                "Id": "SEL",
+                "Name": "System Event Log",
+                "LogEntryType": "SEL",
+                "MaxNumberOfRecords": 1000,
+                "Entries": self._link(f"{p}/Entries"),
+            }
         if p == f"{R}/Systems/1/LogServices/SEL/Entries":
             return self._coll(p, "Log Entries", self.sel, expand)
         if p == f"{R}/Chassis":
@@ -266,8 +399,12 @@ class Bmc:
         gen = self.opts["generation"]
         legacy, new = gen in ("legacy", "both"), gen in ("new", "both")
         if p == f"{C}/Sensors" and gen != "legacy":
-            return self._coll(p, "Sensors", [self._sensor_doc(s) for s in self.sensors.values()
-                                             if s["kind"] != "psu"], expand)
+            return self._coll(
+                p,
+                "Sensors",
+                [self._sensor_doc(s) for s in self.sensors.values() if s["kind"] != "psu"],
+                expand,
+            )
         if p.startswith(f"{C}/Sensors/") and gen != "legacy":
             s = self.sensors.get(p.rsplit("/", 1)[1])
             return self._sensor_doc(s) if s and s["kind"] != "psu" else None
@@ -276,8 +413,13 @@ class Bmc:
         if p == f"{C}/Power" and legacy:
             return self._power()
         if p == f"{C}/ThermalSubsystem" and new:
-            return {"@odata.id": p, "Id": "ThermalSubsystem", "Name": "Thermal Subsystem",
-                    "Fans": self._link(f"{p}/Fans"), "ThermalMetrics": self._link(f"{p}/ThermalMetrics")}
+            return {
+                "@odata.id": p,
+                "Id": "ThermalSubsystem",
+                "Name": "Thermal Subsystem",
+                "Fans": self._link(f"{p}/Fans"),
+                "ThermalMetrics": self._link(f"{p}/ThermalMetrics"),
+            }
         if p == f"{C}/ThermalSubsystem/Fans" and new:
             fans = [] if self.opts["sensors_only"] else [self._fan_doc(s) for s in self._of("fan")]
             return self._coll(p, "Fans", fans, expand)
@@ -285,13 +427,27 @@ class Bmc:
             s = self.sensors.get(p.rsplit("/", 1)[1])
             return self._fan_doc(s) if s and s["kind"] == "fan" else None
         if p == f"{C}/ThermalSubsystem/ThermalMetrics" and new:
-            return {"@odata.id": p, "Id": "ThermalMetrics", "Name": "Thermal Metrics",
-                    "TemperatureReadingsCelsius": [
-                        {"DataSourceUri": f"{C}/Sensors/{s['id']}", "DeviceName": s["name"], "Reading": s["reading"]}
-                        for s in self._of("temperature") if s["state"] != "Absent"]}
+            return {
+                "@odata.id": p,
+                "Id": "ThermalMetrics",
+                "Name": "Thermal Metrics",
+                "TemperatureReadingsCelsius": [
+                    {
+                        "DataSourceUri": f"{C}/Sensors/{s['id']}",
+                        "DeviceName": s["name"],
+                        "Reading": s["reading"],
+                    }
+                    for s in self._of("temperature")
+                    if s["state"] != "Absent"
+                ],
+            }
         if p == f"{C}/PowerSubsystem" and new:
-            return {"@odata.id": p, "Id": "PowerSubsystem", "Name": "Power Subsystem",
-                    "PowerSupplies": self._link(f"{p}/PowerSupplies")}
+            return {
+                "@odata.id": p,
+                "Id": "PowerSubsystem",
+                "Name": "Power Subsystem",
+                "PowerSupplies": self._link(f"{p}/PowerSupplies"),
+            }
         if p == f"{C}/PowerSubsystem/PowerSupplies" and new:
             return self._coll(p, "Power Supplies", [self._psu_doc(s) for s in self._of("psu")], expand)
         if p.startswith(f"{C}/PowerSubsystem/PowerSupplies/") and new:
@@ -313,8 +469,14 @@ class Handler(BaseHTTPRequestHandler):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def _send(self, code: int, body: bytes, ctype: str = "application/json", headers: dict[str, str] | None = None,
-              full_length: int | None = None) -> None:
+    def _send(
+        self,
+        code: int,
+        body: bytes,
+        ctype: str = "application/json",
+        headers: dict[str, str] | None = None,
+        full_length: int | None = None,
+    ) -> None:
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(full_length if full_length is not None else len(body)))
@@ -330,8 +492,16 @@ class Handler(BaseHTTPRequestHandler):
         self._send(code, json.dumps(doc).encode(), headers=headers)
 
     def _error(self, code: int, message_id: str) -> None:
-        self._json(code, {"error": {"code": f"Base.1.8.{message_id}", "message": message_id,
-                                    "@Message.ExtendedInfo": [{"MessageId": f"Base.1.8.{message_id}"}]}})
+        self._json(
+            code,
+            {
+                "error": {
+                    "code": f"Base.1.8.{message_id}",
+                    "message": message_id,
+                    "@Message.ExtendedInfo": [{"MessageId": f"Base.1.8.{message_id}"}],
+                }
+            },
+        )
 
     def _body(self) -> Any:
         n = int(self.headers.get("Content-Length") or 0)
@@ -364,8 +534,11 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(float(f["delay"]))
         body = f.get("body")
         if body == "html":
-            self._send(int(f.get("status", 200)), b"<html><body><h1>Service Unavailable</h1></body></html>",
-                       "text/html")
+            self._send(
+                int(f.get("status", 200)),
+                b"<html><body><h1>Service Unavailable</h1></body></html>",
+                "text/html",
+            )
         elif body == "malformed":
             self._send(int(f.get("status", 200)), b'{"@odata.id": "/redfish/v1/", "Name": ')
         elif body == "half":
@@ -436,8 +609,11 @@ class Handler(BaseHTTPRequestHandler):
                 bmc.sessions[token] = sid
                 bmc.stats["logins"] += 1
             loc = f"{R}/SessionService/Sessions/{sid}"
-            return self._json(201, {"@odata.id": loc, "Id": sid, "UserName": bmc.user},
-                              headers={"X-Auth-Token": token, "Location": loc})
+            return self._json(
+                201,
+                {"@odata.id": loc, "Id": sid, "UserName": bmc.user},
+                headers={"X-Auth-Token": token, "Location": loc},
+            )
         return self._error(405, "ActionNotSupported")
 
     def do_DELETE(self) -> None:  # noqa: N802
@@ -463,9 +639,16 @@ class Handler(BaseHTTPRequestHandler):
                 for k in ("reading", "state", "health"):
                     if k in body:
                         s[k] = body[k]
-                n = len(bmc.sel) + 1   # every change is logged, as a BMC would
-                bmc.sel.append({"@odata.id": f"{R}/Systems/1/LogServices/SEL/Entries/{n}", "Id": str(n),
-                                "Name": "Log Entry", "EntryType": "SEL", "Message": f"{s['name']} changed"})
+                n = len(bmc.sel) + 1  # every change is logged, as a BMC would
+                bmc.sel.append(
+                    {
+                        "@odata.id": f"{R}/Systems/1/LogServices/SEL/Entries/{n}",
+                        "Id": str(n),
+                        "Name": "Log Entry",
+                        "EntryType": "SEL",
+                        "Message": f"{s['name']} changed",
+                    }
+                )
             elif what == "fault":
                 bmc.faults.append(body)
             elif what == "config":
@@ -487,8 +670,14 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, port: int, bmc: Bmc, mockup: Path | None = None, host: str = "127.0.0.1",
-                 tls: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        bmc: Bmc,
+        mockup: Path | None = None,
+        host: str = "127.0.0.1",
+        tls: tuple[str, str] | None = None,
+    ) -> None:
         self.bmc, self.mockup = bmc, mockup
         super().__init__((host, port), Handler)
         if tls:
@@ -503,8 +692,15 @@ class Server(ThreadingHTTPServer):
 class RedfishServer:
     """The test server as a separate process, on free loopback ports (one simulated BMC per port)."""
 
-    def __init__(self, lab: Any, name: str = "bmc-redfish", count: int = 1, delay: float = 0.0,
-                 mockup: Path | None = None, tls: bool = False) -> None:
+    def __init__(
+        self,
+        lab: Any,
+        name: str = "bmc-redfish",
+        count: int = 1,
+        delay: float = 0.0,
+        mockup: Path | None = None,
+        tls: bool = False,
+    ) -> None:
         from .proc import free_port, port_open, wait_for
 
         self.ports = [free_port() for _ in range(count)]
@@ -522,8 +718,12 @@ class RedfishServer:
             argv += ["--tls-cert", str(d / "cert.pem"), "--tls-key", str(d / "key.pem")]
         root = Path(__file__).resolve().parent.parent
         self.proc = lab.start(f"{name}-{self.ports[0]}", argv, cwd=root)
-        wait_for(lambda: self.proc.check_alive() and all(port_open("127.0.0.1", p) for p in self.ports), 30,
-                 "the Redfish test server", log=self.proc.log)
+        wait_for(
+            lambda: self.proc.check_alive() and all(port_open("127.0.0.1", p) for p in self.ports),
+            30,
+            "the Redfish test server",
+            log=self.proc.log,
+        )
         self.urls = [f"{'https' if tls else 'http'}://127.0.0.1:{p}" for p in self.ports]
         self.url = self.urls[0]
 
@@ -534,8 +734,12 @@ class RedfishServer:
 
     def control(self, what: str, body: dict[str, Any] | None = None, index: int = 0) -> Any:
         data = json.dumps(body or {}).encode()
-        req = urllib.request.Request(f"{self.urls[index]}/_lab/{what}", data=data, method="POST",
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{self.urls[index]}/_lab/{what}",
+            data=data,
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=10, context=self._ctx()) as r:
             return json.load(r)
 
@@ -569,15 +773,26 @@ def _self_signed(cert: Path, key: Path) -> None:
     k = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "colo-bmc-lab")])
     now = datetime.datetime.now(datetime.timezone.utc)
-    c = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(k.public_key())
-         .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-         .not_valid_after(now + datetime.timedelta(days=2))
-         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-         .sign(k, hashes.SHA256()))
+    c = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(k.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(k, hashes.SHA256())
+    )
     cert.write_bytes(c.public_bytes(serialization.Encoding.PEM))
-    key.write_bytes(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()))
+    key.write_bytes(
+        k.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
 
 
 def main() -> None:

@@ -54,8 +54,12 @@ def main() -> int:
                 print(f"starting {name} ...", flush=True)
                 scrape_configs += fn(lab)  # type: ignore[operator]
             rules = sorted(str(p) for p in (ROOT / "alerts").glob("*.yml"))
-            scrape_configs.append({"job_name": "prometheus",
-                                   "static_configs": [{"targets": [f"127.0.0.1:{args.prometheus_port}"]}]})
+            scrape_configs.append(
+                {
+                    "job_name": "prometheus",
+                    "static_configs": [{"targets": [f"127.0.0.1:{args.prometheus_port}"]}],
+                }
+            )
             prom = Prometheus(lab, scrape_configs, rules, port=args.prometheus_port, interval="5s")
             targets = prom.wait_targets_up(timeout=90)
         except LabError as e:

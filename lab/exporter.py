@@ -20,13 +20,25 @@ ROOT = Path(__file__).resolve().parent.parent
 class ExporterProc:
     """`colo-<name>-exporter` started with a config (a dict is written as YAML) on a free loopback port."""
 
-    def __init__(self, lab: Lab, name: str, config: dict[str, Any] | str | Path | None = None,
-                 args: list[str] | None = None, port: int | None = None, log_level: str = "debug") -> None:
+    def __init__(
+        self,
+        lab: Lab,
+        name: str,
+        config: dict[str, Any] | str | Path | None = None,
+        args: list[str] | None = None,
+        port: int | None = None,
+        log_level: str = "debug",
+    ) -> None:
         self.name = name
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        argv = [sys.executable, "-m", f"exporters.{name}.main", f"--web.listen-address=127.0.0.1:{self.port}",
-                f"--log.level={log_level}"]
+        argv = [
+            sys.executable,
+            "-m",
+            f"exporters.{name}.main",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            f"--log.level={log_level}",
+        ]
         if isinstance(config, dict):
             path = lab.workdir / f"{name}-exporter.yml"
             path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -34,10 +46,18 @@ class ExporterProc:
         self.config_file = Path(config) if config else None
         if config:
             argv.append(f"--config.file={config}")
-        self.proc = lab.start(f"{name}-exporter-{self.port}", argv + list(args or []), cwd=ROOT,
-                              env={"PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")})
-        wait_for(lambda: self.proc.check_alive() and port_open("127.0.0.1", self.port), 30,
-                 f"colo-{name}-exporter to listen", log=self.proc.log)
+        self.proc = lab.start(
+            f"{name}-exporter-{self.port}",
+            argv + list(args or []),
+            cwd=ROOT,
+            env={"PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")},
+        )
+        wait_for(
+            lambda: self.proc.check_alive() and port_open("127.0.0.1", self.port),
+            30,
+            f"colo-{name}-exporter to listen",
+            log=self.proc.log,
+        )
 
     def get(self, path: str, timeout: float = 30, headers: dict[str, str] | None = None) -> tuple[int, str]:
         req = urllib.request.Request(self.url + path, headers=headers or {})

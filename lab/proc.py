@@ -22,8 +22,9 @@ class PeerMissing(LabError):
 
 
 def require(program: str, package: str) -> str:
-    path = shutil.which(program) or (program if os.path.isabs(program) and os.access(program, os.X_OK)
-                                     else None)
+    path = shutil.which(program) or (
+        program if os.path.isabs(program) and os.access(program, os.X_OK) else None
+    )
     if not path:
         raise PeerMissing(f"{program} not found (Debian package {package}; `make test` installs it)")
     return path
@@ -41,8 +42,9 @@ def free_port(host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
         return s.getsockname()[1]
 
 
-def wait_for(check: Callable[[], object], timeout: float, what: str, interval: float = 0.1,
-             log: Path | None = None) -> object:
+def wait_for(
+    check: Callable[[], object], timeout: float, what: str, interval: float = 0.1, log: Path | None = None
+) -> object:
     """Poll `check` until it returns something truthy; LabError with `what` (and a log tail) on timeout."""
     end = time.monotonic() + timeout
     last: BaseException | None = None
@@ -77,15 +79,29 @@ def _tail(log: Path | None, lines: int = 15) -> str:
 class Proc:
     """A child in its own session (so its whole process group can be stopped), logging to a file."""
 
-    def __init__(self, name: str, argv: Sequence[str], log: Path, env: dict[str, str] | None = None,
-                 cwd: str | Path | None = None, netns: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log: Path,
+        env: dict[str, str] | None = None,
+        cwd: str | Path | None = None,
+        netns: str | None = None,
+    ) -> None:
         self.name = name
         self.log = log
         log.parent.mkdir(parents=True, exist_ok=True)
         full = (["ip", "netns", "exec", netns] if netns else []) + list(argv)
         with open(log, "ab") as out:
-            self.popen = subprocess.Popen(full, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                          env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True)
+            self.popen = subprocess.Popen(
+                full,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **(env or {})},
+                cwd=cwd,
+                start_new_session=True,
+            )
 
     @property
     def pid(self) -> int:
@@ -119,8 +135,9 @@ class Proc:
         return _tail(self.log)
 
 
-def run(argv: Sequence[str], check: bool = True, timeout: float = 60, netns: str | None = None,
-        **kw: object) -> subprocess.CompletedProcess:
+def run(
+    argv: Sequence[str], check: bool = True, timeout: float = 60, netns: str | None = None, **kw: object
+) -> subprocess.CompletedProcess:
     full = (["ip", "netns", "exec", netns] if netns else []) + list(argv)
     r = subprocess.run(full, capture_output=True, text=True, timeout=timeout, **kw)  # type: ignore[call-overload]
     if check and r.returncode != 0:

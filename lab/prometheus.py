@@ -17,23 +17,46 @@ PROMTOOL = "/usr/bin/promtool"
 
 
 class Prometheus:
-    def __init__(self, lab: Lab, scrape_configs: list[dict[str, Any]], rule_files: list[str] = (),
-                 port: int | None = None, interval: str = "2s", name: str = "prometheus") -> None:
+    def __init__(
+        self,
+        lab: Lab,
+        scrape_configs: list[dict[str, Any]],
+        rule_files: list[str] = (),
+        port: int | None = None,
+        interval: str = "2s",
+        name: str = "prometheus",
+    ) -> None:
         require(PROMETHEUS, "prometheus")
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         d = lab.workdir / name
         d.mkdir(parents=True, exist_ok=True)
-        cfg = {"global": {"scrape_interval": interval, "scrape_timeout": interval,
-                          "evaluation_interval": interval},
-               "rule_files": [str(Path(r).resolve()) for r in rule_files],
-               "scrape_configs": scrape_configs}
+        cfg = {
+            "global": {
+                "scrape_interval": interval,
+                "scrape_timeout": interval,
+                "evaluation_interval": interval,
+            },
+            "rule_files": [str(Path(r).resolve()) for r in rule_files],
+            "scrape_configs": scrape_configs,
+        }
         (d / "prometheus.yml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-        self.proc = lab.start(name, [PROMETHEUS, f"--config.file={d / 'prometheus.yml'}",
-                                     f"--storage.tsdb.path={d / 'data'}",
-                                     f"--web.listen-address=127.0.0.1:{self.port}", "--web.enable-lifecycle"])
-        wait_for(lambda: self.proc.check_alive() and port_open("127.0.0.1", self.port), 30,
-                 "prometheus to listen", log=self.proc.log)
+        self.proc = lab.start(
+            name,
+            [
+                PROMETHEUS,
+                f"--config.file={d / 'prometheus.yml'}",
+                f"--storage.tsdb.path={d / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--web.enable-lifecycle",
+            ],
+        )
+        wait_for(
+            lambda: self.proc.check_alive() and port_open("127.0.0.1", self.port),
+            30,
+            "prometheus to listen",
+            log=self.proc.log,
+        )
 
     def api(self, path: str, **params: str) -> Any:
         url = f"{self.url}/api/v1/{path}" + ("?" + urllib.parse.urlencode(params) if params else "")
@@ -57,7 +80,9 @@ class Prometheus:
         try:
             return wait_for(all_up, timeout, "every Prometheus target to be up", interval=0.5)  # type: ignore[return-value]
         except LabError as e:
-            detail = "; ".join(f"{t['scrapeUrl']}: {t['health']} {t.get('lastError', '')}" for t in self.targets())
+            detail = "; ".join(
+                f"{t['scrapeUrl']}: {t['health']} {t.get('lastError', '')}" for t in self.targets()
+            )
             raise LabError(f"{e}: {detail}") from None
 
 

@@ -28,16 +28,23 @@ class Agent:
     host: str
     port: int
     community: str = COMMUNITY
-    context: str = ""           # snmpsim v3: the recording's name
+    context: str = ""  # snmpsim v3: the recording's name
     netns: str | None = None
 
     def auths(self) -> dict[str, dict[str, Any]]:
         """Exporter `auths:` entries for this agent: `v2` and `v3` (SHA/AES authPriv)."""
         return {
             "v2": {"version": "2c", "community": self.community},
-            "v3": {"version": "3", "username": V3_USER, "security_level": "authPriv", "auth_protocol": "SHA",
-                   "auth_password": V3_AUTH, "priv_protocol": "AES", "priv_password": V3_PRIV,
-                   "context_name": self.context},
+            "v3": {
+                "version": "3",
+                "username": V3_USER,
+                "security_level": "authPriv",
+                "auth_protocol": "SHA",
+                "auth_password": V3_AUTH,
+                "priv_protocol": "AES",
+                "priv_password": V3_PRIV,
+                "context_name": self.context,
+            },
         }
 
     def target(self, auth: str = "v2", **kw: Any) -> dict[str, Any]:
@@ -55,18 +62,20 @@ def _udp_answers(port: int) -> bool:
 
 
 def snmpd_conf(port: int, extra: str = "") -> str:
-    return (f"agentaddress udp:127.0.0.1:{port}\n"
-            f"rocommunity {COMMUNITY} 127.0.0.1\n"
-            f'createUser {V3_USER} SHA "{V3_AUTH}" AES "{V3_PRIV}"\n'
-            f"rouser {V3_USER} priv\n"
-            f'createUser colosha512 SHA-512 "{V3_AUTH}" AES-256 "{V3_PRIV}"\n'
-            "rouser colosha512 priv\n"
-            f'createUser colosha256 SHA-256 "{V3_AUTH}"\n'
-            "rouser colosha256 auth\n"
-            "createUser colonoauth\n"
-            "rouser colonoauth noauth\n"
-            "sysName colo-lab-snmpd\nsysLocation lab\nsysContact root@localhost\n"
-            "dontLogTCPWrappersConnects yes\n" + extra)
+    return (
+        f"agentaddress udp:127.0.0.1:{port}\n"
+        f"rocommunity {COMMUNITY} 127.0.0.1\n"
+        f'createUser {V3_USER} SHA "{V3_AUTH}" AES "{V3_PRIV}"\n'
+        f"rouser {V3_USER} priv\n"
+        f'createUser colosha512 SHA-512 "{V3_AUTH}" AES-256 "{V3_PRIV}"\n'
+        "rouser colosha512 priv\n"
+        f'createUser colosha256 SHA-256 "{V3_AUTH}"\n'
+        "rouser colosha256 auth\n"
+        "createUser colonoauth\n"
+        "rouser colonoauth noauth\n"
+        "sysName colo-lab-snmpd\nsysLocation lab\nsysContact root@localhost\n"
+        "dontLogTCPWrappersConnects yes\n" + extra
+    )
 
 
 # The last snmpd started under each name, and its directory: a test can stop it and start it again.
@@ -74,8 +83,13 @@ LAST_STARTED: dict[str, Any] = {}
 LAST_WORKDIR: dict[str, Path] = {}
 
 
-def start_snmpd(lab: Lab, name: str = "snmpd", netns: str | None = None, port: int | None = None,
-                workdir: Path | None = None) -> Agent:
+def start_snmpd(
+    lab: Lab,
+    name: str = "snmpd",
+    netns: str | None = None,
+    port: int | None = None,
+    workdir: Path | None = None,
+) -> Agent:
     """net-snmp's snmpd on 127.0.0.1 (in `netns` if given), v2c community and v3 users (SHA/AES authPriv;
     SHA-512/AES-256; SHA-256 authNoPriv; noAuthNoPriv). Pass `workdir` (and `port`) to restart one: its
     persistent state (engine ID, boot counter) is kept there."""
@@ -85,8 +99,12 @@ def start_snmpd(lab: Lab, name: str = "snmpd", netns: str | None = None, port: i
     (d / "persist").mkdir(parents=True, exist_ok=True)
     conf = d / "snmpd.conf"
     conf.write_text(snmpd_conf(port))
-    proc = lab.start(name, [exe, "-f", "-Lo", "-C", "-c", str(conf), "-p", str(d / "snmpd.pid")],
-                     env={"SNMP_PERSISTENT_DIR": str(d / "persist"), "MIBS": ""}, netns=netns)
+    proc = lab.start(
+        name,
+        [exe, "-f", "-Lo", "-C", "-c", str(conf), "-p", str(d / "snmpd.pid")],
+        env={"SNMP_PERSISTENT_DIR": str(d / "persist"), "MIBS": ""},
+        netns=netns,
+    )
     LAST_STARTED[name], LAST_WORKDIR[name] = proc, d
     agent = Agent("127.0.0.1", port, netns=netns)
     wait_for(lambda: proc.check_alive() and _snmpget_ok(agent), 20, f"{name} to answer", log=proc.log)
@@ -97,8 +115,23 @@ def _snmpget_ok(agent: Agent) -> bool:
     exe = shutil.which("snmpget")
     if not exe:  # without the CLI, trust the bound port
         return agent.netns is not None or _udp_answers(agent.port)
-    r = run([exe, "-v2c", "-c", agent.community, "-t", "0.5", "-r", "0", "-On",
-             f"{agent.host}:{agent.port}", "1.3.6.1.2.1.1.3.0"], check=False, netns=agent.netns)
+    r = run(
+        [
+            exe,
+            "-v2c",
+            "-c",
+            agent.community,
+            "-t",
+            "0.5",
+            "-r",
+            "0",
+            "-On",
+            f"{agent.host}:{agent.port}",
+            "1.3.6.1.2.1.1.3.0",
+        ],
+        check=False,
+        netns=agent.netns,
+    )
     return r.returncode == 0
 
 
@@ -122,11 +155,23 @@ def start_snmpsim(lab: Lab, recordings: dict[str, str] | None = None) -> Agent:
     for p in (d / "data").iterdir():
         p.chmod(0o644)
     port = free_port(kind=socket.SOCK_DGRAM)
-    proc = lab.start("snmpsim", [str(exe), "--process-user=nobody", "--process-group=nogroup",
-                                 f"--cache-dir={d / 'cache'}",
-                                 "--v3-engine-id=auto", f"--v3-user={V3_USER}", f"--v3-auth-key={V3_AUTH}",
-                                 "--v3-auth-proto=SHA", f"--v3-priv-key={V3_PRIV}", "--v3-priv-proto=AES",
-                                 f"--data-dir={d / 'data'}", f"--agent-udpv4-endpoint=127.0.0.1:{port}"])
+    proc = lab.start(
+        "snmpsim",
+        [
+            str(exe),
+            "--process-user=nobody",
+            "--process-group=nogroup",
+            f"--cache-dir={d / 'cache'}",
+            "--v3-engine-id=auto",
+            f"--v3-user={V3_USER}",
+            f"--v3-auth-key={V3_AUTH}",
+            "--v3-auth-proto=SHA",
+            f"--v3-priv-key={V3_PRIV}",
+            "--v3-priv-proto=AES",
+            f"--data-dir={d / 'data'}",
+            f"--agent-udpv4-endpoint=127.0.0.1:{port}",
+        ],
+    )
     first = next(iter(recordings))
     agent = Agent("127.0.0.1", port, community=first, context=first)
     wait_for(lambda: proc.check_alive() and _snmpget_ok(agent), 60, "snmpsim to answer", log=proc.log)
@@ -163,15 +208,18 @@ def demo(lab: Lab) -> list[dict[str, Any]]:
         },
     }
     ExporterProc(lab, "snmp", config, port=9472, log_level="info")
-    return [{
-        "job_name": "colo-snmp",
-        "metrics_path": "/probe",
-        "scrape_interval": "15s",
-        "scrape_timeout": "10s",
-        "static_configs": [{"targets": sorted(config["targets"])}],
-        "relabel_configs": [
-            {"source_labels": ["__address__"], "target_label": "__param_target"},
-            {"source_labels": ["__param_target"], "target_label": "instance"},
-            {"target_label": "__address__", "replacement": "127.0.0.1:9472"},
-        ],
-    }, {"job_name": "colo-snmp-exporter", "static_configs": [{"targets": ["127.0.0.1:9472"]}]}]
+    return [
+        {
+            "job_name": "colo-snmp",
+            "metrics_path": "/probe",
+            "scrape_interval": "15s",
+            "scrape_timeout": "10s",
+            "static_configs": [{"targets": sorted(config["targets"])}],
+            "relabel_configs": [
+                {"source_labels": ["__address__"], "target_label": "__param_target"},
+                {"source_labels": ["__param_target"], "target_label": "instance"},
+                {"target_label": "__address__", "replacement": "127.0.0.1:9472"},
+            ],
+        },
+        {"job_name": "colo-snmp-exporter", "static_configs": [{"targets": ["127.0.0.1:9472"]}]},
+    ]

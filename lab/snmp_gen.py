@@ -24,7 +24,12 @@ EXAMPLE_PORTS = [
     {"ifname": "Te1/1/1", "role": "uplink", "link": "srv1-a", "speed": "10G"},
     {"ifname": "Te1/1/2", "role": "uplink", "link": "srv1-b", "speed": "10G"},
     {"ifalias": r"^mesh (\S+)", "role": "mesh", "link": r"\1", "speed": "1G"},
-    {"ifindex": 20001, "role": "bmc", "link": "oob", "speed": "1G"},  # mgmt0 runs at 100M: slower than expected
+    {
+        "ifindex": 20001,
+        "role": "bmc",
+        "link": "oob",
+        "speed": "1G",
+    },  # mgmt0 runs at 100M: slower than expected
 ]
 
 
@@ -38,11 +43,11 @@ class Port:
     alias: bytes = b""
     admin: int = 1
     oper: int = 1
-    hc: bool = True        # has ifHC* counters
-    ifx: bool = True       # has an ifXTable row at all
+    hc: bool = True  # has ifHC* counters
+    ifx: bool = True  # has an ifXTable row at all
     lag: int | None = None  # ifIndex of the aggregate it belongs to
     lldp: tuple[str, str] | None = None
-    rate: float = 0.0      # bytes per second in and out
+    rate: float = 0.0  # bytes per second in and out
     extra: dict = field(default_factory=dict)
 
 
@@ -65,8 +70,11 @@ def render(ports: list[Port], sysname: str, rnd: random.Random, moving: bool = T
 
     def counter(oid: tuple[int, ...], tag: str, initial: int, rate: float) -> None:
         if moving and rate > 0:
-            add(oid, tag + ":numeric",
-                f"initial={initial},rate={rate:.3f},max={C64 if tag == '70' else C32},wrap=1")
+            add(
+                oid,
+                tag + ":numeric",
+                f"initial={initial},rate={rate:.3f},max={C64 if tag == '70' else C32},wrap=1",
+            )
         else:
             add(oid, tag, initial)
 
@@ -88,7 +96,7 @@ def render(ports: list[Port], sysname: str, rnd: random.Random, moving: bool = T
         add(IF + (3, p.index), "2", p.iftype)
         add(IF + (4, p.index), "2", 9216 if p.iftype == 161 else 1500)
         add(IF + (5, p.index), "66", min(C32, p.speed_mbps * 10**6))
-        add(IF + (6, p.index), "4x", f"02163e{p.index & 0xffffff:06x}")
+        add(IF + (6, p.index), "4x", f"02163e{p.index & 0xFFFFFF:06x}")
         add(IF + (7, p.index), "2", p.admin)
         add(IF + (8, p.index), "2", p.oper)
         add(IF + (9, p.index), "67", rnd.randrange(0, 10**6))
@@ -142,15 +150,29 @@ def switch_ports(access: int = 48, uplinks: int = 4, seed: int = 54) -> list[Por
     for i in range(1, access + 1):
         up = rnd.random() < 0.7
         alias = aliases[i % len(aliases)]
-        ports.append(Port(i, f"Gi1/0/{i}", f"GigabitEthernet1/0/{i}", alias=alias,
-                          oper=1 if up else 2, admin=1 if up or i % 3 else 2,
-                          rate=rnd.uniform(1e3, 5e6)))
+        ports.append(
+            Port(
+                i,
+                f"Gi1/0/{i}",
+                f"GigabitEthernet1/0/{i}",
+                alias=alias,
+                oper=1 if up else 2,
+                admin=1 if up or i % 3 else 2,
+                rate=rnd.uniform(1e3, 5e6),
+            )
+        )
     # Special access ports: the WAN hand-off, mesh links, odd strings.
     ports[0] = Port(1, "Gi1/0/1", "GigabitEthernet1/0/1", alias=b"WAN-HIVE transit", rate=2.5e6)
     ports[1] = Port(2, "Gi1/0/2", "GigabitEthernet1/0/2", alias=b"mesh srv2", rate=1e6)
-    ports[2] = Port(3, "Gi1/0/3", "GigabitEthernet1/0/3", alias=b"mesh srv3", oper=7, rate=0)  # lowerLayerDown
-    ports[3] = Port(4, "Gi1/0/4", "GigabitEthernet1/0/4", alias="café".encode("latin-1"), rate=1e4)  # not UTF-8
-    ports[4] = Port(5, "Gi1/0/5", "GigabitEthernet1/0/5", alias="bürø €".encode(), rate=1e4)  # UTF-8, hex in file
+    ports[2] = Port(
+        3, "Gi1/0/3", "GigabitEthernet1/0/3", alias=b"mesh srv3", oper=7, rate=0
+    )  # lowerLayerDown
+    ports[3] = Port(
+        4, "Gi1/0/4", "GigabitEthernet1/0/4", alias="café".encode("latin-1"), rate=1e4
+    )  # not UTF-8
+    ports[4] = Port(
+        5, "Gi1/0/5", "GigabitEthernet1/0/5", alias="bürø €".encode(), rate=1e4
+    )  # UTF-8, hex in file
     ports[5] = Port(6, "Gi1/0/6", "GigabitEthernet1/0/6", oper=6, admin=1)  # notPresent
     lag1, lag2 = 5001, 5002
     if access >= 48:
@@ -158,17 +180,30 @@ def switch_ports(access: int = 48, uplinks: int = 4, seed: int = 54) -> list[Por
         ports[46].alias, ports[47].alias = b"srv3 bond", b"srv3 bond"
     for j in range(uplinks):
         idx = access + 1 + j
-        ports.append(Port(idx, f"Te1/1/{j + 1}", f"TenGigabitEthernet1/1/{j + 1}", speed_mbps=10000,
-                          alias=b"INFRA-UPLINK srv%d" % (j // 2 + 1), rate=rnd.uniform(1e6, 5e7),
-                          lag=lag1 if j < 2 else None, lldp=(f"srv{j // 2 + 1}", f"enp{j % 2 + 1}s0")))
+        ports.append(
+            Port(
+                idx,
+                f"Te1/1/{j + 1}",
+                f"TenGigabitEthernet1/1/{j + 1}",
+                speed_mbps=10000,
+                alias=b"INFRA-UPLINK srv%d" % (j // 2 + 1),
+                rate=rnd.uniform(1e6, 5e7),
+                lag=lag1 if j < 2 else None,
+                lldp=(f"srv{j // 2 + 1}", f"enp{j % 2 + 1}s0"),
+            )
+        )
     if uplinks >= 2:
         ports[access + 1].oper = 2  # Te1/1/2: a degraded bond
-    ports.append(Port(lag1, "Po1", "Port-channel1", iftype=161, speed_mbps=20000, alias=b"srv1 bond",
-                      rate=3e7))
-    ports.append(Port(lag2, "Po2", "Port-channel2", iftype=161, speed_mbps=2000, alias=b"srv3 bond", rate=1e6))
+    ports.append(
+        Port(lag1, "Po1", "Port-channel1", iftype=161, speed_mbps=20000, alias=b"srv1 bond", rate=3e7)
+    )
+    ports.append(
+        Port(lag2, "Po2", "Port-channel2", iftype=161, speed_mbps=2000, alias=b"srv3 bond", rate=1e6)
+    )
     # Management port with only 32-bit counters; a Null interface without any ifXTable row.
-    ports.append(Port(20001, "mgmt0", "Management Ethernet", speed_mbps=100, alias=b"oob", hc=False,
-                      rate=5e3))
+    ports.append(
+        Port(20001, "mgmt0", "Management Ethernet", speed_mbps=100, alias=b"oob", hc=False, rate=5e3)
+    )
     ports.append(Port(30001, "Null0", "Null0", iftype=1, ifx=False, rate=0, speed_mbps=0, oper=1))
     return ports
 
@@ -186,6 +221,10 @@ def chassis500(moving: bool = True) -> str:
 def duplicates() -> str:
     """A small switch whose two ports share one ifName (it happens on stacked switches), a numeric ifName and
     the largest ifIndex there is."""
-    ports = [Port(1, "port 1", "port 1", alias=b"WAN-HIVE", rate=1e5), Port(2, "port 1", "port 1 (member 2)"),
-             Port(3, "3", "numeric name"), Port(2**31 - 1, "ge-0/0/0.32767", "largest ifIndex", rate=1e5)]
+    ports = [
+        Port(1, "port 1", "port 1", alias=b"WAN-HIVE", rate=1e5),
+        Port(2, "port 1", "port 1 (member 2)"),
+        Port(3, "3", "numeric name"),
+        Port(2**31 - 1, "ge-0/0/0.32767", "largest ifIndex", rate=1e5),
+    ]
     return render(ports, "dup", random.Random(3), moving=False)

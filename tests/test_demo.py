@@ -43,8 +43,13 @@ def test_demo_comes_up_and_cleans_up(tmp_path: Path) -> None:
     workdir = tmp_path / "demo"
     before = _netns()
     port = free_port()
-    r = subprocess.run([sys.executable, "-m", "lab.demo", "--check", f"--workdir={workdir}",
-                        f"--prometheus-port={port}"], cwd=ROOT, capture_output=True, text=True, timeout=400)
+    r = subprocess.run(
+        [sys.executable, "-m", "lab.demo", "--check", f"--workdir={workdir}", f"--prometheus-port={port}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "every target is up" in r.stdout
     jobs = {line.split()[0] for line in r.stdout.splitlines() if line.startswith("  ") and "http" in line}

@@ -11,18 +11,30 @@ NS = "colo_bmc"
 _READING = {
     "temperature": ("temperature_celsius", "Temperature reading in degrees Celsius."),
     "fan_rpm": ("fan_speed_rpm", "Fan speed in rotations per minute."),
-    "fan_ratio": ("fan_speed_ratio", "Fan speed as a ratio of its maximum (0-1), for BMCs that report percent."),
+    "fan_ratio": (
+        "fan_speed_ratio",
+        "Fan speed as a ratio of its maximum (0-1), for BMCs that report percent.",
+    ),
     "power": ("power_watts", "Power reading of a sensor in watts."),
     "voltage": ("voltage_volts", "Voltage reading in volts."),
     "current": ("current_amperes", "Current reading in amperes."),
 }
 _THRESHOLD = {
-    "temperature": "temperature_threshold_celsius", "fan_rpm": "fan_speed_threshold_rpm",
-    "fan_ratio": "fan_speed_threshold_ratio", "power": "power_threshold_watts",
-    "voltage": "voltage_threshold_volts", "current": "current_threshold_amperes",
+    "temperature": "temperature_threshold_celsius",
+    "fan_rpm": "fan_speed_threshold_rpm",
+    "fan_ratio": "fan_speed_threshold_ratio",
+    "power": "power_threshold_watts",
+    "voltage": "voltage_threshold_volts",
+    "current": "current_threshold_amperes",
 }
-_TYPE = {"temperature": "temperature", "fan_rpm": "fan", "fan_ratio": "fan", "power": "power",
-         "voltage": "voltage", "current": "current"}
+_TYPE = {
+    "temperature": "temperature",
+    "fan_rpm": "fan",
+    "fan_ratio": "fan",
+    "power": "power",
+    "voltage": "voltage",
+    "current": "current",
+}
 L = ("target", "source", "sensor")
 
 
@@ -34,36 +46,56 @@ def families(target: str, source: str, snap: Snapshot) -> list[Metric]:
         if s.value is not None:
             f.gauge(name, doc, L).add_metric([*base, s.name], s.value)
         for t, v in s.thresholds:
-            f.gauge(_THRESHOLD[s.kind], "Threshold of a sensor, in the unit of its reading.",
-                    (*L, "threshold")).add_metric([*base, s.name, t], v)
+            f.gauge(
+                _THRESHOLD[s.kind], "Threshold of a sensor, in the unit of its reading.", (*L, "threshold")
+            ).add_metric([*base, s.name, t], v)
         if s.health is not None:
-            f.gauge("sensor_state", "Sensor state reported by the BMC: 0 ok, 1 warning (non-critical), "
-                    "2 critical. Absent sensors have no series.", (*L, "type")).add_metric(
-                [*base, s.name, _TYPE[s.kind]], s.health)
+            f.gauge(
+                "sensor_state",
+                "Sensor state reported by the BMC: 0 ok, 1 warning (non-critical), "
+                "2 critical. Absent sensors have no series.",
+                (*L, "type"),
+            ).add_metric([*base, s.name, _TYPE[s.kind]], s.health)
     for p in snap.psus:
         f.gauge("psu_present", "1 if the power supply is installed, 0 if its bay is empty.", L).add_metric(
-            [*base, p.name], 1 if p.present else 0)
+            [*base, p.name], 1 if p.present else 0
+        )
         if p.health is not None:
-            f.gauge("psu_health", "Power supply state: 0 ok, 1 warning (predictive failure, input out of "
-                    "range), 2 critical (failed, input lost). Absent supplies have no series.", L).add_metric(
-                [*base, p.name], p.health)
+            f.gauge(
+                "psu_health",
+                "Power supply state: 0 ok, 1 warning (predictive failure, input out of "
+                "range), 2 critical (failed, input lost). Absent supplies have no series.",
+                L,
+            ).add_metric([*base, p.name], p.health)
     if snap.power_on is not None:
         f.gauge("chassis_power_on", "1 if the server is powered on.", ("target", "source")).add_metric(
-            base, 1 if snap.power_on else 0)
+            base, 1 if snap.power_on else 0
+        )
     if snap.system_power_watts is not None:
-        f.gauge("system_power_watts", "The server's power draw in watts (DCMI or the configured sensor for "
-                "IPMI; PowerControl or the chassis power sensor for Redfish).", ("target", "source")).add_metric(
-            base, snap.system_power_watts)
+        f.gauge(
+            "system_power_watts",
+            "The server's power draw in watts (DCMI or the configured sensor for "
+            "IPMI; PowerControl or the chassis power sensor for Redfish).",
+            ("target", "source"),
+        ).add_metric(base, snap.system_power_watts)
     if snap.sel_entries is not None:
         f.gauge("sel_entries", "Entries in the System Event Log.", ("target", "source")).add_metric(
-            base, snap.sel_entries)
+            base, snap.sel_entries
+        )
     if snap.sel_free_bytes is not None:
-        f.gauge("sel_free_bytes", "Free space in the System Event Log in bytes.", ("target", "source")).add_metric(
-            base, snap.sel_free_bytes)
+        f.gauge(
+            "sel_free_bytes", "Free space in the System Event Log in bytes.", ("target", "source")
+        ).add_metric(base, snap.sel_free_bytes)
     for comp, h in snap.health:
-        f.gauge("health_rollup", "Health rollup: 0 ok, 1 warning, 2 critical. Redfish: Status.HealthRollup "
-                "of each system and chassis; IPMI: the worst sensor state (component \"sensors\").",
-                ("target", "source", "component")).add_metric([*base, comp], h)
-    f.gauge("scrape_requests", "Requests sent to the BMC by this scrape (IPMI messages or HTTP requests).",
-            ("target", "source")).add_metric(base, snap.requests)
+        f.gauge(
+            "health_rollup",
+            "Health rollup: 0 ok, 1 warning, 2 critical. Redfish: Status.HealthRollup "
+            'of each system and chassis; IPMI: the worst sensor state (component "sensors").',
+            ("target", "source", "component"),
+        ).add_metric([*base, comp], h)
+    f.gauge(
+        "scrape_requests",
+        "Requests sent to the BMC by this scrape (IPMI messages or HTTP requests).",
+        ("target", "source"),
+    ).add_metric(base, snap.requests)
     return list(f)

@@ -19,19 +19,20 @@ class Auth:
 @dataclass(frozen=True)
 class IpmiTarget:
     host: str
-    auth: str                                   # a key of `auths`
+    auth: str  # a key of `auths`
     port: int = 623
-    cipher_suite: int | None = 3                # None: try 17, then 3
+    cipher_suite: int | None = 3  # None: try 17, then 3
     privilege: Literal["user", "operator", "administrator"] = "user"
     workarounds: list[str] = field(default_factory=list)
-    timeout: Duration = Duration(2.0)           # per request; the scrape deadline applies regardless
-    power_sensor: str | None = None             # the sensor that is the system's power draw (else DCMI)
+    timeout: Duration = Duration(2.0)  # per request; the scrape deadline applies regardless
+    power_sensor: str | None = None  # the sensor that is the system's power draw (else DCMI)
 
     def validate(self) -> None:
         for i, w in enumerate(self.workarounds):
             if w not in IPMI_WORKAROUNDS:
-                raise ConfigError(f"workarounds[{i}]", f"unknown workaround {w!r} (known: "
-                                  f"{', '.join(IPMI_WORKAROUNDS)})")
+                raise ConfigError(
+                    f"workarounds[{i}]", f"unknown workaround {w!r} (known: {', '.join(IPMI_WORKAROUNDS)})"
+                )
         if self.cipher_suite is not None and self.cipher_suite not in (1, 2, 3, 15, 16, 17):
             raise ConfigError("cipher_suite", "must be one of 1, 2, 3, 15, 16, 17 (or null for 17 then 3)")
         if not 0 < self.port < 65536:
@@ -40,13 +41,13 @@ class IpmiTarget:
 
 @dataclass(frozen=True)
 class RedfishTarget:
-    url: str                                    # https://bmc1.example (the /redfish/v1 root is added)
-    auth: str                                   # a key of `auths`
+    url: str  # https://bmc1.example (the /redfish/v1 root is added)
+    auth: str  # a key of `auths`
     login: Literal["session", "basic"] = "session"
-    verify: bool = True                         # TLS certificate verification
-    ca_file: str | None = None                  # CA bundle for the BMC's certificate
-    timeout: Duration = Duration(10.0)          # per request; the scrape deadline applies regardless
-    sel: bool = False                           # count System Event Log entries (2 more requests)
+    verify: bool = True  # TLS certificate verification
+    ca_file: str | None = None  # CA bundle for the BMC's certificate
+    timeout: Duration = Duration(10.0)  # per request; the scrape deadline applies regardless
+    sel: bool = False  # count System Event Log entries (2 more requests)
 
     def validate(self) -> None:
         if not self.url.startswith(("http://", "https://")):
@@ -57,7 +58,7 @@ class RedfishTarget:
 class Target:
     ipmi: IpmiTarget | None = None
     redfish: RedfishTarget | None = None
-    timeout: Duration | None = None             # the whole scrape of this BMC, if shorter than Prometheus'
+    timeout: Duration | None = None  # the whole scrape of this BMC, if shorter than Prometheus'
 
     def validate(self) -> None:
         if self.ipmi is None and self.redfish is None:
@@ -73,6 +74,8 @@ class Config:
         for name, t in self.targets.items():
             for kind, src in (("ipmi", t.ipmi), ("redfish", t.redfish)):
                 if src is not None and src.auth not in self.auths:
-                    raise ConfigError(f"targets.{name}.{kind}.auth",
-                                      f"no auth named {src.auth!r} in `auths` (have: "
-                                      f"{', '.join(sorted(self.auths)) or 'none'})")
+                    raise ConfigError(
+                        f"targets.{name}.{kind}.auth",
+                        f"no auth named {src.auth!r} in `auths` (have: "
+                        f"{', '.join(sorted(self.auths)) or 'none'})",
+                    )

@@ -9,8 +9,15 @@ from collections.abc import Callable
 
 import pyipmi
 import pyipmi.interfaces
-from pyipmi.errors import (AuthenticationError, CompletionCodeError, DecodingError, IpmiConnectionError,
-                           MessageStatusCodeError, NotSupportedError, RetryError)
+from pyipmi.errors import (
+    AuthenticationError,
+    CompletionCodeError,
+    DecodingError,
+    IpmiConnectionError,
+    MessageStatusCodeError,
+    NotSupportedError,
+    RetryError,
+)
 
 from ..core import Deadline, ScrapeError, get_logger
 from . import ipmi_parse as P
@@ -22,8 +29,17 @@ log = get_logger(__name__)
 NETFN_CHASSIS, NETFN_SENSOR, NETFN_STORAGE, NETFN_GROUP = 0x00, 0x04, 0x0A, 0x2C
 # The first request on a warm session may find it expired; give it at most this long before re-opening.
 WARM_PROBE_SECONDS = 1.0
-_IO_ERRORS = (TimeoutError, socket.timeout, OSError, RetryError, IpmiConnectionError, DecodingError,
-              ValueError, CompletionCodeError, P.CompletionCode)
+_IO_ERRORS = (
+    TimeoutError,
+    socket.timeout,
+    OSError,
+    RetryError,
+    IpmiConnectionError,
+    DecodingError,
+    ValueError,
+    CompletionCodeError,
+    P.CompletionCode,
+)
 
 
 class _Expired(Exception):
@@ -41,15 +57,22 @@ class IpmiSource:
         self._defs: list[P.SensorDef] = []
         self._dcmi = "skip_dcmi" not in cfg.workarounds and cfg.power_sensor is None
         self._requests = 0
-        self.sdr_reads = 0      # how often the SDR was read (tests check it is not every scrape)
-        self.opens = 0          # sessions opened
+        self.sdr_reads = 0  # how often the SDR was read (tests check it is not every scrape)
+        self.opens = 0  # sessions opened
 
     # -- session ------------------------------------------------------------------------------------
     def _open(self, deadline: Deadline) -> pyipmi.Ipmi:
-        quirks = {"rmcp_ignore_sdu_length": "ignore_sdu_length" in self.cfg.workarounds,
-                  "rmcp_ignore_rq_seq": "ignore_rq_seq" in self.cfg.workarounds}
-        intf = pyipmi.interfaces.create_interface("rmcpplus", cipher_suite=self.cfg.cipher_suite,
-                                                  keep_alive_interval=0, max_retries=0, quirks_cfg=quirks)
+        quirks = {
+            "rmcp_ignore_sdu_length": "ignore_sdu_length" in self.cfg.workarounds,
+            "rmcp_ignore_rq_seq": "ignore_rq_seq" in self.cfg.workarounds,
+        }
+        intf = pyipmi.interfaces.create_interface(
+            "rmcpplus",
+            cipher_suite=self.cfg.cipher_suite,
+            keep_alive_interval=0,
+            max_retries=0,
+            quirks_cfg=quirks,
+        )
         ipmi = pyipmi.create_connection(intf)
         ipmi.target = pyipmi.Target(ipmb_address=0x20)
         ipmi.session.set_session_type_rmcp(self.cfg.host, self.cfg.port)
@@ -95,7 +118,9 @@ class IpmiSource:
             raise _Expired()
         return t
 
-    def _raw(self, deadline: Deadline, netfn: int, data: bytes, lun: int = 0, cap: float | None = None) -> bytes:
+    def _raw(
+        self, deadline: Deadline, netfn: int, data: bytes, lun: int = 0, cap: float | None = None
+    ) -> bytes:
         assert self._ipmi is not None
         self._ipmi.interface.set_timeout(self._timeout(deadline, cap))
         self._requests += 1
@@ -128,8 +153,10 @@ class IpmiSource:
             raise ScrapeError("connect", f"IPMI: {_msg(e)}") from None
         except (TimeoutError, socket.timeout, RetryError) as e:
             self._drop(deadline)
-            raise ScrapeError("timeout" if deadline.expired() else "connect",
-                              f"no answer from {self.cfg.host}:{self.cfg.port} ({type(e).__name__})") from None
+            raise ScrapeError(
+                "timeout" if deadline.expired() else "connect",
+                f"no answer from {self.cfg.host}:{self.cfg.port} ({type(e).__name__})",
+            ) from None
         except (IpmiConnectionError, OSError) as e:
             self._drop()
             raise ScrapeError("connect", f"{self.cfg.host}:{self.cfg.port}: {_msg(e)}") from None
@@ -145,8 +172,13 @@ class IpmiSource:
             # Warm session: the first request tells whether it is still alive; if not, open a new one.
             try:
                 stamp = P.sdr_repository_stamp(
-                    self._raw(deadline, NETFN_STORAGE, b"\x20", cap=max(0.05, min(WARM_PROBE_SECONDS,
-                                                                                  deadline.remaining() / 2))))
+                    self._raw(
+                        deadline,
+                        NETFN_STORAGE,
+                        b"\x20",
+                        cap=max(0.05, min(WARM_PROBE_SECONDS, deadline.remaining() / 2)),
+                    )
+                )
             except _IO_ERRORS as e:
                 log.debug("warm ipmi session failed; reopening", target=self.name, err=_msg(e))
                 self._drop(deadline)
@@ -177,9 +209,16 @@ class IpmiSource:
         if "skip_chassis" not in self.cfg.workarounds:
             power_on = P.chassis_power_on(self._raw(deadline, NETFN_CHASSIS, b"\x01"))
         watts = self._system_power(deadline, sensors)
-        return Snapshot(sensors=tuple(sensors), psus=tuple(psus), power_on=power_on,
-                        system_power_watts=watts, sel_entries=sel_entries, sel_free_bytes=sel_free,
-                        health=(("sensors", _worst(sensors, psus)),), requests=self._requests)
+        return Snapshot(
+            sensors=tuple(sensors),
+            psus=tuple(psus),
+            power_on=power_on,
+            system_power_watts=watts,
+            sel_entries=sel_entries,
+            sel_free_bytes=sel_free,
+            health=(("sensors", _worst(sensors, psus)),),
+            requests=self._requests,
+        )
 
     def _system_power(self, deadline: Deadline, sensors: list[Sensor]) -> float | None:
         if self.cfg.power_sensor is not None:

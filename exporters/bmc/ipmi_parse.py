@@ -14,8 +14,15 @@ from pyipmi.sdr import SdrCommon, SdrCompactSensorRecord, SdrFullSensorRecord
 from .model import CRITICAL, OK, WARNING, Psu, Sensor
 
 # IPMI base unit codes (IPMI 2.0 table 43-15) -> kind, and a conversion to our base unit.
-_UNIT_KIND = {1: "temperature", 2: "temperature", 3: "temperature", 4: "voltage", 5: "current",
-              6: "power", 18: "fan_rpm"}
+_UNIT_KIND = {
+    1: "temperature",
+    2: "temperature",
+    3: "temperature",
+    4: "voltage",
+    5: "current",
+    6: "power",
+    18: "fan_rpm",
+}
 _TO_BASE = {2: lambda f: (f - 32.0) * 5.0 / 9.0, 3: lambda k: k - 273.15}
 SENSOR_TYPE_FAN = 0x04
 SENSOR_TYPE_POWER_SUPPLY = 0x08
@@ -24,17 +31,24 @@ READING_TYPE_SENSOR_SPECIFIC = 0x6F
 CC_NOT_PRESENT = 0xCB  # "requested sensor, data or record not present"
 
 # Threshold comparison bits of a threshold sensor's reading, and of the SDR's readable mask.
-_THRESHOLD_BITS = (("lower_non_critical", "lnc", WARNING), ("lower_critical", "lcr", CRITICAL),
-                   ("lower_non_recoverable", "lnr", CRITICAL), ("upper_non_critical", "unc", WARNING),
-                   ("upper_critical", "ucr", CRITICAL), ("upper_non_recoverable", "unr", CRITICAL))
+_THRESHOLD_BITS = (
+    ("lower_non_critical", "lnc", WARNING),
+    ("lower_critical", "lcr", CRITICAL),
+    ("lower_non_recoverable", "lnr", CRITICAL),
+    ("upper_non_critical", "unc", WARNING),
+    ("upper_critical", "ucr", CRITICAL),
+    ("upper_non_recoverable", "unr", CRITICAL),
+)
 
 # Power-supply sensor offsets (sensor type 08h): presence, then what each asserted offset means.
-_PSU_OFFSETS = {1: CRITICAL,   # failure detected
-                2: WARNING,    # predictive failure
-                3: CRITICAL,   # input lost (AC/DC)
-                4: CRITICAL,   # input lost or out of range
-                5: WARNING,    # input out of range, but present
-                6: WARNING}    # configuration error
+_PSU_OFFSETS = {
+    1: CRITICAL,  # failure detected
+    2: WARNING,  # predictive failure
+    3: CRITICAL,  # input lost (AC/DC)
+    4: CRITICAL,  # input lost or out of range
+    5: WARNING,  # input out of range, but present
+    6: WARNING,
+}  # configuration error
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +58,16 @@ class SensorDef:
     number: int
     lun: int
     name: str
-    kind: str                                 # a model.UNITS key, or "psu"
+    kind: str  # a model.UNITS key, or "psu"
     thresholds: tuple[tuple[str, float], ...]
-    record: Any                               # the python-ipmi record (for the raw -> value conversion)
+    record: Any  # the python-ipmi record (for the raw -> value conversion)
 
 
 @dataclass(frozen=True, slots=True)
 class RawReading:
     completion_code: int
     raw: int | None
-    unavailable: bool          # "reading/state unavailable" (also set while the initial update runs)
+    unavailable: bool  # "reading/state unavailable" (also set while the initial update runs)
     scanning_disabled: bool
     states: int | None
 
@@ -90,14 +104,20 @@ def sensor_defs(records: list[Any]) -> list[SensorDef]:
     counts: dict[str, int] = {}
     for d in out:
         counts[d.name] = counts.get(d.name, 0) + 1
-    return [SensorDef(d.number, d.lun, f"{d.name} #{d.number}", d.kind, d.thresholds, d.record)
-            if counts[d.name] > 1 else d for d in out]
+    return [
+        SensorDef(d.number, d.lun, f"{d.name} #{d.number}", d.kind, d.thresholds, d.record)
+        if counts[d.name] > 1
+        else d
+        for d in out
+    ]
 
 
 def _kind(rec: Any) -> str | None:
-    if isinstance(rec, (SdrFullSensorRecord, SdrCompactSensorRecord)) \
-            and rec.sensor_type_code == SENSOR_TYPE_POWER_SUPPLY \
-            and rec.event_reading_type_code == READING_TYPE_SENSOR_SPECIFIC:
+    if (
+        isinstance(rec, (SdrFullSensorRecord, SdrCompactSensorRecord))
+        and rec.sensor_type_code == SENSOR_TYPE_POWER_SUPPLY
+        and rec.event_reading_type_code == READING_TYPE_SENSOR_SPECIFIC
+    ):
         return "psu"
     if not isinstance(rec, SdrFullSensorRecord) or rec.event_reading_type_code != READING_TYPE_THRESHOLD:
         return None  # only analog threshold sensors carry a value we can convert
@@ -188,8 +208,11 @@ def sdr_repository_stamp(rsp: bytes) -> tuple[int, int, int]:
 
     A change of any of them means the repository changed and the SDR must be read again."""
     r = _ok(rsp, 14, "Get SDR Repository Info")
-    return (int.from_bytes(r[2:4], "little"), int.from_bytes(r[6:10], "little"),
-            int.from_bytes(r[10:14], "little"))
+    return (
+        int.from_bytes(r[2:4], "little"),
+        int.from_bytes(r[6:10], "little"),
+        int.from_bytes(r[10:14], "little"),
+    )
 
 
 def sel_info(rsp: bytes) -> tuple[int, int]:

@@ -29,7 +29,9 @@ class Runtime:
             if t.ipmi is not None:
                 srcs.append(("ipmi", IpmiSource(name, t.ipmi, config.auths[t.ipmi.auth]), timeout))
             if t.redfish is not None:
-                srcs.append(("redfish", RedfishSource(name, t.redfish, config.auths[t.redfish.auth]), timeout))
+                srcs.append(
+                    ("redfish", RedfishSource(name, t.redfish, config.auths[t.redfish.auth]), timeout)
+                )
             self.sources[name] = srcs
 
     def targets(self) -> list[str]:
@@ -38,8 +40,10 @@ class Runtime:
     def jobs(self, target: str | None) -> list[Job]:
         if target is None:
             return []
-        return [Job({"target": target, "source": kind}, _runner(target, kind, src), timeout)
-                for kind, src, timeout in self.sources.get(target, [])]
+        return [
+            Job({"target": target, "source": kind}, _runner(target, kind, src), timeout)
+            for kind, src, timeout in self.sources.get(target, [])
+        ]
 
     def close(self) -> None:
         for srcs in self.sources.values():
@@ -50,15 +54,22 @@ class Runtime:
 def _runner(target: str, kind: str, src: IpmiSource | RedfishSource):  # noqa: ANN202
     def run(deadline: Deadline) -> Iterable[Metric]:
         return families(target, kind, src.read(deadline))
+
     return run
 
 
 SPEC = ExporterSpec(
-    name="bmc", namespace="colo_bmc",
+    name="bmc",
+    namespace="colo_bmc",
     description="Fans, temperatures, power and PSU health of server BMCs over IPMI and Redfish",
-    default_port=9473, config_type=Config, build=Runtime, multi_target=True,
-    default_config_file="/etc/colo-exporters/bmc.yml", config_required=True,
-    error_reasons=("auth", "session_limit", "connect", "tls", "http", "malformed"))
+    default_port=9473,
+    config_type=Config,
+    build=Runtime,
+    multi_target=True,
+    default_config_file="/etc/colo-exporters/bmc.yml",
+    config_required=True,
+    error_reasons=("auth", "session_limit", "connect", "tls", "http", "malformed"),
+)
 
 
 def main() -> None:

@@ -5,12 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Sensor kinds and the unit of their value (and thresholds).
-UNITS = {"temperature": "celsius", "fan_rpm": "rpm", "fan_ratio": "ratio", "power": "watts",
-         "voltage": "volts", "current": "amperes"}
+UNITS = {
+    "temperature": "celsius",
+    "fan_rpm": "rpm",
+    "fan_ratio": "ratio",
+    "power": "watts",
+    "voltage": "volts",
+    "current": "amperes",
+}
 
 # Threshold names, from the lowest to the highest.
-THRESHOLDS = ("lower_non_recoverable", "lower_critical", "lower_non_critical",
-              "upper_non_critical", "upper_critical", "upper_non_recoverable")
+THRESHOLDS = (
+    "lower_non_recoverable",
+    "lower_critical",
+    "lower_non_critical",
+    "upper_non_critical",
+    "upper_critical",
+    "upper_non_recoverable",
+)
 
 OK, WARNING, CRITICAL = 0, 1, 2
 
@@ -18,9 +30,9 @@ OK, WARNING, CRITICAL = 0, 1, 2
 @dataclass(frozen=True, slots=True)
 class Sensor:
     name: str
-    kind: str                                 # a key of UNITS
-    value: float | None                       # None: the BMC gave no reading ("na")
-    health: int | None                        # OK, WARNING, CRITICAL; None when the BMC does not say
+    kind: str  # a key of UNITS
+    value: float | None  # None: the BMC gave no reading ("na")
+    health: int | None  # OK, WARNING, CRITICAL; None when the BMC does not say
     thresholds: tuple[tuple[str, float], ...] = ()
 
 
@@ -28,7 +40,7 @@ class Sensor:
 class Psu:
     name: str
     present: bool
-    health: int | None                        # None when absent or unknown
+    health: int | None  # None when absent or unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +54,7 @@ class Snapshot:
     sel_entries: int | None = None
     sel_free_bytes: int | None = None
     health: tuple[tuple[str, int], ...] = ()  # (component, OK/WARNING/CRITICAL)
-    requests: int = 0                         # requests sent to the BMC by this scrape
+    requests: int = 0  # requests sent to the BMC by this scrape
 
 
 def unique_names(names: list[str], ids: list[str]) -> list[str]:

@@ -21,8 +21,8 @@ from .model import Psu, Sensor, Snapshot
 log = get_logger(__name__)
 
 MAX_BODY = 32 * 1024 * 1024
-PARALLEL = 8                     # requests in flight per BMC
-MAX_PAGES = 100                  # pages followed in one collection
+PARALLEL = 8  # requests in flight per BMC
+MAX_PAGES = 100  # pages followed in one collection
 LOGOUT_SECONDS = 2.0
 ROOT = "/redfish/v1"
 
@@ -43,7 +43,7 @@ class RedfishSource:
         adapter = HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=PARALLEL * 2)
         self.http.mount("http://", adapter)
         self.http.mount("https://", adapter)
-        self.http.trust_env = False          # no proxies or netrc credentials from the environment
+        self.http.trust_env = False  # no proxies or netrc credentials from the environment
         self.http.verify = cfg.ca_file if (cfg.verify and cfg.ca_file) else cfg.verify
         self.http.headers.update({"Accept": "application/json", "OData-Version": "4.0"})
         if cfg.login == "basic":
@@ -95,10 +95,13 @@ class RedfishSource:
             r._content = bytes(body)  # noqa: SLF001 - the body, read under our deadline
             return r
         except requests.exceptions.SSLError as e:
-            raise ScrapeError("tls", f"TLS to {self.base} failed: {_short(e)} (set ca_file, or "
-                              "verify: false)") from None
+            raise ScrapeError(
+                "tls", f"TLS to {self.base} failed: {_short(e)} (set ca_file, or verify: false)"
+            ) from None
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as e:
-            raise ScrapeError("malformed", f"{method} {path}: answer cut short or garbled ({_short(e)})") from None
+            raise ScrapeError(
+                "malformed", f"{method} {path}: answer cut short or garbled ({_short(e)})"
+            ) from None
         except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):
             raise ScrapeError("timeout", f"{method} {path}: no answer within {t:.1f}s") from None
         except requests.exceptions.ConnectionError as e:
@@ -121,10 +124,15 @@ class RedfishSource:
             return  # another thread logged in already
         self._token = None
         self.http.headers.pop("X-Auth-Token", None)
-        url = P.link(P.link_holder(self._root or {}, "Links"), "Sessions") or \
-            f"{ROOT}/SessionService/Sessions"
-        r = self._send("POST", url, deadline, json={"UserName": self._auth.user,
-                                                    "Password": self._auth.password.reveal()})
+        url = (
+            P.link(P.link_holder(self._root or {}, "Links"), "Sessions") or f"{ROOT}/SessionService/Sessions"
+        )
+        r = self._send(
+            "POST",
+            url,
+            deadline,
+            json={"UserName": self._auth.user, "Password": self._auth.password.reveal()},
+        )
         if r.status_code in (200, 201, 204) and r.headers.get("X-Auth-Token"):
             self._token = r.headers["X-Auth-Token"]
             self._session_url = r.headers.get("Location") or _odata_id(r)
@@ -233,8 +241,10 @@ class RedfishSource:
             except BaseException as e:  # noqa: BLE001 - handed to the caller
                 errors[i] = e
 
-        threads = [threading.Thread(target=run, args=(i, fn, arg), daemon=True, name=f"redfish {self.name}")
-                   for i, (fn, arg) in enumerate(calls)]
+        threads = [
+            threading.Thread(target=run, args=(i, fn, arg), daemon=True, name=f"redfish {self.name}")
+            for i, (fn, arg) in enumerate(calls)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -260,8 +270,10 @@ class RedfishSource:
         total = None
         health: list[tuple[str, int]] = []
         chassis_on = None
-        names = P.unique_names([P._name(c, i) for i, c in enumerate(chassis)],  # noqa: SLF001
-                               [P.member_id(c, i) for i, c in enumerate(chassis)])
+        names = P.unique_names(
+            [P._name(c, i) for i, c in enumerate(chassis)],  # noqa: SLF001
+            [P.member_id(c, i) for i, c in enumerate(chassis)],
+        )
         # A sensor name found in several chassis is qualified by its chassis ("Backplane 1/Temp").
         seen: dict[str, set[int]] = {}
         for i, (s, p, _) in enumerate(parts):
@@ -269,8 +281,10 @@ class RedfishSource:
                 seen.setdefault(x.name, set()).add(i)
         for i, (name, c, (s, p, w)) in enumerate(zip(names, chassis, parts)):
             q = {n for n, where in seen.items() if len(where) > 1}
-            sensors += [Sensor(f"{name}/{x.name}" if x.name in q else x.name, x.kind, x.value, x.health,
-                               x.thresholds) for x in s]
+            sensors += [
+                Sensor(f"{name}/{x.name}" if x.name in q else x.name, x.kind, x.value, x.health, x.thresholds)
+                for x in s
+            ]
             psus += [Psu(f"{name}/{x.name}" if x.name in q else x.name, x.present, x.health) for x in p]
             total = total if total is not None else w
             on, h = P.system(c)
@@ -279,16 +293,22 @@ class RedfishSource:
                 health.append((f"chassis {name}", h))
         power_on, sys_health, sel = sys_result
         health = sys_health + health
-        return Snapshot(sensors=tuple(sensors), psus=tuple(psus),
-                        power_on=power_on if power_on is not None else chassis_on,
-                        system_power_watts=total, health=tuple(health), sel_entries=sel)
+        return Snapshot(
+            sensors=tuple(sensors),
+            psus=tuple(psus),
+            power_on=power_on if power_on is not None else chassis_on,
+            system_power_watts=total,
+            health=tuple(health),
+            sel_entries=sel,
+        )
 
     def _all_chassis(self, path: str, deadline: Deadline) -> tuple[list[dict[str, Any]], list[Any]]:
         chassis = self.collection(path, deadline)
         return chassis, self._parallel([(self._chassis, c) for c in chassis], deadline)
 
-    def _systems(self, path: str | None, deadline: Deadline
-                 ) -> tuple[bool | None, list[tuple[str, int]], int | None]:
+    def _systems(
+        self, path: str | None, deadline: Deadline
+    ) -> tuple[bool | None, list[tuple[str, int]], int | None]:
         """Power state, health rollup and (with `sel: true`) SEL entries of the computer systems."""
         if path is None:
             return None, [], None
@@ -298,8 +318,10 @@ class RedfishSource:
             return None, [], None
         on = None
         out = []
-        names = P.unique_names([P._name(d, i) for i, d in enumerate(docs)],  # noqa: SLF001
-                               [P.member_id(d, i) for i, d in enumerate(docs)])
+        names = P.unique_names(
+            [P._name(d, i) for i, d in enumerate(docs)],  # noqa: SLF001
+            [P.member_id(d, i) for i, d in enumerate(docs)],
+        )
         for name, d in zip(names, docs):
             o, h = P.system(d)
             on = o if on is None else (on or bool(o))
@@ -308,7 +330,9 @@ class RedfishSource:
         sel = None
         if self.cfg.sel:
             links = [x for x in (P.link(d, "LogServices") for d in docs) if x]
-            counts = [c for c in self._parallel([(self._sel_entries, x) for x in links], deadline) if c is not None]
+            counts = [
+                c for c in self._parallel([(self._sel_entries, x) for x in links], deadline) if c is not None
+            ]
             sel = sum(counts) if counts else None
         return on, out, sel
 
@@ -367,8 +391,11 @@ class RedfishSource:
         try:
             if thermal:
                 got = P.thermal(self.get(thermal, deadline))
-                return [s for s in got if (s.kind == "temperature" and need_temps)
-                        or (s.kind != "temperature" and need_fans)]
+                return [
+                    s
+                    for s in got
+                    if (s.kind == "temperature" and need_temps) or (s.kind != "temperature" and need_fans)
+                ]
             out: list[Sensor] = []
             doc = self.get(sub, deadline)  # type: ignore[arg-type]
             fans_link, metrics_link = P.link(doc, "Fans"), P.link(doc, "ThermalMetrics")
@@ -389,7 +416,9 @@ class RedfishSource:
         except _NotFound:
             return None
 
-    def _legacy_power(self, path: str, deadline: Deadline) -> tuple[list[Sensor], list[Psu], float | None] | None:
+    def _legacy_power(
+        self, path: str, deadline: Deadline
+    ) -> tuple[list[Sensor], list[Psu], float | None] | None:
         try:
             return P.power(self.get(path, deadline))
         except _NotFound:
@@ -402,7 +431,7 @@ class RedfishSource:
         if token and url:
             try:
                 if url.startswith(("http://", "https://")):
-                    url = urllib.parse.urlsplit(url).path    # on the configured BMC only
+                    url = urllib.parse.urlsplit(url).path  # on the configured BMC only
                 self.http.delete(self.base + url, timeout=(LOGOUT_SECONDS, LOGOUT_SECONDS))
                 log.debug("redfish session closed", target=self.name)
             except requests.exceptions.RequestException as e:
@@ -415,8 +444,9 @@ def _json(r: requests.Response, path: str) -> dict[str, Any]:
         doc = json.loads(r.content)
     except (ValueError, UnicodeDecodeError):
         ctype = r.headers.get("Content-Type", "?").split(";")[0]
-        raise ScrapeError("malformed", f"GET {path}: not JSON (HTTP {r.status_code}, {ctype}, "
-                          f"{len(r.content)} bytes)") from None
+        raise ScrapeError(
+            "malformed", f"GET {path}: not JSON (HTTP {r.status_code}, {ctype}, {len(r.content)} bytes)"
+        ) from None
     if not isinstance(doc, dict):
         raise ScrapeError("malformed", f"GET {path}: JSON is not an object")
     return doc
@@ -436,12 +466,16 @@ def _message_id(r: requests.Response) -> str:
 def _login_error(r: requests.Response) -> ScrapeError:
     mid = _message_id(r)
     if "SessionLimit" in mid or r.status_code == 429 or (r.status_code == 503 and "Session" in mid):
-        return ScrapeError("session_limit", f"login refused: the BMC's session limit is reached "
-                           f"(HTTP {r.status_code}{mid}); close other sessions or use `login: basic`")
+        return ScrapeError(
+            "session_limit",
+            f"login refused: the BMC's session limit is reached "
+            f"(HTTP {r.status_code}{mid}); close other sessions or use `login: basic`",
+        )
     if r.status_code in (401, 403):
         locked = " (account locked)" if "Lock" in mid else ""
-        return ScrapeError("auth", f"login refused{locked} (HTTP {r.status_code}{mid}); check the user "
-                           "and password")
+        return ScrapeError(
+            "auth", f"login refused{locked} (HTTP {r.status_code}{mid}); check the user and password"
+        )
     if r.status_code == 404:
         return ScrapeError("auth", "the BMC has no session service; use `login: basic`")
     return ScrapeError("http", f"login failed (HTTP {r.status_code}{mid})")

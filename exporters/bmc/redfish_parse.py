@@ -23,16 +23,46 @@ from .model import CRITICAL, OK, WARNING, Psu, Sensor, unique_names
 
 _HEALTH = {"ok": OK, "warning": WARNING, "critical": CRITICAL}
 # Sensor.Thresholds and legacy Thermal/Power threshold properties -> our threshold names.
-_SENSOR_THRESHOLDS = (("LowerFatal", "lower_non_recoverable"), ("LowerCritical", "lower_critical"),
-                      ("LowerCaution", "lower_non_critical"), ("UpperCaution", "upper_non_critical"),
-                      ("UpperCritical", "upper_critical"), ("UpperFatal", "upper_non_recoverable"))
-_LEGACY_THRESHOLDS = tuple((f"{side}Threshold{lvl}", name) for (side, lvl), name in zip(
-    (("Lower", "Fatal"), ("Lower", "Critical"), ("Lower", "NonCritical"), ("Upper", "NonCritical"),
-     ("Upper", "Critical"), ("Upper", "Fatal")), (t for _, t in _SENSOR_THRESHOLDS)))
-_TYPE_KIND = {"temperature": "temperature", "rotational": "fan_rpm", "power": "power", "voltage": "voltage",
-              "current": "current", "percent": "fan_ratio"}
-_UNIT_KIND = {"cel": "temperature", "rpm": "fan_rpm", "{rev}/min": "fan_rpm", "w": "power", "v": "voltage",
-              "a": "current", "%": "fan_ratio", "percent": "fan_ratio"}
+_SENSOR_THRESHOLDS = (
+    ("LowerFatal", "lower_non_recoverable"),
+    ("LowerCritical", "lower_critical"),
+    ("LowerCaution", "lower_non_critical"),
+    ("UpperCaution", "upper_non_critical"),
+    ("UpperCritical", "upper_critical"),
+    ("UpperFatal", "upper_non_recoverable"),
+)
+_LEGACY_THRESHOLDS = tuple(
+    (f"{side}Threshold{lvl}", name)
+    for (side, lvl), name in zip(
+        (
+            ("Lower", "Fatal"),
+            ("Lower", "Critical"),
+            ("Lower", "NonCritical"),
+            ("Upper", "NonCritical"),
+            ("Upper", "Critical"),
+            ("Upper", "Fatal"),
+        ),
+        (t for _, t in _SENSOR_THRESHOLDS),
+    )
+)
+_TYPE_KIND = {
+    "temperature": "temperature",
+    "rotational": "fan_rpm",
+    "power": "power",
+    "voltage": "voltage",
+    "current": "current",
+    "percent": "fan_ratio",
+}
+_UNIT_KIND = {
+    "cel": "temperature",
+    "rpm": "fan_rpm",
+    "{rev}/min": "fan_rpm",
+    "w": "power",
+    "v": "voltage",
+    "a": "current",
+    "%": "fan_ratio",
+    "percent": "fan_ratio",
+}
 _FAN = re.compile(r"fan", re.I)
 
 
@@ -125,8 +155,10 @@ def _thresholds(doc: dict[str, Any], scale: float, legacy: bool) -> tuple[tuple[
 def _named(sensors: list[tuple[Sensor, str]]) -> list[Sensor]:
     """Names made unique per kind (one fan may report both rpm and ratio under its name)."""
     keyed = unique_names([f"{s.kind}\0{s.name}" for s, _ in sensors], [i for _, i in sensors])
-    return [Sensor(k.split("\0", 1)[1], s.kind, s.value, s.health, s.thresholds)
-            for (s, _), k in zip(sensors, keyed)]
+    return [
+        Sensor(k.split("\0", 1)[1], s.kind, s.value, s.health, s.thresholds)
+        for (s, _), k in zip(sensors, keyed)
+    ]
 
 
 def _scaled(kind: str, v: float | None) -> float | None:
@@ -142,8 +174,11 @@ def sensor_kind(doc: dict[str, Any]) -> str | None:
         kind = _UNIT_KIND.get(units.strip().lower())
     if kind is None and isinstance(rtype, str):
         kind = _TYPE_KIND.get(rtype.lower())
-    if kind == "fan_ratio" and not (doc.get("PhysicalContext") == "Fan"
-                                    or _FAN.search(str(doc.get("Id", ""))) or _FAN.search(str(doc.get("Name", "")))):
+    if kind == "fan_ratio" and not (
+        doc.get("PhysicalContext") == "Fan"
+        or _FAN.search(str(doc.get("Id", "")))
+        or _FAN.search(str(doc.get("Name", "")))
+    ):
         return None
     return kind
 
@@ -168,10 +203,24 @@ def sensors_from_collection(docs: list[dict[str, Any]]) -> tuple[list[Sensor], f
             continue
         v = _first_number(d, "Reading", "CurrentReading")
         scale = 0.01 if kind == "fan_ratio" else 1.0
-        out.append((Sensor(_name(d, i), kind, _scaled(kind, v), health(d.get("Status")),
-                           _thresholds(d, scale, legacy=False)), member_id(d, i)))
-        if kind == "power" and total is None and v is not None \
-                and d.get("PhysicalContext") in ("Chassis", "PowerSubsystem"):
+        out.append(
+            (
+                Sensor(
+                    _name(d, i),
+                    kind,
+                    _scaled(kind, v),
+                    health(d.get("Status")),
+                    _thresholds(d, scale, legacy=False),
+                ),
+                member_id(d, i),
+            )
+        )
+        if (
+            kind == "power"
+            and total is None
+            and v is not None
+            and d.get("PhysicalContext") in ("Chassis", "PowerSubsystem")
+        ):
             total = v
     return _named(out), total
 
@@ -183,8 +232,14 @@ def thermal(doc: dict[str, Any]) -> list[Sensor]:
         if absent(t):
             continue
         v = _first_number(t, "ReadingCelsius", "CurrentReading")
-        out.append((Sensor(_name(t, i), "temperature", v, health(t.get("Status")),
-                           _thresholds(t, 1.0, legacy=True)), member_id(t, i)))
+        out.append(
+            (
+                Sensor(
+                    _name(t, i), "temperature", v, health(t.get("Status")), _thresholds(t, 1.0, legacy=True)
+                ),
+                member_id(t, i),
+            )
+        )
     temps = _named(out)
     out = []
     for i, f in enumerate(_list(doc, "Fans")):
@@ -194,8 +249,18 @@ def thermal(doc: dict[str, Any]) -> list[Sensor]:
         kind = "fan_ratio" if isinstance(units, str) and units.lower() in ("percent", "%") else "fan_rpm"
         v = _first_number(f, "Reading", "ReadingRPM", "CurrentReading")
         scale = 0.01 if kind == "fan_ratio" else 1.0
-        out.append((Sensor(_name(f, i, "FanName"), kind, _scaled(kind, v), health(f.get("Status")),
-                           _thresholds(f, scale, legacy=True)), member_id(f, i)))
+        out.append(
+            (
+                Sensor(
+                    _name(f, i, "FanName"),
+                    kind,
+                    _scaled(kind, v),
+                    health(f.get("Status")),
+                    _thresholds(f, scale, legacy=True),
+                ),
+                member_id(f, i),
+            )
+        )
     return temps + _named(out)
 
 
@@ -213,8 +278,14 @@ def power(doc: dict[str, Any]) -> tuple[list[Sensor], list[Psu], float | None]:
         if absent(vd):
             continue
         v = _first_number(vd, "ReadingVolts", "CurrentReading")
-        out.append((Sensor(_name(vd, i), "voltage", v, health(vd.get("Status")),
-                           _thresholds(vd, 1.0, legacy=True)), member_id(vd, i)))
+        out.append(
+            (
+                Sensor(
+                    _name(vd, i), "voltage", v, health(vd.get("Status")), _thresholds(vd, 1.0, legacy=True)
+                ),
+                member_id(vd, i),
+            )
+        )
     return _named(out), psus(_list(doc, "PowerSupplies")), total
 
 
@@ -254,8 +325,9 @@ def thermal_metrics(doc: dict[str, Any]) -> list[Sensor]:
 def psus(docs: list[dict[str, Any]]) -> list[Psu]:
     items = []
     for i, p in enumerate(docs):
-        items.append((Psu(_name(p, i), not absent(p), None if absent(p) else health(p.get("Status"))),
-                      member_id(p, i)))
+        items.append(
+            (Psu(_name(p, i), not absent(p), None if absent(p) else health(p.get("Status"))), member_id(p, i))
+        )
     names = unique_names([p.name for p, _ in items], [i for _, i in items])
     return [Psu(n, p.present, p.health) for (p, _), n in zip(items, names)]
 

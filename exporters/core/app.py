@@ -35,16 +35,16 @@ class Runtime(Protocol):
 
 @dataclass(frozen=True)
 class ExporterSpec:
-    name: str                                # "snmp"
-    namespace: str                           # "colo_snmp"
-    description: str                         # one line, for --help and the landing page
+    name: str  # "snmp"
+    namespace: str  # "colo_snmp"
+    description: str  # one line, for --help and the landing page
     default_port: int
-    config_type: type                        # root dataclass of the config file
-    build: Callable[[Any], Runtime]          # config -> runtime
-    multi_target: bool = False               # /probe?target=NAME instead of data on /metrics
+    config_type: type  # root dataclass of the config file
+    build: Callable[[Any], Runtime]  # config -> runtime
+    multi_target: bool = False  # /probe?target=NAME instead of data on /metrics
     config_required: bool = False
-    default_config_file: str | None = None   # read when --config.file is not given and it exists
-    error_reasons: tuple[str, ...] = ()      # pre-declared values of <ns>_scrape_errors_total{reason}
+    default_config_file: str | None = None  # read when --config.file is not given and it exists
+    error_reasons: tuple[str, ...] = ()  # pre-declared values of <ns>_scrape_errors_total{reason}
     docs_url: str = "https://github.com/colo-exporters/colo-exporters"
 
 
@@ -56,14 +56,21 @@ class App:
     # A closed runtime may still be in use by a scrape that started before the reload.
     CLOSE_GRACE_SECONDS = 120.0
 
-    def __init__(self, spec: ExporterSpec, config_file: str | None, *, timeout_offset: float = 0.5,
-                 default_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        spec: ExporterSpec,
+        config_file: str | None,
+        *,
+        timeout_offset: float = 0.5,
+        default_timeout: float = 10.0,
+    ) -> None:
         self.spec = spec
         self.config_file = config_file
         self.timeout_offset = timeout_offset
         self.default_timeout = default_timeout
-        self.errors = ErrorCounters(BASE_REASONS + tuple(r for r in spec.error_reasons
-                                                         if r not in BASE_REASONS))
+        self.errors = ErrorCounters(
+            BASE_REASONS + tuple(r for r in spec.error_reasons if r not in BASE_REASONS)
+        )
         self._lock = threading.Lock()
         self.config, self.runtime = self._load()
         self.last_reload_ok = True
@@ -129,14 +136,21 @@ class App:
         """/metrics: the process, build info, reload state, and (single-target exporters) the scrape."""
         ns = self.spec.namespace
         yield from REGISTRY.collect()
-        info = GaugeMetricFamily(f"{ns}_build_info", "Version of the exporter; always 1.",
-                                 labels=["version", "python_version"])
+        info = GaugeMetricFamily(
+            f"{ns}_build_info", "Version of the exporter; always 1.", labels=["version", "python_version"]
+        )
         info.add_metric([__version__, platform.python_version()], 1)
         yield info
-        yield GaugeMetricFamily(f"{ns}_config_last_reload_successful",
-                                "1 if the last config (re)load succeeded.", value=int(self.last_reload_ok))
-        yield GaugeMetricFamily(f"{ns}_config_last_reload_success_timestamp_seconds",
-                                "When the config was last loaded successfully.", value=self.last_reload_time)
+        yield GaugeMetricFamily(
+            f"{ns}_config_last_reload_successful",
+            "1 if the last config (re)load succeeded.",
+            value=int(self.last_reload_ok),
+        )
+        yield GaugeMetricFamily(
+            f"{ns}_config_last_reload_success_timestamp_seconds",
+            "When the config was last loaded successfully.",
+            value=self.last_reload_time,
+        )
         if not self.spec.multi_target:
             yield from self.scrape(None, deadline)
         yield self.errors.family(ns, None)

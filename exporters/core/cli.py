@@ -30,24 +30,48 @@ def _duration(text: str) -> float:
 
 
 def parser(spec: ExporterSpec) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=f"colo-{spec.name}-exporter", description=spec.description,
-                                allow_abbrev=False)
-    p.add_argument("--web.listen-address", dest="listen", action="append", metavar="ADDR",
-                   help=f"address to listen on; repeatable, [v6]:port works (default :{spec.default_port})")
-    p.add_argument("--web.config.file", dest="web_config", metavar="FILE",
-                   help="exporter-toolkit web config: TLS, client certificates, basic auth")
+    p = argparse.ArgumentParser(
+        prog=f"colo-{spec.name}-exporter", description=spec.description, allow_abbrev=False
+    )
+    p.add_argument(
+        "--web.listen-address",
+        dest="listen",
+        action="append",
+        metavar="ADDR",
+        help=f"address to listen on; repeatable, [v6]:port works (default :{spec.default_port})",
+    )
+    p.add_argument(
+        "--web.config.file",
+        dest="web_config",
+        metavar="FILE",
+        help="exporter-toolkit web config: TLS, client certificates, basic auth",
+    )
     cfg_help = "exporter config file (YAML)"
     if spec.default_config_file:
         cfg_help += f"; default {spec.default_config_file}" + ("" if spec.config_required else " if present")
     p.add_argument("--config.file", dest="config", metavar="FILE", help=cfg_help)
-    p.add_argument("--config.check", dest="config_check", action="store_true",
-                   help="validate the config and web config files, then exit")
-    p.add_argument("--web.timeout-offset", dest="timeout_offset", type=_duration, default=0.5,
-                   metavar="DURATION",
-                   help="subtracted from Prometheus' scrape timeout to leave time to answer (default 0.5s)")
-    p.add_argument("--scrape.default-timeout", dest="default_timeout", type=_duration, default=10.0,
-                   metavar="DURATION",
-                   help="deadline when the request carries no X-Prometheus-Scrape-Timeout-Seconds (default 10s)")
+    p.add_argument(
+        "--config.check",
+        dest="config_check",
+        action="store_true",
+        help="validate the config and web config files, then exit",
+    )
+    p.add_argument(
+        "--web.timeout-offset",
+        dest="timeout_offset",
+        type=_duration,
+        default=0.5,
+        metavar="DURATION",
+        help="subtracted from Prometheus' scrape timeout to leave time to answer (default 0.5s)",
+    )
+    p.add_argument(
+        "--scrape.default-timeout",
+        dest="default_timeout",
+        type=_duration,
+        default=10.0,
+        metavar="DURATION",
+        help="deadline when the request carries no X-Prometheus-Scrape-Timeout-Seconds (default 10s)",
+    )
     p.add_argument("--log.level", dest="log_level", choices=list(logs.LEVELS), default="info")
     p.add_argument("--log.format", dest="log_format", choices=["logfmt", "json"], default="logfmt")
     p.add_argument("--version", action="version", version=f"colo-{spec.name}-exporter {__version__}")
@@ -77,8 +101,10 @@ def run(spec: ExporterSpec, argv: Sequence[str] | None = None) -> int:
         return 1
     if args.config_check:
         app.close()
-        print(f"config OK: {config_file or '(defaults)'}" + (f", web config OK: {args.web_config}"
-                                                             if args.web_config else ""))
+        print(
+            f"config OK: {config_file or '(defaults)'}"
+            + (f", web config OK: {args.web_config}" if args.web_config else "")
+        )
         return 0
     servers = []
     try:
@@ -98,10 +124,18 @@ def run(spec: ExporterSpec, argv: Sequence[str] | None = None) -> int:
     for s in servers:
         threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True).start()
         host, port = s.server_address[:2]
-        log.info("listening", address=f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-                 tls=security.ssl_context is not None, basic_auth=security.auth_required)
-    log.info(f"starting colo-{spec.name}-exporter", version=__version__, config=config_file or "(defaults)",
-             targets=len(app.targets()))
+        log.info(
+            "listening",
+            address=f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+            tls=security.ssl_context is not None,
+            basic_auth=security.auth_required,
+        )
+    log.info(
+        f"starting colo-{spec.name}-exporter",
+        version=__version__,
+        config=config_file or "(defaults)",
+        targets=len(app.targets()),
+    )
     # The kernel may hand a signal to any thread; Python runs the handler in the main thread only when it
     # next executes bytecode, so the main thread must wake up regularly rather than block for long.
     while not stop.wait(0.25):

@@ -120,14 +120,21 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
                 return _convert(a, value, key)
             except ConfigError as e:
                 errors.append(e)
-        raise errors[0] if len(errors) == 1 else ConfigError(
-            key, f"expected {' or '.join(_type_name(a) for a in args)}, got {_got(value)}")
+        raise (
+            errors[0]
+            if len(errors) == 1
+            else ConfigError(key, f"expected {' or '.join(_type_name(a) for a in args)}, got {_got(value)}")
+        )
     if origin is Literal:
         choices = get_args(tp)
         # YAML reads `version: 2c` as a string but `version: 3` as an int: compare as text too.
         for c in choices:
-            if value == c or (isinstance(c, str) and not isinstance(value, (bool, dict, list))
-                              and value is not None and str(value) == c):
+            if value == c or (
+                isinstance(c, str)
+                and not isinstance(value, (bool, dict, list))
+                and value is not None
+                and str(value) == c
+            ):
                 return c
         raise ConfigError(key, f"expected {_type_name(tp)}, got {value!r}")
     if origin is list:
@@ -197,8 +204,9 @@ def _build(cls: type[T], data: Any, key: str) -> T:
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = [k for k in data if k not in fields]
     if unknown:
-        raise ConfigError(_join(key, str(unknown[0])),
-                          f"unknown key (known keys here: {', '.join(sorted(fields))})")
+        raise ConfigError(
+            _join(key, str(unknown[0])), f"unknown key (known keys here: {', '.join(sorted(fields))})"
+        )
     kwargs = {}
     for name, f in fields.items():
         if name in data:

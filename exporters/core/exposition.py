@@ -12,8 +12,16 @@ from collections.abc import Iterable
 
 from prometheus_client.core import Metric
 
-_TYPES = {"counter": "counter", "gauge": "gauge", "summary": "summary", "histogram": "histogram",
-          "info": "gauge", "stateset": "gauge", "gaugehistogram": "histogram", "unknown": "untyped"}
+_TYPES = {
+    "counter": "counter",
+    "gauge": "gauge",
+    "summary": "summary",
+    "histogram": "histogram",
+    "info": "gauge",
+    "stateset": "gauge",
+    "gaugehistogram": "histogram",
+    "unknown": "untyped",
+}
 
 
 def _esc_label(v: str) -> str:

@@ -9,8 +9,13 @@ import sys
 from typing import Any
 
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
-_NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn", logging.ERROR: "error",
-          logging.CRITICAL: "error"}
+_NAMES = {
+    logging.DEBUG: "debug",
+    logging.INFO: "info",
+    logging.WARNING: "warn",
+    logging.ERROR: "error",
+    logging.CRITICAL: "error",
+}
 
 
 def _ts(record: logging.LogRecord) -> str:
@@ -34,7 +39,9 @@ def _pairs(record: logging.LogRecord) -> list[tuple[str, Any]]:
 def _logfmt_value(v: Any) -> str:
     s = str(v)
     if s == "" or any(c in s for c in ' ="\\\n\t'):
-        return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
+        return (
+            '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
+        )
     return s
 
 
@@ -45,7 +52,9 @@ class LogfmtFormatter(logging.Formatter):
 
 class JSONFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({k: (v if isinstance(v, (int, float, bool)) else str(v)) for k, v in _pairs(record)})
+        return json.dumps(
+            {k: (v if isinstance(v, (int, float, bool)) else str(v)) for k, v in _pairs(record)}
+        )
 
 
 class KVLogger:

@@ -74,8 +74,9 @@ class ErrorCounters:
 
     def family(self, ns: str, scope: str | None) -> CounterMetricFamily:
         """The counter for one scope, or summed over all scopes (`None`)."""
-        fam = CounterMetricFamily(f"{ns}_scrape_errors", "Scrapes that failed, by reason, since start.",
-                                  labels=["reason"])
+        fam = CounterMetricFamily(
+            f"{ns}_scrape_errors", "Scrapes that failed, by reason, since start.", labels=["reason"]
+        )
         totals: dict[str, int] = dict.fromkeys(self.reasons, 0)
         with self._lock:
             for (s, reason), n in self._counts.items():
@@ -132,8 +133,9 @@ def _copy(fam: Metric) -> Metric:
     return new
 
 
-def run_jobs(jobs: list[Job], deadline: Deadline, ns: str, errors: ErrorCounters,
-             scope: str = "") -> list[Metric]:
+def run_jobs(
+    jobs: list[Job], deadline: Deadline, ns: str, errors: ErrorCounters, scope: str = ""
+) -> list[Metric]:
     """Run jobs concurrently until the deadline; return their families plus up and duration per job."""
     t0 = time.perf_counter()
     slots = [_Slot(j, deadline) for j in jobs]
@@ -142,10 +144,12 @@ def run_jobs(jobs: list[Job], deadline: Deadline, ns: str, errors: ErrorCounters
     for s in slots:
         s.thread.join(s.deadline.remaining())
     label_names = sorted({k for j in jobs for k in j.labels})
-    up = GaugeMetricFamily(f"{ns}_up", "1 if the last scrape of this source succeeded, else 0.",
-                           labels=label_names)
-    dur = GaugeMetricFamily(f"{ns}_scrape_duration_seconds", "Time this source's scrape took.",
-                            labels=label_names)
+    up = GaugeMetricFamily(
+        f"{ns}_up", "1 if the last scrape of this source succeeded, else 0.", labels=label_names
+    )
+    dur = GaugeMetricFamily(
+        f"{ns}_scrape_duration_seconds", "Time this source's scrape took.", labels=label_names
+    )
     families: list[Metric] = []
     for s in slots:
         values = [s.job.labels.get(k, "") for k in label_names]
@@ -162,8 +166,11 @@ def run_jobs(jobs: list[Job], deadline: Deadline, ns: str, errors: ErrorCounters
                 log.warning("scrape failed", **s.job.labels, reason=s.error.reason, err=s.error.message)
             elif s.error is not None:
                 errors.inc(scope, "internal")
-                log.error("scrape failed with an unexpected error", **s.job.labels,
-                          err=f"{type(s.error).__name__}: {s.error}")
+                log.error(
+                    "scrape failed with an unexpected error",
+                    **s.job.labels,
+                    err=f"{type(s.error).__name__}: {s.error}",
+                )
                 log.debug("traceback", exc=_traceback(s.error))
             else:
                 ok = True

@@ -35,8 +35,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         log.debug("http", client=self.client_address[0], line=format % args)
 
-    def _send(self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8",
-              headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        code: int,
+        body: bytes,
+        ctype: str = "text/plain; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         if len(body) > 4096 and "gzip" in self.headers.get("Accept-Encoding", ""):
             body = gzip.compress(body, compresslevel=1)
             headers = {**(headers or {}), "Content-Encoding": "gzip"}
@@ -129,19 +134,28 @@ class Handler(BaseHTTPRequestHandler):
         app = self.server.app
         spec = app.spec
         esc = html.escape
-        rows = ['<li><a href="metrics">/metrics</a>: the exporter\'s own metrics'
-                + ("" if spec.multi_target else " and the data") + "</li>"]
+        rows = [
+            '<li><a href="metrics">/metrics</a>: the exporter\'s own metrics'
+            + ("" if spec.multi_target else " and the data")
+            + "</li>"
+        ]
         if spec.multi_target:
             rows.append("<li>/probe?target=NAME: one configured target</li>")
         rows += ['<li><a href="-/healthy">/-/healthy</a></li>', "<li>POST /-/reload: re-read the config</li>"]
         targets = app.targets()
-        tlist = "".join(f'<li><a href="probe?target={esc(t, quote=True)}">{esc(t)}</a></li>'
-                        if spec.multi_target else f"<li>{esc(t)}</li>" for t in targets)
-        return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>colo-{esc(spec.name)}-exporter"
-                f"</title></head><body><h1>colo-{esc(spec.name)}-exporter {esc(__version__)}</h1>"
-                f"<p>{esc(spec.description)}</p><h2>Endpoints</h2><ul>{''.join(rows)}</ul>"
-                + (f"<h2>Configured targets</h2><ul>{tlist}</ul>" if targets else "")
-                + "</body></html>")
+        tlist = "".join(
+            f'<li><a href="probe?target={esc(t, quote=True)}">{esc(t)}</a></li>'
+            if spec.multi_target
+            else f"<li>{esc(t)}</li>"
+            for t in targets
+        )
+        return (
+            f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>colo-{esc(spec.name)}-exporter"
+            f"</title></head><body><h1>colo-{esc(spec.name)}-exporter {esc(__version__)}</h1>"
+            f"<p>{esc(spec.description)}</p><h2>Endpoints</h2><ul>{''.join(rows)}</ul>"
+            + (f"<h2>Configured targets</h2><ul>{tlist}</ul>" if targets else "")
+            + "</body></html>"
+        )
 
 
 class ExporterHTTPServer(ThreadingHTTPServer):

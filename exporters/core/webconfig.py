@@ -25,11 +25,20 @@ from .log import get_logger
 
 log = get_logger("exporters.core.webconfig")
 
-ClientAuth = Literal["NoClientCert", "RequestClientCert", "RequireAnyClientCert",
-                     "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"]
+ClientAuth = Literal[
+    "NoClientCert",
+    "RequestClientCert",
+    "RequireAnyClientCert",
+    "VerifyClientCertIfGiven",
+    "RequireAndVerifyClientCert",
+]
 TLSVersion = Literal["TLS10", "TLS11", "TLS12", "TLS13"]
-_VERSIONS = {"TLS10": ssl.TLSVersion.TLSv1, "TLS11": ssl.TLSVersion.TLSv1_1,
-             "TLS12": ssl.TLSVersion.TLSv1_2, "TLS13": ssl.TLSVersion.TLSv1_3}
+_VERSIONS = {
+    "TLS10": ssl.TLSVersion.TLSv1,
+    "TLS11": ssl.TLSVersion.TLSv1_1,
+    "TLS12": ssl.TLSVersion.TLSv1_2,
+    "TLS13": ssl.TLSVersion.TLSv1_3,
+}
 
 
 @dataclass(frozen=True)
@@ -47,9 +56,12 @@ class TLSServerConfig:
 
     def validate(self) -> None:
         if self.client_auth_type in ("RequestClientCert", "RequireAnyClientCert"):
-            raise ConfigError("client_auth_type", f"{self.client_auth_type} (a certificate that is not "
-                              "verified) is not supported; use VerifyClientCertIfGiven or "
-                              "RequireAndVerifyClientCert with client_ca_file")
+            raise ConfigError(
+                "client_auth_type",
+                f"{self.client_auth_type} (a certificate that is not "
+                "verified) is not supported; use VerifyClientCertIfGiven or "
+                "RequireAndVerifyClientCert with client_ca_file",
+            )
         if self.client_auth_type != "NoClientCert" and not self.client_ca_file:
             raise ConfigError("client_ca_file", f"required when client_auth_type is {self.client_auth_type}")
         if self.client_allowed_sans:
@@ -71,8 +83,10 @@ class WebConfig:
     def validate(self) -> None:
         for user, h in self.basic_auth_users.items():
             if not h.startswith(("$2a$", "$2b$", "$2y$")):
-                raise ConfigError(f"basic_auth_users.{user}", "must be a bcrypt hash (e.g. from "
-                                  "`htpasswd -nBC 10 '' | tr -d ':'`)")
+                raise ConfigError(
+                    f"basic_auth_users.{user}",
+                    "must be a bcrypt hash (e.g. from `htpasswd -nBC 10 '' | tr -d ':'`)",
+                )
 
 
 class WebSecurity:
@@ -89,7 +103,9 @@ class WebSecurity:
         if tls:
             for knob in ("cipher_suites", "curve_preferences", "prefer_server_cipher_suites"):
                 if getattr(tls, knob) is not None:
-                    log.warning("web config knob is Go-specific and ignored here", key=f"tls_server_config.{knob}")
+                    log.warning(
+                        "web config knob is Go-specific and ignored here", key=f"tls_server_config.{knob}"
+                    )
 
     @property
     def auth_required(self) -> bool:
@@ -136,8 +152,9 @@ def _ssl_context(tls: TLSServerConfig, path: str | None) -> ssl.SSLContext:
             ctx.load_verify_locations(str(base / tls.client_ca_file))  # type: ignore[operator]
         except (OSError, ssl.SSLError) as e:
             raise ConfigError("tls_server_config.client_ca_file", f"cannot load: {e}", path) from None
-        ctx.verify_mode = (ssl.CERT_REQUIRED if tls.client_auth_type == "RequireAndVerifyClientCert"
-                           else ssl.CERT_OPTIONAL)
+        ctx.verify_mode = (
+            ssl.CERT_REQUIRED if tls.client_auth_type == "RequireAndVerifyClientCert" else ssl.CERT_OPTIONAL
+        )
     return ctx
 
 
@@ -145,4 +162,3 @@ def load_web_config(path: str | None) -> WebSecurity:
     if not path:
         return WebSecurity(WebConfig())
     return WebSecurity(load_config(WebConfig, path), path)
-

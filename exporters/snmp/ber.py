@@ -35,10 +35,16 @@ class LazyResponsePDU(univ.Sequence):
 def _lazy_request(base: type) -> type:
     """A request PDU type whose variable bindings are BER we encoded ourselves (`Any` is written as is)."""
     names = [nt for nt in base.componentType.namedTypes if nt.name != "variable-bindings"]
-    return type(f"Lazy{base.__name__}", (univ.Sequence,), {
-        "tagSet": base.tagSet,
-        "componentType": namedtype.NamedTypes(*names, namedtype.NamedType("variable-bindings", univ.Any())),
-    })
+    return type(
+        f"Lazy{base.__name__}",
+        (univ.Sequence,),
+        {
+            "tagSet": base.tagSet,
+            "componentType": namedtype.NamedTypes(
+                *names, namedtype.NamedType("variable-bindings", univ.Any())
+            ),
+        },
+    )
 
 
 LazyGetRequestPDU = _lazy_request(rfc1905.GetRequestPDU)
@@ -102,10 +108,12 @@ def encode_varbinds(oids: Any) -> bytes:
 
 
 class _PDUs(univ.Choice):
-    componentType = namedtype.NamedTypes(*[
-        namedtype.NamedType("response", LazyResponsePDU()) if nt.name == "response" else nt
-        for nt in rfc1905.PDUs.componentType.namedTypes
-    ])
+    componentType = namedtype.NamedTypes(
+        *[
+            namedtype.NamedType("response", LazyResponsePDU()) if nt.name == "response" else nt
+            for nt in rfc1905.PDUs.componentType.namedTypes
+        ]
+    )
 
 
 class _Message(univ.Sequence):
@@ -167,7 +175,7 @@ def _len(b: bytes, i: int) -> tuple[int, int]:
     k = n & 0x7F
     if k == 0 or k > 4:
         raise BerError("unsupported BER length")
-    return int.from_bytes(b[i + 1:i + 1 + k], "big"), i + 1 + k
+    return int.from_bytes(b[i + 1 : i + 1 + k], "big"), i + 1 + k
 
 
 _HIGH = re.compile(rb"[\x80-\xff]")
@@ -216,8 +224,8 @@ def _oid_slow(c: bytes) -> tuple[int, ...]:
 
 # Application and context tags -> how to read the value.
 _UNSIGNED = {0x41, 0x42, 0x43, 0x46, 0x47}  # Counter32, Gauge32/Unsigned32, TimeTicks, Counter64, UInteger32
-_BYTES = {0x04, 0x40, 0x44}                 # OCTET STRING, IpAddress, Opaque
-_END_TAGS = {0x05, 0x80, 0x81, 0x82}        # NULL, noSuchObject, noSuchInstance, endOfMibView
+_BYTES = {0x04, 0x40, 0x44}  # OCTET STRING, IpAddress, Opaque
+_END_TAGS = {0x05, 0x80, 0x81, 0x82}  # NULL, noSuchObject, noSuchInstance, endOfMibView
 
 
 def decode_varbinds(b: bytes) -> list[tuple[tuple[int, ...], Any]]:
@@ -239,11 +247,11 @@ def decode_varbinds(b: bytes) -> list[tuple[tuple[int, ...], Any]]:
         if b[j] != 0x06:
             raise BerError("varbind name is not an OID")
         n, j = _len(b, j + 1)
-        oid = _oid(b[j:j + n])
+        oid = _oid(b[j : j + n])
         j += n
         tag = b[j]
         n, j = _len(b, j + 1)
-        c = b[j:j + n]
+        c = b[j : j + n]
         if j + n > i:
             raise BerError("varbind value overruns its SEQUENCE")
         if tag in _UNSIGNED:

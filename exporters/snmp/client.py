@@ -42,20 +42,32 @@ Oid = tuple[int, ...]
 Value = Any  # int, bytes, OID tuple, or END
 
 _AUTH = {
-    "MD5": hlauth.usmHMACMD5AuthProtocol, "SHA": hlauth.usmHMACSHAAuthProtocol,
-    "SHA224": hlauth.usmHMAC128SHA224AuthProtocol, "SHA256": hlauth.usmHMAC192SHA256AuthProtocol,
-    "SHA384": hlauth.usmHMAC256SHA384AuthProtocol, "SHA512": hlauth.usmHMAC384SHA512AuthProtocol,
+    "MD5": hlauth.usmHMACMD5AuthProtocol,
+    "SHA": hlauth.usmHMACSHAAuthProtocol,
+    "SHA224": hlauth.usmHMAC128SHA224AuthProtocol,
+    "SHA256": hlauth.usmHMAC192SHA256AuthProtocol,
+    "SHA384": hlauth.usmHMAC256SHA384AuthProtocol,
+    "SHA512": hlauth.usmHMAC384SHA512AuthProtocol,
 }
 # net-snmp and snmp_exporter names: AES192/AES256 use Blumenthal key extension, the C variants Reeder (Cisco).
 _PRIV = {
-    "DES": hlauth.usmDESPrivProtocol, "AES": hlauth.usmAesCfb128Protocol,
-    "AES192": hlauth.usmAesBlumenthalCfb192Protocol, "AES256": hlauth.usmAesBlumenthalCfb256Protocol,
-    "AES192C": hlauth.usmAesCfb192Protocol, "AES256C": hlauth.usmAesCfb256Protocol,
+    "DES": hlauth.usmDESPrivProtocol,
+    "AES": hlauth.usmAesCfb128Protocol,
+    "AES192": hlauth.usmAesBlumenthalCfb192Protocol,
+    "AES256": hlauth.usmAesBlumenthalCfb256Protocol,
+    "AES192C": hlauth.usmAesCfb192Protocol,
+    "AES256C": hlauth.usmAesCfb256Protocol,
 }
 # Reports an agent sends back (usmStats*) and local USM failures: all mean "fix the credentials".
-_AUTH_ERRORS = (errind.UnknownUserName, errind.WrongDigest, errind.DecryptionError,
-                errind.UnsupportedSecurityLevel, errind.UnknownSecurityName, errind.AuthenticationError,
-                errind.AuthenticationFailure)
+_AUTH_ERRORS = (
+    errind.UnknownUserName,
+    errind.WrongDigest,
+    errind.DecryptionError,
+    errind.UnsupportedSecurityLevel,
+    errind.UnknownSecurityName,
+    errind.AuthenticationError,
+    errind.AuthenticationFailure,
+)
 _NULL = univ.Null("")
 _INT_TYPES = (univ.Integer,)
 _EXC_TYPES = (rfc1905.NoSuchObject, rfc1905.NoSuchInstance, rfc1905.EndOfMibView, univ.Null)
@@ -145,22 +157,28 @@ class Session:
                     a.username,
                     authKey=a.auth_password.reveal() if level != "noAuthNoPriv" else None,
                     privKey=a.priv_password.reveal() if level == "authPriv" else None,
-                    authProtocol=_AUTH[a.auth_protocol] if level != "noAuthNoPriv" else hlauth.usmNoAuthProtocol,
-                    privProtocol=_PRIV[a.priv_protocol] if level == "authPriv" else hlauth.usmNoPrivProtocol)
+                    authProtocol=_AUTH[a.auth_protocol]
+                    if level != "noAuthNoPriv"
+                    else hlauth.usmNoAuthProtocol,
+                    privProtocol=_PRIV[a.priv_protocol] if level == "authPriv" else hlauth.usmNoPrivProtocol,
+                )
             else:
                 # pysnmp maps a reply's community back to the first entry holding it, so targets sharing a
                 # community must share the entry: name it after (a hash of) the community.
                 key = hashlib.sha256(a.community.reveal().encode()).hexdigest()[:16]
                 data = CommunityData(f"c{key}", a.community.reveal(), mpModel=0 if self.v1 else 1)
             # pysnmp's own timeout is a backstop only (we wait less); its retries are ours to count.
-            transport = await UdpTransportTarget.create((t.address, t.port), timeout=float(t.timeout) + 1,
-                                                        retries=0)
-            self._addr, _ = CommandGeneratorLcdConfigurator().configure(self.engine.snmp, data, transport,
-                                                                        self.context)
+            transport = await UdpTransportTarget.create(
+                (t.address, t.port), timeout=float(t.timeout) + 1, retries=0
+            )
+            self._addr, _ = CommandGeneratorLcdConfigurator().configure(
+                self.engine.snmp, data, transport, self.context
+            )
         return self._addr
 
-    async def request(self, kind: str, oids: Sequence[Oid], reps: int, deadline: Deadline,
-                      stats: Stats) -> list[tuple[Oid, Value]]:
+    async def request(
+        self, kind: str, oids: Sequence[Oid], reps: int, deadline: Deadline, stats: Stats
+    ) -> list[tuple[Oid, Value]]:
         """One GET / GETNEXT / GETBULK with retries; plain varbinds, or ScrapeError."""
         addr = await self._configure()
         loop = asyncio.get_running_loop()
@@ -202,13 +220,18 @@ class Session:
                     continue
                 garbled = self._garbled() - garbled0
                 if garbled:  # pysnmp drops what it cannot parse; its counters tell
-                    raise ScrapeError("malformed", f"{garbled} unparseable replies and no valid one from "
-                                      f"{t.address}:{t.port}")
+                    raise ScrapeError(
+                        "malformed",
+                        f"{garbled} unparseable replies and no valid one from {t.address}:{t.port}",
+                    )
                 if self.auth.version == "3":
                     self._forget_engine_id(addr)
                 hint = "wrong privacy key" if self.auth.version == "3" else "wrong community"
-                raise ScrapeError("timeout", f"no reply from {t.address}:{t.port} after {attempt + 1} "
-                                  f"tries of {wait:.2f}s (agent down, ACL, or {hint})")
+                raise ScrapeError(
+                    "timeout",
+                    f"no reply from {t.address}:{t.port} after {attempt + 1} "
+                    f"tries of {wait:.2f}s (agent down, ACL, or {hint})",
+                )
             if isinstance(ei, _AUTH_ERRORS):
                 raise ScrapeError("auth", f"SNMPv3 authentication failed: {ei}")
             raise ScrapeError("malformed", f"bad reply: {ei}")
@@ -252,8 +275,13 @@ class Session:
 
     @staticmethod
     def _pyasn1_request(kind: str, oids: Sequence[Oid], reps: int) -> Any:
-        pdu = (v2c.GetBulkRequestPDU() if kind == "bulk" else v2c.GetNextRequestPDU() if kind == "next"
-               else v2c.GetRequestPDU())
+        pdu = (
+            v2c.GetBulkRequestPDU()
+            if kind == "bulk"
+            else v2c.GetNextRequestPDU()
+            if kind == "next"
+            else v2c.GetRequestPDU()
+        )
         if kind == "bulk":
             v2c.apiBulkPDU.set_defaults(pdu)
             v2c.apiBulkPDU.set_non_repeaters(pdu, 0)
@@ -272,19 +300,20 @@ class Session:
         reason = "auth" if es in (6, 16) else "agent"
         raise ScrapeError(reason, f"agent answered error-status {names.get(es, es)} (index {eidx})")
 
-    async def get(self, oids: Sequence[Oid], deadline: Deadline, stats: Stats,
-                  per_pdu: int = 32) -> dict[Oid, Value]:
+    async def get(
+        self, oids: Sequence[Oid], deadline: Deadline, stats: Stats, per_pdu: int = 32
+    ) -> dict[Oid, Value]:
         """GET in batches; objects the agent lacks map to END."""
         out: dict[Oid, Value] = {}
         todo = list(oids)
         for i in range(0, len(todo), per_pdu):
-            batch = todo[i:i + per_pdu]
+            batch = todo[i : i + per_pdu]
             while batch:
                 try:
                     res = await self.request("get", batch, 0, deadline, stats)
                 except NoSuchName as e:  # v1 GET: drop the missing one and ask again
                     out[batch[e.index]] = END
-                    batch = batch[:e.index] + batch[e.index + 1:]
+                    batch = batch[: e.index] + batch[e.index + 1 :]
                     continue
                 except TooBig:
                     if len(batch) == 1:
@@ -300,8 +329,9 @@ class Session:
                 break
         return out
 
-    async def walk(self, columns: Sequence[Oid], deadline: Deadline,
-                   stats: Stats) -> list[list[tuple[Oid, Value]]]:
+    async def walk(
+        self, columns: Sequence[Oid], deadline: Deadline, stats: Stats
+    ) -> list[list[tuple[Oid, Value]]]:
         """Walk several table columns at once: one GETBULK (GETNEXT for v1) carries every open column.
 
         Returns, per column, (index suffix, value) in agent order. A column ends at the first OID
@@ -340,8 +370,11 @@ class Session:
                     ended.add(i)
                     continue
                 if oid <= cur[i]:
-                    raise ScrapeError("malformed", f"agent returned non-increasing OID "
-                                      f"{'.'.join(map(str, oid))} after {'.'.join(map(str, cur[i]))}")
+                    raise ScrapeError(
+                        "malformed",
+                        f"agent returned non-increasing OID "
+                        f"{'.'.join(map(str, oid))} after {'.'.join(map(str, cur[i]))}",
+                    )
                 rows[i].append((oid[lc:], val))
                 cur[i] = oid
                 moved = True

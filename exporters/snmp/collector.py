@@ -26,9 +26,16 @@ _COUNTERS = {
     "in_errors": ("interface_receive_errors_total", "Inbound packets with errors (ifInErrors).", None),
     "out_errors": ("interface_transmit_errors_total", "Outbound packets with errors (ifOutErrors).", None),
     "in_discards": ("interface_receive_discards_total", "Inbound packets discarded (ifInDiscards).", None),
-    "out_discards": ("interface_transmit_discards_total", "Outbound packets discarded (ifOutDiscards).", None),
-    "in_unknown_protos": ("interface_receive_unknown_protocols_total",
-                          "Inbound packets of an unknown protocol (ifInUnknownProtos).", None),
+    "out_discards": (
+        "interface_transmit_discards_total",
+        "Outbound packets discarded (ifOutDiscards).",
+        None,
+    ),
+    "in_unknown_protos": (
+        "interface_receive_unknown_protocols_total",
+        "Inbound packets of an unknown protocol (ifInUnknownProtos).",
+        None,
+    ),
 }
 
 
@@ -55,40 +62,64 @@ class TargetState:
         return restarted, back
 
 
-def families(ns: str, system: System, interfaces: Sequence[Interface], roles: Mapping[int, tuple[str, str]],
-             lag: Mapping[int, int] | None, lldp: Sequence[Neighbor] | None, stats: Stats,
-             state: TargetState, now: float | None = None,
-             expected_speed: Mapping[int, int] | None = None) -> list[Metric]:
+def families(
+    ns: str,
+    system: System,
+    interfaces: Sequence[Interface],
+    roles: Mapping[int, tuple[str, str]],
+    lag: Mapping[int, int] | None,
+    lldp: Sequence[Neighbor] | None,
+    stats: Stats,
+    state: TargetState,
+    now: float | None = None,
+    expected_speed: Mapping[int, int] | None = None,
+) -> list[Metric]:
     f = Families(ns)
     now = time.time() if now is None else now
-    f.info("system", "The agent's system group; always 1.", ["sys_name", "sys_descr", "sys_object_id"]) \
-        .add_metric([], {"sys_name": system.name, "sys_descr": system.descr[:200],
-                         "sys_object_id": system.object_id})
+    f.info(
+        "system", "The agent's system group; always 1.", ["sys_name", "sys_descr", "sys_object_id"]
+    ).add_metric(
+        [], {"sys_name": system.name, "sys_descr": system.descr[:200], "sys_object_id": system.object_id}
+    )
     if system.uptime_ticks is not None:
         f.gauge("sys_uptime_seconds", "sysUpTime: time since the agent (re)started.").add_metric(
-            [], system.uptime_ticks / 100)
-    f.counter("agent_restarts_total", "Times sysUpTime went backwards between scrapes (agent restarts).") \
-        .add_metric([], state.restarts)
-    f.counter("interface_discontinuities_total",
-              "64-bit interface counters that went backwards while sysUpTime did not.").add_metric(
-        [], state.discontinuities)
+            [], system.uptime_ticks / 100
+        )
+    f.counter(
+        "agent_restarts_total", "Times sysUpTime went backwards between scrapes (agent restarts)."
+    ).add_metric([], state.restarts)
+    f.counter(
+        "interface_discontinuities_total",
+        "64-bit interface counters that went backwards while sysUpTime did not.",
+    ).add_metric([], state.discontinuities)
     f.gauge("interfaces", "Interfaces (rows of ifTable/ifXTable) the agent reported.").add_metric(
-        [], len(interfaces))
+        [], len(interfaces)
+    )
 
     by_index = {i.index: i for i in interfaces}
-    info = f.info("interface", "One per interface: descriptive labels; always 1.",
-                  PORT_LABELS + ("ifdescr", "ifalias", "iftype"))
+    info = f.info(
+        "interface",
+        "One per interface: descriptive labels; always 1.",
+        PORT_LABELS + ("ifdescr", "ifalias", "iftype"),
+    )
     admin = f.gauge("interface_admin_status", "ifAdminStatus: 1 up, 2 down, 3 testing.", PORT_LABELS)
-    oper = f.gauge("interface_oper_status", "ifOperStatus: 1 up, 2 down, 3 testing, 4 unknown, 5 dormant, "
-                   "6 notPresent, 7 lowerLayerDown.", PORT_LABELS)
-    speed = f.gauge("interface_speed_bytes", "Nominal speed in bytes per second (ifHighSpeed, else ifSpeed).",
-                    PORT_LABELS)
+    oper = f.gauge(
+        "interface_oper_status",
+        "ifOperStatus: 1 up, 2 down, 3 testing, 4 unknown, 5 dormant, 6 notPresent, 7 lowerLayerDown.",
+        PORT_LABELS,
+    )
+    speed = f.gauge(
+        "interface_speed_bytes", "Nominal speed in bytes per second (ifHighSpeed, else ifSpeed).", PORT_LABELS
+    )
     mtu = f.gauge("interface_mtu_bytes", "ifMtu: largest packet, in bytes.", PORT_LABELS)
-    change = f.gauge("interface_last_change_timestamp_seconds",
-                     "When the interface last changed operational state (ifLastChange against sysUpTime).",
-                     PORT_LABELS)
-    wide = f.gauge("interface_counters_64bit", "1 if the octet counters are 64-bit (ifHC*), 0 if 32-bit.",
-                   PORT_LABELS)
+    change = f.gauge(
+        "interface_last_change_timestamp_seconds",
+        "When the interface last changed operational state (ifLastChange against sysUpTime).",
+        PORT_LABELS,
+    )
+    wide = f.gauge(
+        "interface_counters_64bit", "1 if the octet counters are 64-bit (ifHC*), 0 if 32-bit.", PORT_LABELS
+    )
     counters = {}
     for key, (name, doc, cast) in _COUNTERS.items():
         counters[key] = (f.counter(name, doc, PORT_LABELS + (("cast",) if cast else ())), cast)
@@ -112,17 +143,22 @@ def families(ns: str, system: System, interfaces: Sequence[Interface], roles: Ma
             fam, cast = counters[key]
             fam.add_metric(lv + [cast] if cast else lv, v)
     if expected_speed:
-        fam = f.gauge("interface_expected_speed_bytes",
-                      "The speed the config expects of the port (its rule's `speed`), bytes per second.",
-                      PORT_LABELS)
+        fam = f.gauge(
+            "interface_expected_speed_bytes",
+            "The speed the config expects of the port (its rule's `speed`), bytes per second.",
+            PORT_LABELS,
+        )
         for idx, bps in sorted(expected_speed.items()):
             itf = by_index.get(idx)
             if itf is not None:
                 role, link = roles.get(idx, ("", ""))
                 fam.add_metric([str(idx), itf.name, role, link], bps / 8)
     if lag is not None:
-        fam = f.info("interface_lag_member", "A port that is a member of a link aggregate; always 1.",
-                     PORT_LABELS + ("lag_ifindex", "lag_ifname"))
+        fam = f.info(
+            "interface_lag_member",
+            "A port that is a member of a link aggregate; always 1.",
+            PORT_LABELS + ("lag_ifindex", "lag_ifname"),
+        )
         for member, agg in sorted(lag.items()):
             m, a = by_index.get(member), by_index.get(agg)
             if m is None or a is None:
@@ -130,8 +166,11 @@ def families(ns: str, system: System, interfaces: Sequence[Interface], roles: Ma
             role, link = roles.get(member, ("", ""))
             fam.add_metric([str(member), m.name, role, link, str(agg), a.name], {})
     if lldp is not None:
-        fam = f.info("lldp_neighbor", "An LLDP neighbour seen on a port; always 1.",
-                     PORT_LABELS + ("remote_system", "remote_port", "remote_port_descr"))
+        fam = f.info(
+            "lldp_neighbor",
+            "An LLDP neighbour seen on a port; always 1.",
+            PORT_LABELS + ("remote_system", "remote_port", "remote_port_descr"),
+        )
         seen = set()
         for n in lldp:
             itf = by_index.get(n.local_port)
@@ -140,10 +179,23 @@ def families(ns: str, system: System, interfaces: Sequence[Interface], roles: Ma
             if key in seen:
                 continue
             seen.add(key)
-            fam.add_metric([str(n.local_port), itf.name if itf else "", role, link, n.system_name, n.port_id,
-                            n.port_descr], {})
-    f.gauge("scrape_pdus_sent", "SNMP requests sent in this scrape, retries included.").add_metric([], stats.pdus)
+            fam.add_metric(
+                [
+                    str(n.local_port),
+                    itf.name if itf else "",
+                    role,
+                    link,
+                    n.system_name,
+                    n.port_id,
+                    n.port_descr,
+                ],
+                {},
+            )
+    f.gauge("scrape_pdus_sent", "SNMP requests sent in this scrape, retries included.").add_metric(
+        [], stats.pdus
+    )
     f.gauge("scrape_retries", "SNMP requests sent again after a timeout in this scrape.").add_metric(
-        [], stats.retries)
+        [], stats.retries
+    )
     f.gauge("scrape_varbinds", "Variable bindings received in this scrape.").add_metric([], stats.varbinds)
     return list(f)

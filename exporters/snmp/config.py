@@ -117,5 +117,7 @@ class Config:
     def validate(self) -> None:
         for name, t in self.targets.items():
             if t.auth not in self.auths:
-                raise ConfigError(f"targets.{name}.auth",
-                                  f"no auth named {t.auth!r} (known: {', '.join(sorted(self.auths))})")
+                raise ConfigError(
+                    f"targets.{name}.auth",
+                    f"no auth named {t.auth!r} (known: {', '.join(sorted(self.auths))})",
+                )

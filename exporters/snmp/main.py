@@ -37,8 +37,9 @@ async def fetch(session: Session, deadline: Deadline) -> Walked:
     """Everything one scrape reads from one agent (runs on the engine loop)."""
     stats = Stats()
     t = session.target
-    got = await session.get([parse.SYS_DESCR, parse.SYS_OBJECT_ID, parse.SYS_UPTIME, parse.SYS_NAME],
-                            deadline, stats)
+    got = await session.get(
+        [parse.SYS_DESCR, parse.SYS_OBJECT_ID, parse.SYS_UPTIME, parse.SYS_NAME], deadline, stats
+    )
     names = list(parse.COLUMNS)
     cols = [parse.COLUMNS[n] for n in names]
     if t.lag:
@@ -47,7 +48,7 @@ async def fetch(session: Session, deadline: Deadline) -> Walked:
         cols += parse.LLDP_COLUMNS
     rows = await session.walk(cols, deadline, stats)
     tables = {n: parse.by_index(rows[k]) for k, n in enumerate(names)}
-    rest = rows[len(names):]
+    rest = rows[len(names) :]
     lag = (rest[0], rest[1]) if t.lag else None
     lldp = tuple(rest[-3:]) if t.lldp else None
     fallback: dict[tuple[str, int], Any] = {}
@@ -122,13 +123,28 @@ class Runtime:
         if restarted:
             log.info("agent restarted (sysUpTime went backwards); counters reset", target=name)
         if back:
-            log.warning("64-bit counters went backwards without an agent restart", target=name,
-                        counters=",".join(back[:5]), count=len(back))
+            log.warning(
+                "64-bit counters went backwards without an agent restart",
+                target=name,
+                counters=",".join(back[:5]),
+                count=len(back),
+            )
         dup = _duplicates(interfaces)
         if dup:
-            log.debug("interfaces share an ifName; ifindex tells them apart", target=name, ifnames=",".join(dup))
-        return families(NS, w.system, interfaces, roles, lag, lldp, w.stats, state,
-                        expected_speed=parse.expected_speeds(interfaces, t.ports))
+            log.debug(
+                "interfaces share an ifName; ifindex tells them apart", target=name, ifnames=",".join(dup)
+            )
+        return families(
+            NS,
+            w.system,
+            interfaces,
+            roles,
+            lag,
+            lldp,
+            w.stats,
+            state,
+            expected_speed=parse.expected_speeds(interfaces, t.ports),
+        )
 
     def close(self) -> None:
         for e in self._engines.values():
@@ -146,9 +162,15 @@ def _duplicates(interfaces: list[parse.Interface]) -> list[str]:
 
 
 SPEC = ExporterSpec(
-    name="snmp", namespace=NS, default_port=9472, config_type=Config, build=Runtime, multi_target=True,
+    name="snmp",
+    namespace=NS,
+    default_port=9472,
+    config_type=Config,
+    build=Runtime,
+    multi_target=True,
     description="Switch port traffic, errors and status over SNMP (IF-MIB), with link roles",
-    default_config_file="/etc/colo-exporters/snmp.yml", config_required=False,
+    default_config_file="/etc/colo-exporters/snmp.yml",
+    config_required=False,
     error_reasons=("auth", "malformed", "agent"),
 )
 

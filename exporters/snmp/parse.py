@@ -27,17 +27,39 @@ LLDP_REM_PORT_ID, LLDP_REM_PORT_DESC, LLDP_REM_SYS_NAME = LLDP_REM + (7,), LLDP_
 # Walked on every scrape: what a port's series need. The 32-bit counters are fetched only for
 # interfaces that lack the 64-bit ones (FALLBACK).
 COLUMNS: dict[str, Oid] = {
-    "descr": IF + (2,), "type": IF + (3,), "mtu": IF + (4,), "speed": IF + (5,), "admin": IF + (7,),
-    "oper": IF + (8,), "last_change": IF + (9,), "in_discards": IF + (13,), "in_errors": IF + (14,),
-    "in_unknown_protos": IF + (15,), "out_discards": IF + (19,), "out_errors": IF + (20,),
-    "name": IFX + (1,), "in_octets": IFX + (6,), "in_unicast": IFX + (7,), "in_multicast": IFX + (8,),
-    "in_broadcast": IFX + (9,), "out_octets": IFX + (10,), "out_unicast": IFX + (11,),
-    "out_multicast": IFX + (12,), "out_broadcast": IFX + (13,), "high_speed": IFX + (15,), "alias": IFX + (18,),
+    "descr": IF + (2,),
+    "type": IF + (3,),
+    "mtu": IF + (4,),
+    "speed": IF + (5,),
+    "admin": IF + (7,),
+    "oper": IF + (8,),
+    "last_change": IF + (9,),
+    "in_discards": IF + (13,),
+    "in_errors": IF + (14,),
+    "in_unknown_protos": IF + (15,),
+    "out_discards": IF + (19,),
+    "out_errors": IF + (20,),
+    "name": IFX + (1,),
+    "in_octets": IFX + (6,),
+    "in_unicast": IFX + (7,),
+    "in_multicast": IFX + (8,),
+    "in_broadcast": IFX + (9,),
+    "out_octets": IFX + (10,),
+    "out_unicast": IFX + (11,),
+    "out_multicast": IFX + (12,),
+    "out_broadcast": IFX + (13,),
+    "high_speed": IFX + (15,),
+    "alias": IFX + (18,),
 }
 # 64-bit counter -> its 32-bit twin.
 FALLBACK: dict[str, Oid] = {
-    "in_octets": IF + (10,), "in_unicast": IF + (11,), "out_octets": IF + (16,), "out_unicast": IF + (17,),
-    "in_multicast": IFX + (2,), "in_broadcast": IFX + (3,), "out_multicast": IFX + (4,),
+    "in_octets": IF + (10,),
+    "in_unicast": IF + (11,),
+    "out_octets": IF + (16,),
+    "out_unicast": IF + (17,),
+    "in_multicast": IFX + (2,),
+    "in_broadcast": IFX + (3,),
+    "out_multicast": IFX + (4,),
     "out_broadcast": IFX + (5,),
 }
 HC_COUNTERS = tuple(FALLBACK)
@@ -82,9 +104,12 @@ class System:
 
 def parse_system(got: Mapping[Oid, object]) -> System:
     oid = got.get(SYS_OBJECT_ID)
-    return System(name=text(got.get(SYS_NAME)), descr=text(got.get(SYS_DESCR)),
-                  object_id=".".join(map(str, oid)) if isinstance(oid, tuple) else "",
-                  uptime_ticks=_int(got.get(SYS_UPTIME)))
+    return System(
+        name=text(got.get(SYS_NAME)),
+        descr=text(got.get(SYS_DESCR)),
+        object_id=".".join(map(str, oid)) if isinstance(oid, tuple) else "",
+        uptime_ticks=_int(got.get(SYS_UPTIME)),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +125,7 @@ class Interface:
     oper: int | None
     last_change_ticks: int | None
     counters: tuple[tuple[str, int], ...]  # (name, value); only those the agent has
-    hc: bool                                # True when the octet counters are 64-bit
+    hc: bool  # True when the octet counters are 64-bit
 
 
 def missing_hc(tables: Mapping[str, Mapping[int, object]]) -> list[tuple[str, int]]:
@@ -121,11 +146,13 @@ def all_indexes(tables: Mapping[str, Mapping[int, object]]) -> list[int]:
     return sorted(seen)
 
 
-def parse_interfaces(tables: Mapping[str, Mapping[int, object]],
-                     fallback: Mapping[tuple[str, int], object]) -> list[Interface]:
+def parse_interfaces(
+    tables: Mapping[str, Mapping[int, object]], fallback: Mapping[tuple[str, int], object]
+) -> list[Interface]:
     """`tables`: column name -> {ifIndex: value}; `fallback`: (counter, ifIndex) -> 32-bit value."""
     out = []
     for i in all_indexes(tables):
+
         def g(name: str, i: int = i) -> object:
             return tables.get(name, {}).get(i)
 
@@ -146,9 +173,22 @@ def parse_interfaces(tables: Mapping[str, Mapping[int, object]],
         high, low = _int(g("high_speed")), _int(g("speed"))
         # ifSpeed saturates at 2^32-1; ifHighSpeed (Mb/s) is right when present and not zero with ifSpeed set.
         speed = high * 1_000_000 if high is not None and (high > 0 or not low) else low
-        out.append(Interface(index=i, name=name, descr=descr, alias=text(g("alias")), type=_int(g("type")),
-                             mtu=_int(g("mtu")), speed_bps=speed, admin=_int(g("admin")), oper=_int(g("oper")),
-                             last_change_ticks=_int(g("last_change")), counters=tuple(counters), hc=hc))
+        out.append(
+            Interface(
+                index=i,
+                name=name,
+                descr=descr,
+                alias=text(g("alias")),
+                type=_int(g("type")),
+                mtu=_int(g("mtu")),
+                speed_bps=speed,
+                admin=_int(g("admin")),
+                oper=_int(g("oper")),
+                last_change_ticks=_int(g("last_change")),
+                counters=tuple(counters),
+                hc=hc,
+            )
+        )
     return out
 
 
@@ -184,12 +224,20 @@ def parse_lldp(port_id: Column, port_desc: Column, sys_name: Column) -> list[Nei
         for idx, v in col:
             if len(idx) == 3:
                 rows.setdefault((idx[1], idx[2]), {})[key] = text(v)
-    return [Neighbor(local_port=lp, system_name=r.get("system_name", ""), port_id=r.get("port_id", ""),
-                     port_descr=r.get("port_descr", "")) for (lp, _), r in sorted(rows.items())]
+    return [
+        Neighbor(
+            local_port=lp,
+            system_name=r.get("system_name", ""),
+            port_id=r.get("port_id", ""),
+            port_descr=r.get("port_descr", ""),
+        )
+        for (lp, _), r in sorted(rows.items())
+    ]
 
 
-def match_rules(interfaces: Sequence[Interface],
-                rules: Sequence[PortRule]) -> dict[int, tuple[PortRule, str]]:
+def match_rules(
+    interfaces: Sequence[Interface], rules: Sequence[PortRule]
+) -> dict[int, tuple[PortRule, str]]:
     """ifIndex -> (the first rule that matches, its link); `link` may use \\1 from an ifalias regex."""
     out: dict[int, tuple[PortRule, str]] = {}
     compiled = [(r, re.compile(r.ifalias) if r.ifalias is not None else None) for r in rules]

@@ -17,8 +17,13 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def check(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "exporters.bmc.main", f"--config.file={path}", "--config.check"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "exporters.bmc.main", f"--config.file={path}", "--config.check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
 
 
 def test_example_config_passes_check() -> None:
@@ -27,18 +32,41 @@ def test_example_config_passes_check() -> None:
     assert "change-me" not in r.stdout + r.stderr
 
 
-@pytest.mark.parametrize("data,key", [
-    ({"targets": {"s": {}}}, "targets.s"),
-    ({"targets": {"s": {"ipmi": {"host": "h", "auth": "nope"}}}}, "targets.s.ipmi.auth"),
-    ({"auths": {"a": {"user": "u", "password": "p"}},
-      "targets": {"s": {"ipmi": {"host": "h", "auth": "a", "workarounds": ["bogus"]}}}}, "workarounds[0]"),
-    ({"auths": {"a": {"user": "u", "password": "p"}},
-      "targets": {"s": {"ipmi": {"host": "h", "auth": "a", "cipher_suite": 4}}}}, "cipher_suite"),
-    ({"auths": {"a": {"user": "u", "password": "p"}},
-      "targets": {"s": {"redfish": {"url": "bmc1", "auth": "a"}}}}, "url"),
-    ({"auths": {"a": {"user": "u", "password": "p"}},
-      "targets": {"s": {"redfish": {"url": "https://b", "auth": "a", "login": "digest"}}}}, "login"),
-])
+@pytest.mark.parametrize(
+    "data,key",
+    [
+        ({"targets": {"s": {}}}, "targets.s"),
+        ({"targets": {"s": {"ipmi": {"host": "h", "auth": "nope"}}}}, "targets.s.ipmi.auth"),
+        (
+            {
+                "auths": {"a": {"user": "u", "password": "p"}},
+                "targets": {"s": {"ipmi": {"host": "h", "auth": "a", "workarounds": ["bogus"]}}},
+            },
+            "workarounds[0]",
+        ),
+        (
+            {
+                "auths": {"a": {"user": "u", "password": "p"}},
+                "targets": {"s": {"ipmi": {"host": "h", "auth": "a", "cipher_suite": 4}}},
+            },
+            "cipher_suite",
+        ),
+        (
+            {
+                "auths": {"a": {"user": "u", "password": "p"}},
+                "targets": {"s": {"redfish": {"url": "bmc1", "auth": "a"}}},
+            },
+            "url",
+        ),
+        (
+            {
+                "auths": {"a": {"user": "u", "password": "p"}},
+                "targets": {"s": {"redfish": {"url": "https://b", "auth": "a", "login": "digest"}}},
+            },
+            "login",
+        ),
+    ],
+)
 def test_bad_config_names_the_key(data: dict, key: str) -> None:
     with pytest.raises(ConfigError) as e:
         parse_config(Config, data)
@@ -47,7 +75,9 @@ def test_bad_config_names_the_key(data: dict, key: str) -> None:
 
 def test_bad_config_file_fails_check_without_leaking(tmp_path: Path) -> None:
     p = tmp_path / "bmc.yml"
-    p.write_text("auths: {a: {user: u, password: Hunter2-secret}}\ntargets: {s: {ipmi: {host: h, auth: b}}}\n")
+    p.write_text(
+        "auths: {a: {user: u, password: Hunter2-secret}}\ntargets: {s: {ipmi: {host: h, auth: b}}}\n"
+    )
     r = check(p)
     assert r.returncode != 0 and "targets.s.ipmi.auth" in r.stderr
     assert "Hunter2-secret" not in r.stdout + r.stderr
@@ -72,6 +102,10 @@ def test_dashboard() -> None:
         for t in p["targets"]:
             assert "colo_bmc_" in t["expr"]
     text = json.dumps(d)
-    for metric in ("colo_bmc_temperature_celsius", "colo_bmc_fan_speed_rpm", "colo_bmc_system_power_watts",
-                   "colo_bmc_psu_health"):
+    for metric in (
+        "colo_bmc_temperature_celsius",
+        "colo_bmc_fan_speed_rpm",
+        "colo_bmc_system_power_watts",
+        "colo_bmc_psu_health",
+    ):
         assert metric in text

@@ -15,13 +15,19 @@ from lab.proc import Lab, free_port
 @pytest.fixture(scope="module")
 def exp(module_lab: Lab, sim: IpmiSim) -> ExporterProc:
     dead = free_port()
-    cfg = {"auths": {"lab": {"user": USER, "password": PASSWORD},
-                     "ro": {"user": MONITOR_USER, "password": MONITOR_PASSWORD},
-                     "wrong": {"user": USER, "password": "S3cret-wrong-pw"}},
-           "targets": {"s1": {"ipmi": ipmi_target(sim)},
-                       "ro": {"ipmi": ipmi_target(sim, auth="ro", privilege="user")},
-                       "badpw": {"ipmi": ipmi_target(sim, auth="wrong")},
-                       "dead": {"ipmi": {"host": "127.0.0.1", "port": dead, "auth": "lab", "timeout": "500ms"}}}}
+    cfg = {
+        "auths": {
+            "lab": {"user": USER, "password": PASSWORD},
+            "ro": {"user": MONITOR_USER, "password": MONITOR_PASSWORD},
+            "wrong": {"user": USER, "password": "S3cret-wrong-pw"},
+        },
+        "targets": {
+            "s1": {"ipmi": ipmi_target(sim)},
+            "ro": {"ipmi": ipmi_target(sim, auth="ro", privilege="user")},
+            "badpw": {"ipmi": ipmi_target(sim, auth="wrong")},
+            "dead": {"ipmi": {"host": "127.0.0.1", "port": dead, "auth": "lab", "timeout": "500ms"}},
+        },
+    }
     return ExporterProc(module_lab, "bmc", cfg)
 
 
@@ -37,13 +43,19 @@ def test_nominal_readings(exp: ExporterProc) -> None:
     assert value(m, "colo_bmc_up", **lb) == 1
     assert value(m, "colo_bmc_temperature_celsius", sensor="Inlet Temp", **lb) == 22
     assert value(m, "colo_bmc_fan_speed_rpm", sensor="FAN2", **lb) == 5500
-    assert value(m, "colo_bmc_fan_speed_threshold_rpm", sensor="FAN2", threshold="lower_critical", **lb) == 1000
-    assert value(m, "colo_bmc_temperature_threshold_celsius", sensor="CPU2 Temp", threshold="upper_critical",
-                 **lb) == 95
+    assert (
+        value(m, "colo_bmc_fan_speed_threshold_rpm", sensor="FAN2", threshold="lower_critical", **lb) == 1000
+    )
+    assert (
+        value(
+            m, "colo_bmc_temperature_threshold_celsius", sensor="CPU2 Temp", threshold="upper_critical", **lb
+        )
+        == 95
+    )
     assert value(m, "colo_bmc_voltage_volts", sensor="12V", **lb) == pytest.approx(12.0)
     assert value(m, "colo_bmc_current_amperes", sensor="PSU1 Current", **lb) == pytest.approx(2.3)
     assert value(m, "colo_bmc_power_watts", sensor="Pwr Consumption", **lb) == 280
-    assert value(m, "colo_bmc_system_power_watts", **lb) == 280       # the only watts sensor (no DCMI)
+    assert value(m, "colo_bmc_system_power_watts", **lb) == 280  # the only watts sensor (no DCMI)
     assert value(m, "colo_bmc_psu_health", sensor="PSU2 Status", **lb) == 0
     assert value(m, "colo_bmc_chassis_power_on", **lb) == 0
     assert value(m, "colo_bmc_sel_free_bytes", **lb) > 0
@@ -77,7 +89,7 @@ def test_runtime_faults_follow(exp: ExporterProc, sim: IpmiSim) -> None:
         assert value(m, "colo_bmc_psu_present", sensor="PSU1 Status", **lb) == 0
         assert find(m, "colo_bmc_psu_health", sensor="PSU1 Status") == []
         assert value(m, "colo_bmc_health_rollup", component="sensors", **lb) == 2
-        assert value(m, "colo_bmc_sel_entries", **lb) >= 3     # the changes logged events
+        assert value(m, "colo_bmc_sel_entries", **lb) >= 3  # the changes logged events
     finally:
         sim.set_fan(3, 5300)
         sim.set_temp("CPU1 Temp", 45)
@@ -104,12 +116,14 @@ def test_reading_na_is_absent_not_zero(exp: ExporterProc, sim: IpmiSim) -> None:
 
 def test_sdr_change_is_picked_up(exp: ExporterProc, sim: IpmiSim, module_lab: Lab) -> None:
     probe(exp)
-    sim.add_sensor(LabSensor(0x07, "PCH Temp", "temperature", "system_board", 2, 51,
-                             {"unc": 90, "ucr": 95, "unr": 100}), module_lab.workdir)
+    sim.add_sensor(
+        LabSensor(0x07, "PCH Temp", "temperature", "system_board", 2, 51, {"unc": 90, "ucr": 95, "unr": 100}),
+        module_lab.workdir,
+    )
     m = probe(exp)
     assert value(m, "colo_bmc_temperature_celsius", target="s1", sensor="PCH Temp") == 51
     m = probe(exp)
-    assert value(m, "colo_bmc_scrape_requests", target="s1", source="ipmi") == 21   # warm again
+    assert value(m, "colo_bmc_scrape_requests", target="s1", source="ipmi") == 21  # warm again
 
 
 def test_wrong_password(exp: ExporterProc) -> None:
@@ -136,8 +150,14 @@ def test_unknown_target_is_refused(exp: ExporterProc) -> None:
 
 def test_session_reopened_after_bmc_restart(lab: Lab) -> None:
     sim = IpmiSim(lab, name="bmc-restart-sim")
-    exp = ExporterProc(lab, "bmc", {"auths": {"lab": {"user": USER, "password": PASSWORD}},
-                                    "targets": {"s": {"ipmi": ipmi_target(sim)}}})
+    exp = ExporterProc(
+        lab,
+        "bmc",
+        {
+            "auths": {"lab": {"user": USER, "password": PASSWORD}},
+            "targets": {"s": {"ipmi": ipmi_target(sim)}},
+        },
+    )
     assert value(probe(exp, "s"), "colo_bmc_up", target="s", source="ipmi") == 1
     port = sim.port
     sim.stop()
@@ -152,11 +172,19 @@ def test_silent_bmc_bounded_then_recovers(lab: Lab) -> None:
     import signal
 
     sim = IpmiSim(lab, name="bmc-silent-sim")
-    exp = ExporterProc(lab, "bmc", {"auths": {"lab": {"user": USER, "password": PASSWORD}},
-                                    "targets": {"s": {"ipmi": ipmi_target(sim, cipher_suite=None)},
-                                                "short": {"ipmi": ipmi_target(sim), "timeout": "1s"}}})
-    assert value(probe(exp, "s"), "colo_bmc_up", target="s", source="ipmi") == 1   # cipher suite 17, then 3
-    sim.proc.signal(signal.SIGSTOP)            # the BMC stops answering: no ICMP, no reply, nothing
+    exp = ExporterProc(
+        lab,
+        "bmc",
+        {
+            "auths": {"lab": {"user": USER, "password": PASSWORD}},
+            "targets": {
+                "s": {"ipmi": ipmi_target(sim, cipher_suite=None)},
+                "short": {"ipmi": ipmi_target(sim), "timeout": "1s"},
+            },
+        },
+    )
+    assert value(probe(exp, "s"), "colo_bmc_up", target="s", source="ipmi") == 1  # cipher suite 17, then 3
+    sim.proc.signal(signal.SIGSTOP)  # the BMC stops answering: no ICMP, no reply, nothing
     try:
         t0 = time.monotonic()
         m = probe(exp, "s", timeout="3")
@@ -193,7 +221,10 @@ def test_reload_adds_a_target(lab: Lab, sim: IpmiSim) -> None:
 
     import yaml
 
-    cfg = {"auths": {"lab": {"user": USER, "password": PASSWORD}}, "targets": {"a": {"ipmi": ipmi_target(sim)}}}
+    cfg = {
+        "auths": {"lab": {"user": USER, "password": PASSWORD}},
+        "targets": {"a": {"ipmi": ipmi_target(sim)}},
+    }
     exp = ExporterProc(lab, "bmc", cfg)
     assert value(probe(exp, "a"), "colo_bmc_up", target="a", source="ipmi") == 1
     cfg["targets"]["b"] = {"ipmi": ipmi_target(sim)}

@@ -39,8 +39,11 @@ def test_ipmi_nominal(cap: dict) -> None:
     assert len(got) == 17
     cpu = got["CPU1 Temp"]
     assert cpu.kind == "temperature" and cpu.value == 45.0 and cpu.health == 0
-    assert dict(cpu.thresholds) == {"upper_non_critical": 85.0, "upper_critical": 95.0,
-                                    "upper_non_recoverable": 105.0}
+    assert dict(cpu.thresholds) == {
+        "upper_non_critical": 85.0,
+        "upper_critical": 95.0,
+        "upper_non_recoverable": 105.0,
+    }
     assert got["FAN1"].kind == "fan_rpm" and got["FAN1"].value == 5400.0
     assert dict(got["FAN1"].thresholds)["lower_critical"] == 1000.0
     assert got["Pwr Consumption"].kind == "power" and got["Pwr Consumption"].value == 280.0
@@ -53,12 +56,12 @@ def test_ipmi_nominal(cap: dict) -> None:
 
 def test_ipmi_faults(cap: dict) -> None:
     got = _ipmi(cap, "readings_faults")
-    assert got["FAN3"].value == 0.0 and got["FAN3"].health == 2      # below lower non-recoverable
+    assert got["FAN3"].value == 0.0 and got["FAN3"].health == 2  # below lower non-recoverable
     assert got["CPU1 Temp"].value == 97.0 and got["CPU1 Temp"].health == 2
     assert got["Inlet Temp"].value == 40.0 and got["Inlet Temp"].health == 1  # above upper non-critical only
-    assert got["PSU2 Status"] == Psu("PSU2 Status", True, 2)         # failure detected
-    assert got["PSU1 Status"] == Psu("PSU1 Status", False, None)     # not present: not a failure
-    fan5 = got["FAN5"]                                               # scanning disabled: "na"
+    assert got["PSU2 Status"] == Psu("PSU2 Status", True, 2)  # failure detected
+    assert got["PSU1 Status"] == Psu("PSU1 Status", False, None)  # not present: not a failure
+    fan5 = got["FAN5"]  # scanning disabled: "na"
     assert fan5.value is None and fan5.health is None
 
 
@@ -91,7 +94,7 @@ def test_dmtf_sensors_collection() -> None:
     t = [s for s in sensors if s.kind == "temperature" and s.name.startswith("CPU")][0]
     assert t.value == 37.0 and dict(t.thresholds)["upper_critical"] == 45.0
     assert not any("Battery" in s.name and s.kind == "fan_ratio" for s in sensors)  # percent, not a fan
-    assert not any(s.name.startswith("PS2") or "PS2" in s.name for s in sensors)      # absent: no series
+    assert not any(s.name.startswith("PS2") or "PS2" in s.name for s in sensors)  # absent: no series
     assert all(s.value is not None for s in sensors)
 
 
@@ -100,8 +103,11 @@ def test_dmtf_legacy_thermal_and_power() -> None:
     temps = [s for s in th if s.kind == "temperature"]
     fans = [s for s in th if s.kind.startswith("fan")]
     assert temps[0].name == "CPU1 Temp" and temps[0].value == 41.0
-    assert dict(temps[0].thresholds) == {"upper_non_critical": 42.0, "upper_critical": 45.0,
-                                         "upper_non_recoverable": 48.0}
+    assert dict(temps[0].thresholds) == {
+        "upper_non_critical": 42.0,
+        "upper_critical": 45.0,
+        "upper_non_recoverable": 48.0,
+    }
     assert fans[0].kind == "fan_rpm" and fans[0].value == 2100.0
     volts, psus, total = R.power(dmtf("Power.json"))
     assert total == 344.0
@@ -120,11 +126,20 @@ def test_dmtf_subsystems() -> None:
 
 
 def test_quirk_old_names_percent_and_no_units() -> None:
-    doc = {"Fans": [{"FanName": "Fan A", "CurrentReading": 40, "Units": "Percent", "MemberId": "0",
-                     "LowerThresholdCritical": 10},
-                    {"Name": "Fan B", "Reading": 3000, "MemberId": "1"},           # no units: RPM
-                    {"Name": "Fan C", "ReadingRPM": 2500, "MemberId": "2"}],
-           "Temperatures": [{"Name": "Inlet", "CurrentReading": 21, "MemberId": "0"}]}
+    doc = {
+        "Fans": [
+            {
+                "FanName": "Fan A",
+                "CurrentReading": 40,
+                "Units": "Percent",
+                "MemberId": "0",
+                "LowerThresholdCritical": 10,
+            },
+            {"Name": "Fan B", "Reading": 3000, "MemberId": "1"},  # no units: RPM
+            {"Name": "Fan C", "ReadingRPM": 2500, "MemberId": "2"},
+        ],
+        "Temperatures": [{"Name": "Inlet", "CurrentReading": 21, "MemberId": "0"}],
+    }
     by = {(s.name, s.kind): s for s in R.thermal(doc)}
     assert by[("Fan A", "fan_ratio")].value == 0.4
     assert dict(by[("Fan A", "fan_ratio")].thresholds) == {"lower_critical": 0.1}
@@ -132,31 +147,66 @@ def test_quirk_old_names_percent_and_no_units() -> None:
     assert by[("Fan C", "fan_rpm")].value == 2500.0
     assert by[("Inlet", "temperature")].value == 21.0
     # Sensors without ReadingUnits take the unit of their ReadingType
-    s, _ = R.sensors_from_collection([{"Id": "T1", "Name": "T1", "ReadingType": "Temperature", "Reading": 30},
-                                      {"Id": "F1", "Name": "F1", "ReadingType": "Rotational", "Reading": 900}])
+    s, _ = R.sensors_from_collection(
+        [
+            {"Id": "T1", "Name": "T1", "ReadingType": "Temperature", "Reading": 30},
+            {"Id": "F1", "Name": "F1", "ReadingType": "Rotational", "Reading": 900},
+        ]
+    )
     assert [(x.kind, x.value) for x in s] == [("temperature", 30.0), ("fan_rpm", 900.0)]
 
 
 def test_quirk_absent_na_null_thresholds() -> None:
-    doc = {"Fans": [{"Name": "Fan 6", "Reading": 0, "ReadingUnits": "RPM", "Status": {"State": "Absent"}},
-                    {"Name": "Fan 7", "Reading": "na", "ReadingUnits": "RPM", "Status": {"State": "Enabled"},
-                     "LowerThresholdCritical": None, "LowerThresholdFatal": None}]}
+    doc = {
+        "Fans": [
+            {"Name": "Fan 6", "Reading": 0, "ReadingUnits": "RPM", "Status": {"State": "Absent"}},
+            {
+                "Name": "Fan 7",
+                "Reading": "na",
+                "ReadingUnits": "RPM",
+                "Status": {"State": "Enabled"},
+                "LowerThresholdCritical": None,
+                "LowerThresholdFatal": None,
+            },
+        ]
+    }
     got = R.thermal(doc)
-    assert [s.name for s in got] == ["Fan 7"]          # the absent fan is no dead fan: no series
+    assert [s.name for s in got] == ["Fan 7"]  # the absent fan is no dead fan: no series
     assert got[0].value is None and got[0].thresholds == ()
-    s, _ = R.sensors_from_collection([{"Id": "X", "Name": "X", "ReadingUnits": "Cel", "Reading": None,
-                                       "Thresholds": {"UpperCritical": {"Reading": None}, "UpperCaution": None}}])
+    s, _ = R.sensors_from_collection(
+        [
+            {
+                "Id": "X",
+                "Name": "X",
+                "ReadingUnits": "Cel",
+                "Reading": None,
+                "Thresholds": {"UpperCritical": {"Reading": None}, "UpperCaution": None},
+            }
+        ]
+    )
     assert s[0].value is None and s[0].thresholds == ()
 
 
 def test_quirk_same_names_encoded_ids_trailing_slash() -> None:
-    ps = R.psus([{"@odata.id": "/redfish/v1/Chassis/1/PowerSubsystem/PowerSupplies/PSU%201", "Name": "Power Supply",
-                  "Status": {"State": "Enabled", "Health": "OK"}},
-                 {"@odata.id": "/redfish/v1/Chassis/1/PowerSubsystem/PowerSupplies/PSU%202/", "Name": "Power Supply",
-                  "Status": {"State": "Absent"}}])
+    ps = R.psus(
+        [
+            {
+                "@odata.id": "/redfish/v1/Chassis/1/PowerSubsystem/PowerSupplies/PSU%201",
+                "Name": "Power Supply",
+                "Status": {"State": "Enabled", "Health": "OK"},
+            },
+            {
+                "@odata.id": "/redfish/v1/Chassis/1/PowerSubsystem/PowerSupplies/PSU%202/",
+                "Name": "Power Supply",
+                "Status": {"State": "Absent"},
+            },
+        ]
+    )
     assert ps == [Psu("Power Supply (PSU 1)", True, 0), Psu("Power Supply (PSU 2)", False, None)]
-    assert R.link({"Thermal": {"@odata.id": "/redfish/v1/Chassis/1/Thermal/"}}, "Thermal") == \
-        "/redfish/v1/Chassis/1/Thermal"
+    assert (
+        R.link({"Thermal": {"@odata.id": "/redfish/v1/Chassis/1/Thermal/"}}, "Thermal")
+        == "/redfish/v1/Chassis/1/Thermal"
+    )
     assert R.norm("/redfish/v1/Chassis/1/Thermal#/Fans/0") == "/redfish/v1/Chassis/1/Thermal"
     assert R.number(True) is None and R.number("12") is None and R.number(float("nan")) is None
 
@@ -166,11 +216,20 @@ def test_collector_output_is_valid() -> None:
 
     from lab.prometheus import check_metrics
 
-    snap = Snapshot(sensors=(Sensor("CPU1 Temp", "temperature", 45.0, 0, (("upper_critical", 95.0),)),
-                             Sensor("Fan 1", "fan_ratio", 0.4, 0), Sensor("Fan 2", "fan_rpm", None, None)),
-                    psus=(Psu("PSU1", True, 2), Psu("PSU2", False, None)), power_on=True,
-                    system_power_watts=300.0, sel_entries=3, sel_free_bytes=100, health=(("sensors", 2),),
-                    requests=20)
+    snap = Snapshot(
+        sensors=(
+            Sensor("CPU1 Temp", "temperature", 45.0, 0, (("upper_critical", 95.0),)),
+            Sensor("Fan 1", "fan_ratio", 0.4, 0),
+            Sensor("Fan 2", "fan_rpm", None, None),
+        ),
+        psus=(Psu("PSU1", True, 2), Psu("PSU2", False, None)),
+        power_on=True,
+        system_power_watts=300.0,
+        sel_entries=3,
+        sel_free_bytes=100,
+        health=(("sensors", 2),),
+        requests=20,
+    )
 
     class C:
         def collect(self):  # noqa: ANN202
@@ -183,16 +242,26 @@ def test_collector_output_is_valid() -> None:
     assert 'colo_bmc_temperature_celsius{sensor="CPU1 Temp",source="ipmi",target="s1"} 45.0' in text
     assert 'colo_bmc_psu_present{sensor="PSU2",source="ipmi",target="s1"} 0.0' in text
     assert 'colo_bmc_psu_health{sensor="PSU2"' not in text
-    assert 'sensor="Fan 2"' not in text.split("colo_bmc_fan_speed_rpm")[1].split("# HELP")[0] \
-        if "colo_bmc_fan_speed_rpm" in text else True
+    assert (
+        'sensor="Fan 2"' not in text.split("colo_bmc_fan_speed_rpm")[1].split("# HELP")[0]
+        if "colo_bmc_fan_speed_rpm" in text
+        else True
+    )
 
 
 def test_dcmi_power_reading() -> None:
     # DCMI Get Power Reading: cc, group id DCh, current/min/max/avg (LE16), timestamp, period, state
-    rsp = bytes([0x00, 0xDC]) + (312).to_bytes(2, "little") + (200).to_bytes(2, "little") + \
-        (400).to_bytes(2, "little") + (300).to_bytes(2, "little") + bytes(8) + bytes([0x40])
+    rsp = (
+        bytes([0x00, 0xDC])
+        + (312).to_bytes(2, "little")
+        + (200).to_bytes(2, "little")
+        + (400).to_bytes(2, "little")
+        + (300).to_bytes(2, "little")
+        + bytes(8)
+        + bytes([0x40])
+    )
     assert I.dcmi_power_watts(rsp) == 312.0
-    assert I.dcmi_power_watts(rsp[:-1] + b"\x00") is None      # measurement not active
+    assert I.dcmi_power_watts(rsp[:-1] + b"\x00") is None  # measurement not active
     with pytest.raises(ValueError):
         I.dcmi_power_watts(rsp[:10])
 

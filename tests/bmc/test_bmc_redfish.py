@@ -20,12 +20,19 @@ LB = {"target": "r1", "source": "redfish"}
 
 @pytest.fixture(scope="module")
 def exp(module_lab: Lab, rfs: RedfishServer) -> ExporterProc:
-    cfg = {"auths": {"lab": {"user": USER, "password": PASSWORD},
-                     "wrong": {"user": USER, "password": "S3cret-wrong-pw"}},
-           "targets": {"r1": {"redfish": {"url": rfs.url, "auth": "lab", "timeout": "2s"}},
-                       "basic": {"redfish": {"url": rfs.url + "/redfish/v1/", "auth": "lab", "login": "basic",
-                                             "sel": True}},
-                       "badpw": {"redfish": {"url": rfs.url, "auth": "wrong"}}}}
+    cfg = {
+        "auths": {
+            "lab": {"user": USER, "password": PASSWORD},
+            "wrong": {"user": USER, "password": "S3cret-wrong-pw"},
+        },
+        "targets": {
+            "r1": {"redfish": {"url": rfs.url, "auth": "lab", "timeout": "2s"}},
+            "basic": {
+                "redfish": {"url": rfs.url + "/redfish/v1/", "auth": "lab", "login": "basic", "sel": True}
+            },
+            "badpw": {"redfish": {"url": rfs.url, "auth": "wrong"}},
+        },
+    }
     return ExporterProc(module_lab, "bmc", cfg)
 
 
@@ -43,8 +50,12 @@ def probe(exp: ExporterProc, target: str = "r1", timeout: str = "5") -> dict:
 def _common(m: dict, fan: str = "FAN2", lb: dict = LB) -> None:
     assert value(m, "colo_bmc_up", **lb) == 1
     assert value(m, "colo_bmc_temperature_celsius", sensor="Inlet Temp", **lb) == 22
-    assert value(m, "colo_bmc_temperature_threshold_celsius", sensor="CPU1 Temp", threshold="upper_critical",
-                 **lb) == 95
+    assert (
+        value(
+            m, "colo_bmc_temperature_threshold_celsius", sensor="CPU1 Temp", threshold="upper_critical", **lb
+        )
+        == 95
+    )
     assert value(m, "colo_bmc_psu_health", sensor="PSU2", **lb) == 0
     assert value(m, "colo_bmc_system_power_watts", **lb) == 280
     assert value(m, "colo_bmc_voltage_volts", sensor="12V", **lb) == 12.0
@@ -82,7 +93,7 @@ def test_basic_auth_root_url_and_sel(exp: ExporterProc, rfs: RedfishServer) -> N
     rfs.set_sensor("Fan3", reading=0)
     rfs.set_sensor("Fan3", reading=5300)
     assert value(probe(exp, "basic"), "colo_bmc_sel_entries", **lb) == 2
-    assert find(probe(exp), "colo_bmc_sel_entries") == []         # off by default
+    assert find(probe(exp), "colo_bmc_sel_entries") == []  # off by default
 
 
 def test_session_reused_and_relogin_on_401(exp: ExporterProc, rfs: RedfishServer) -> None:
@@ -98,20 +109,28 @@ def test_fans_in_percent_with_old_names(exp: ExporterProc, rfs: RedfishServer) -
     rfs.config(generation="legacy", fan_percent=True, old_names=True)
     m = probe(exp)
     assert value(m, "colo_bmc_fan_speed_ratio", sensor="FAN2", **LB) == pytest.approx(0.55)
-    assert value(m, "colo_bmc_fan_speed_threshold_ratio", sensor="FAN2", threshold="lower_critical",
-                 **LB) == pytest.approx(0.10)
+    assert value(
+        m, "colo_bmc_fan_speed_threshold_ratio", sensor="FAN2", threshold="lower_critical", **LB
+    ) == pytest.approx(0.10)
     assert find(m, "colo_bmc_fan_speed_rpm") == []
     assert value(m, "colo_bmc_temperature_celsius", sensor="CPU2 Temp", **LB) == 47
 
 
 def test_sensors_only_no_units_and_link_quirks(exp: ExporterProc, rfs: RedfishServer) -> None:
-    rfs.config(generation="new", sensors_only=True, no_units=True, trailing_slash=True, encoded_ids=True,
-               same_psu_names=True, null_thresholds=True)
+    rfs.config(
+        generation="new",
+        sensors_only=True,
+        no_units=True,
+        trailing_slash=True,
+        encoded_ids=True,
+        same_psu_names=True,
+        null_thresholds=True,
+    )
     m = probe(exp)
     assert value(m, "colo_bmc_up", **LB) == 1
-    assert value(m, "colo_bmc_fan_speed_rpm", sensor="FAN4", **LB) == 5600     # from Sensors, unit by type
+    assert value(m, "colo_bmc_fan_speed_rpm", sensor="FAN4", **LB) == 5600  # from Sensors, unit by type
     assert value(m, "colo_bmc_temperature_celsius", sensor="CPU1 Temp", **LB) == 45
-    assert find(m, "colo_bmc_temperature_threshold_celsius") == []            # null thresholds: none
+    assert find(m, "colo_bmc_temperature_threshold_celsius") == []  # null thresholds: none
     assert value(m, "colo_bmc_psu_health", sensor="Power Supply (PSU 1)", **LB) == 0
     assert value(m, "colo_bmc_psu_health", sensor="Power Supply (PSU 2)", **LB) == 0
 
@@ -142,7 +161,7 @@ def test_absent_fan_and_runtime_changes(exp: ExporterProc, rfs: RedfishServer) -
         rfs.control("psu", {"id": "PSU2", "health": "Critical"})
         rfs.control("psu", {"id": "PSU1", "state": "Absent"})
         m = probe(exp)
-        assert find(m, "colo_bmc_fan_speed_rpm", sensor="FAN6") == []         # absent: not a dead fan
+        assert find(m, "colo_bmc_fan_speed_rpm", sensor="FAN6") == []  # absent: not a dead fan
         assert find(m, "colo_bmc_sensor_state", sensor="FAN6") == []
         assert value(m, "colo_bmc_fan_speed_rpm", sensor="FAN3", **LB) == 0
         assert value(m, "colo_bmc_sensor_state", sensor="FAN3", **LB) == 2
@@ -153,13 +172,16 @@ def test_absent_fan_and_runtime_changes(exp: ExporterProc, rfs: RedfishServer) -
         rfs.reset()
 
 
-@pytest.mark.parametrize("fault,reason", [
-    ({"status": 500, "path": "/Chassis"}, "http"),
-    ({"body": "html", "path": "/Chassis"}, "malformed"),
-    ({"body": "malformed", "path": "/Systems"}, "malformed"),
-    ({"body": "half", "path": "/Chassis"}, "malformed"),
-    ({"status": 503, "body": "html", "path": "/redfish/v1"}, None),
-])
+@pytest.mark.parametrize(
+    "fault,reason",
+    [
+        ({"status": 500, "path": "/Chassis"}, "http"),
+        ({"body": "html", "path": "/Chassis"}, "malformed"),
+        ({"body": "malformed", "path": "/Systems"}, "malformed"),
+        ({"body": "half", "path": "/Chassis"}, "malformed"),
+        ({"status": 503, "body": "html", "path": "/redfish/v1"}, None),
+    ],
+)
 def test_faults_give_up_0(exp: ExporterProc, rfs: RedfishServer, fault: dict, reason: str | None) -> None:
     probe(exp)
     rfs.fault(**fault)
@@ -190,7 +212,7 @@ def test_delay_longer_than_timeout(exp: ExporterProc, rfs: RedfishServer) -> Non
     m = probe(exp, timeout="3")
     took = time.monotonic() - t0
     assert value(m, "colo_bmc_up", **LB) == 0
-    assert took < 3.0                           # per-target timeout is 2 s; the deadline 2.5 s
+    assert took < 3.0  # per-target timeout is 2 s; the deadline 2.5 s
     assert value(m, "colo_bmc_scrape_errors_total", reason="timeout") >= 1
 
 
@@ -209,9 +231,13 @@ def test_wrong_password_and_session_limit(exp: ExporterProc, rfs: RedfishServer)
 
 def test_slow_bmc_does_not_hold_up_others(module_lab: Lab, rfs: RedfishServer) -> None:
     slow = RedfishServer(module_lab, name="bmc-test-slow", delay=1.5)
-    cfg = {"auths": {"lab": {"user": USER, "password": PASSWORD}},
-           "targets": {"fast": {"redfish": {"url": rfs.url, "auth": "lab"}},
-                       "slow": {"redfish": {"url": slow.url, "auth": "lab"}}}}
+    cfg = {
+        "auths": {"lab": {"user": USER, "password": PASSWORD}},
+        "targets": {
+            "fast": {"redfish": {"url": rfs.url, "auth": "lab"}},
+            "slow": {"redfish": {"url": slow.url, "auth": "lab"}},
+        },
+    }
     exp = ExporterProc(module_lab, "bmc", cfg)
     out: dict[str, float] = {}
 
@@ -229,8 +255,14 @@ def test_slow_bmc_does_not_hold_up_others(module_lab: Lab, rfs: RedfishServer) -
 
 
 def test_logout_on_shutdown(lab: Lab, rfs: RedfishServer) -> None:
-    exp = ExporterProc(lab, "bmc", {"auths": {"lab": {"user": USER, "password": PASSWORD}},
-                                    "targets": {"r": {"redfish": {"url": rfs.url, "auth": "lab"}}}})
+    exp = ExporterProc(
+        lab,
+        "bmc",
+        {
+            "auths": {"lab": {"user": USER, "password": PASSWORD}},
+            "targets": {"r": {"redfish": {"url": rfs.url, "auth": "lab"}}},
+        },
+    )
     probe(exp, "r")
     assert rfs.stats()["sessions"] == 1
     exp.proc.stop()
@@ -242,9 +274,14 @@ def test_dmtf_mockup(lab: Lab, shared_dir: Path) -> None:
     if not root.is_dir():
         pytest.skip(f"{root} is absent")
     mock = RedfishServer(lab, name="bmc-dmtf", mockup=root)
-    exp = ExporterProc(lab, "bmc", {"auths": {"lab": {"user": USER, "password": PASSWORD}},
-                                    "targets": {"dmtf": {"redfish": {"url": mock.url, "auth": "lab",
-                                                                     "login": "basic"}}}})
+    exp = ExporterProc(
+        lab,
+        "bmc",
+        {
+            "auths": {"lab": {"user": USER, "password": PASSWORD}},
+            "targets": {"dmtf": {"redfish": {"url": mock.url, "auth": "lab", "login": "basic"}}},
+        },
+    )
     text = exp.probe("dmtf")
     assert check_metrics(text) == []
     m = parse(text)
@@ -260,14 +297,22 @@ def test_dmtf_mockup(lab: Lab, shared_dir: Path) -> None:
 def test_tls_verified_by_default(lab: Lab) -> None:
     srv = RedfishServer(lab, name="bmc-tls", tls=True)
     auth = {"lab": {"user": USER, "password": PASSWORD}}
-    exp = ExporterProc(lab, "bmc", {"auths": auth, "targets": {
-        "default": {"redfish": {"url": srv.url, "auth": "lab"}},
-        "ca": {"redfish": {"url": srv.url, "auth": "lab", "ca_file": str(srv.ca_file)}},
-        "noverify": {"redfish": {"url": srv.url, "auth": "lab", "verify": False}}}})
+    exp = ExporterProc(
+        lab,
+        "bmc",
+        {
+            "auths": auth,
+            "targets": {
+                "default": {"redfish": {"url": srv.url, "auth": "lab"}},
+                "ca": {"redfish": {"url": srv.url, "auth": "lab", "ca_file": str(srv.ca_file)}},
+                "noverify": {"redfish": {"url": srv.url, "auth": "lab", "verify": False}},
+            },
+        },
+    )
     m = probe(exp, "default")
     assert value(m, "colo_bmc_up", target="default", source="redfish") == 0
     assert value(m, "colo_bmc_scrape_errors_total", reason="tls") == 1
-    assert srv.stats()["logins"] == 0          # no credentials sent to an unverified server
+    assert srv.stats()["logins"] == 0  # no credentials sent to an unverified server
     _common(probe(exp, "ca"), lb={"target": "ca", "source": "redfish"})
     assert value(probe(exp, "noverify"), "colo_bmc_up", target="noverify", source="redfish") == 1
 

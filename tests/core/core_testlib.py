@@ -55,24 +55,35 @@ class Peer:
 class Toy:
     """The toy exporter as a real process."""
 
-    def __init__(self, lab: Lab, config: dict[str, Any], args: list[str] = (), name: str = "toy",
-                 wait: bool = True) -> None:
+    def __init__(
+        self, lab: Lab, config: dict[str, Any], args: list[str] = (), name: str = "toy", wait: bool = True
+    ) -> None:
         self.config_file = lab.workdir / f"{name}.yml"
         self.write(config)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        argv = [sys.executable, str(HERE / "toyexporter.py"), f"--config.file={self.config_file}",
-                f"--web.listen-address=127.0.0.1:{self.port}", *args]
+        argv = [
+            sys.executable,
+            str(HERE / "toyexporter.py"),
+            f"--config.file={self.config_file}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            *args,
+        ]
         self.proc = lab.start(f"{name}-{self.port}", argv)
         if wait:
-            wait_for(lambda: self.proc.check_alive() and port_open("127.0.0.1", self.port), 20,
-                     "toy exporter to listen", log=self.proc.log)
+            wait_for(
+                lambda: self.proc.check_alive() and port_open("127.0.0.1", self.port),
+                20,
+                "toy exporter to listen",
+                log=self.proc.log,
+            )
 
     def write(self, config: dict[str, Any] | str) -> None:
         self.config_file.write_text(config if isinstance(config, str) else yaml.safe_dump(config))
 
-    def request(self, path: str, method: str = "GET", headers: dict[str, str] | None = None,
-                timeout: float = 30) -> tuple[int, str, dict[str, str]]:
+    def request(
+        self, path: str, method: str = "GET", headers: dict[str, str] | None = None, timeout: float = 30
+    ) -> tuple[int, str, dict[str, str]]:
         req = urllib.request.Request(self.url + path, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -85,5 +96,9 @@ class Toy:
 
 
 def toy_config(**targets: Peer) -> dict[str, Any]:
-    return {"targets": {name: {"address": p.address, "password": p.password, "timeout": "3s"}
-                        for name, p in targets.items()}}
+    return {
+        "targets": {
+            name: {"address": p.address, "password": p.password, "timeout": "3s"}
+            for name, p in targets.items()
+        }
+    }

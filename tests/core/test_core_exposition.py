@@ -25,12 +25,17 @@ class _Registry:
 
 
 def _canon(text: bytes) -> list:
-    return sorted((f.name, f.type, f.documentation, s.name, tuple(sorted(s.labels.items())), repr(s.value))
-                  for f in text_string_to_metric_families(text.decode()) for s in f.samples)
+    return sorted(
+        (f.name, f.type, f.documentation, s.name, tuple(sorted(s.labels.items())), repr(s.value))
+        for f in text_string_to_metric_families(text.decode())
+        for s in f.samples
+    )
 
 
 def _families() -> list:
-    g = GaugeMetricFamily("colo_t_peer_state", 'help with \\ and\nnewline and "quotes"', labels=["peer", "desc"])
+    g = GaugeMetricFamily(
+        "colo_t_peer_state", 'help with \\ and\nnewline and "quotes"', labels=["peer", "desc"]
+    )
     g.add_metric(["10.0.0.1", 'a "q" \\ b\nc'], 1.5)
     g.add_metric(["2001:db8::1", ""], float("nan"))
     g.add_metric(["x", "y"], float("inf"))
@@ -38,9 +43,13 @@ def _families() -> list:
     c = CounterMetricFamily("colo_t_messages_total", "msgs", labels=["type"])
     c.add_metric(["open"], 3)
     c.add_metric(["update"], 12345678901234)
-    return [g, c, InfoMetricFamily("colo_t_version", "v", value={"version": "8.4"}),
-            StateSetMetricFamily("colo_t_mode", "m", value={"a": True, "b": False}),
-            GaugeMetricFamily("colo_t_plain", "p", value=2.0)]
+    return [
+        g,
+        c,
+        InfoMetricFamily("colo_t_version", "v", value={"version": "8.4"}),
+        StateSetMetricFamily("colo_t_mode", "m", value={"a": True, "b": False}),
+        GaugeMetricFamily("colo_t_plain", "p", value=2.0),
+    ]
 
 
 def test_same_series_as_generate_latest() -> None:

@@ -24,9 +24,14 @@ def probe_job(job: str, exporter: str, targets: list[str], path: str = "/probe")
 
 def test_prometheus_scrapes_probe_targets(lab, peer) -> None:
     toy = Toy(lab, toy_config(sw1=peer, sw2=peer))
-    prom = Prometheus(lab, [probe_job("toy", f"127.0.0.1:{toy.port}", ["sw1", "sw2"]),
-                            {"job_name": "toy-exporter", "static_configs": [{"targets": [f"127.0.0.1:{toy.port}"]}]}],
-                      interval="1s")
+    prom = Prometheus(
+        lab,
+        [
+            probe_job("toy", f"127.0.0.1:{toy.port}", ["sw1", "sw2"]),
+            {"job_name": "toy-exporter", "static_configs": [{"targets": [f"127.0.0.1:{toy.port}"]}]},
+        ],
+        interval="1s",
+    )
     targets = prom.wait_targets_up(timeout=60)
     assert {t["labels"]["instance"] for t in targets} == {"sw1", "sw2", f"127.0.0.1:{toy.port}"}
     got = wait_for(lambda: prom.query("colo_toy_reading_celsius"), 30, "series in Prometheus")

@@ -41,9 +41,20 @@ def test_run_jobs_reports_each_job() -> None:
 
     errors = ErrorCounters(("timeout", "internal", "auth"))
     t0 = time.monotonic()
-    out = {f.name: f for f in run_jobs([Job({"j": "ok"}, ok), Job({"j": "boom"}, boom),
-                                        Job({"j": "refused"}, refused), Job({"j": "hangs"}, hangs, timeout=0.3)],
-                                       Deadline(5), "colo_t", errors)}
+    out = {
+        f.name: f
+        for f in run_jobs(
+            [
+                Job({"j": "ok"}, ok),
+                Job({"j": "boom"}, boom),
+                Job({"j": "refused"}, refused),
+                Job({"j": "hangs"}, hangs, timeout=0.3),
+            ],
+            Deadline(5),
+            "colo_t",
+            errors,
+        )
+    }
     assert time.monotonic() - t0 < 1.5
     up = {s.labels["j"]: s.value for s in out["colo_t_up"].samples}
     assert up == {"ok": 1, "boom": 0, "refused": 0, "hangs": 0}

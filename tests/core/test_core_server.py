@@ -159,10 +159,17 @@ def test_listens_on_several_addresses_including_ipv6(lab, peer) -> None:
     if not socket.has_ipv6:
         pytest.skip("no IPv6 on this host")
     p4, p6 = free_port(), free_port("::1")
-    toy = Toy(lab, toy_config(sw1=peer), args=[f"--web.listen-address=[::1]:{p6}",
-                                               f"--web.listen-address=127.0.0.1:{p4}"], wait=False)
-    wait_for(lambda: toy.proc.check_alive() and port_open("::1", p6) and port_open("127.0.0.1", p4), 20,
-             "both listeners")
+    toy = Toy(
+        lab,
+        toy_config(sw1=peer),
+        args=[f"--web.listen-address=[::1]:{p6}", f"--web.listen-address=127.0.0.1:{p4}"],
+        wait=False,
+    )
+    wait_for(
+        lambda: toy.proc.check_alive() and port_open("::1", p6) and port_open("127.0.0.1", p4),
+        20,
+        "both listeners",
+    )
     with urllib.request.urlopen(f"http://[::1]:{p6}/-/healthy", timeout=10) as r:
         assert r.status == 200
     with urllib.request.urlopen(f"http://127.0.0.1:{p4}/-/healthy", timeout=10) as r:

@@ -25,13 +25,20 @@ def _cert(name: str, issuer: tuple | None = None, ca: bool = False, ip: str | No
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = dt.datetime.now(dt.timezone.utc)
-    b = (x509.CertificateBuilder().subject_name(subject)
-         .issuer_name(issuer[0].subject if issuer else subject)
-         .public_key(key.public_key()).serial_number(x509.random_serial_number())
-         .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    b = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer[0].subject if issuer else subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
     if ip:
-        b = b.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False)
+        b = b.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False
+        )
     cert = b.sign(issuer[1] if issuer else key, hashes.SHA256())
     return cert, key
 
@@ -39,8 +46,11 @@ def _cert(name: str, issuer: tuple | None = None, ca: bool = False, ip: str | No
 def _write(d: Path, name: str, cert, key) -> tuple[Path, Path]:  # noqa: ANN001
     c, k = d / f"{name}.crt", d / f"{name}.key"
     c.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    k.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()))
+    k.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return c, k
 
 
@@ -61,16 +71,26 @@ PASSWORD = "correct horse battery staple"
 
 
 def _web_config(lab, pki, **tls) -> Path:  # noqa: ANN001
-    cfg = {"tls_server_config": {"cert_file": str(pki["server"]), "key_file": str(pki["server_key"]), **tls},
-           "basic_auth_users": {"prometheus": bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()},
-           "http_server_config": {"headers": {"X-Frame-Options": "deny"}}}
+    cfg = {
+        "tls_server_config": {"cert_file": str(pki["server"]), "key_file": str(pki["server_key"]), **tls},
+        "basic_auth_users": {
+            "prometheus": bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+        },
+        "http_server_config": {"headers": {"X-Frame-Options": "deny"}},
+    }
     path = lab.workdir / "web.yml"
     path.write_text(yaml.safe_dump(cfg))
     return path
 
 
-def _get(port: int, pki, path: str = "/probe?target=sw1", user: str | None = None,  # noqa: ANN001
-         password: str | None = None, client: str | None = None) -> tuple[int, str, dict]:
+def _get(
+    port: int,
+    pki,
+    path: str = "/probe?target=sw1",
+    user: str | None = None,  # noqa: ANN001
+    password: str | None = None,
+    client: str | None = None,
+) -> tuple[int, str, dict]:
     ctx = ssl.create_default_context(cafile=str(pki["ca"]))
     if client:
         ctx.load_cert_chain(str(pki[client]), str(pki[client + "_key"]))
@@ -114,23 +134,50 @@ def test_client_certificates_required(lab, peer, pki) -> None:
     assert _get(toy.port, pki, user="prometheus", password=PASSWORD, client="client")[0] == 200
 
 
-@pytest.mark.parametrize("web, message", [
-    ({"tls_server_config": {"cert_file": "x.crt"}}, "tls_server_config.key_file: required key is missing"),
-    ({"tls_server_config": {"cert_file": "x", "key_file": "y", "client_auth_type": "RequireAndVerifyClientCert"}},
-     "tls_server_config.client_ca_file: required when client_auth_type is RequireAndVerifyClientCert"),
-    ({"tls_server_config": {"cert_file": "x", "key_file": "y", "client_auth_type": "Maybe"}},
-     "tls_server_config.client_auth_type: expected one of"),
-    ({"tls_server_config": {"cert_file": "/nonexistent.crt", "key_file": "/nonexistent.key"}},
-     "tls_server_config.cert_file: cannot load certificate/key"),
-    ({"basic_auth_users": {"alice": "plaintext"}}, "basic_auth_users.alice: must be a bcrypt hash"),
-    ({"basic_auth_user": {}}, "basic_auth_user: unknown key"),
-])
+@pytest.mark.parametrize(
+    "web, message",
+    [
+        (
+            {"tls_server_config": {"cert_file": "x.crt"}},
+            "tls_server_config.key_file: required key is missing",
+        ),
+        (
+            {
+                "tls_server_config": {
+                    "cert_file": "x",
+                    "key_file": "y",
+                    "client_auth_type": "RequireAndVerifyClientCert",
+                }
+            },
+            "tls_server_config.client_ca_file: required when client_auth_type is RequireAndVerifyClientCert",
+        ),
+        (
+            {"tls_server_config": {"cert_file": "x", "key_file": "y", "client_auth_type": "Maybe"}},
+            "tls_server_config.client_auth_type: expected one of",
+        ),
+        (
+            {"tls_server_config": {"cert_file": "/nonexistent.crt", "key_file": "/nonexistent.key"}},
+            "tls_server_config.cert_file: cannot load certificate/key",
+        ),
+        ({"basic_auth_users": {"alice": "plaintext"}}, "basic_auth_users.alice: must be a bcrypt hash"),
+        ({"basic_auth_user": {}}, "basic_auth_user: unknown key"),
+    ],
+)
 def test_bad_web_config_is_refused(tmp_path: Path, web: dict, message: str) -> None:
     cfg, wf = tmp_path / "toy.yml", tmp_path / "web.yml"
     cfg.write_text("targets: {}\n")
     wf.write_text(yaml.safe_dump(web))
-    r = subprocess.run([sys.executable, str(HERE / "toyexporter.py"), f"--config.file={cfg}",
-                        f"--web.config.file={wf}", "--web.listen-address=127.0.0.1:0"],
-                       capture_output=True, text=True, timeout=30)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "toyexporter.py"),
+            f"--config.file={cfg}",
+            f"--web.config.file={wf}",
+            "--web.listen-address=127.0.0.1:0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert r.returncode == 1 and message in r.stderr and str(wf) in r.stderr, r.stderr
     assert "Traceback" not in r.stderr

@@ -41,8 +41,9 @@ class Runtime:
 
     def jobs(self, target: str | None) -> list[Job]:
         names = [target] if target else list(self.config.targets)
-        return [Job({"target": n}, lambda d, n=n: self._read(n, d), self.config.targets[n].timeout)
-                for n in names]
+        return [
+            Job({"target": n}, lambda d, n=n: self._read(n, d), self.config.targets[n].timeout) for n in names
+        ]
 
     def _read(self, name: str, deadline) -> Families:  # noqa: ANN001
         t = self.config.targets[name]
@@ -69,11 +70,26 @@ class Runtime:
         pass
 
 
-SPEC = ExporterSpec(name="toy", namespace="colo_toy", description="Toy exporter for core tests.",
-                    default_port=19470, config_type=Config, build=Runtime, multi_target=True,
-                    config_required=True, error_reasons=("connect", "auth", "malformed"))
-SINGLE = ExporterSpec(name="toy", namespace="colo_toy", description="Toy exporter, single-target.",
-                      default_port=19470, config_type=Config, build=Runtime, multi_target=False)
+SPEC = ExporterSpec(
+    name="toy",
+    namespace="colo_toy",
+    description="Toy exporter for core tests.",
+    default_port=19470,
+    config_type=Config,
+    build=Runtime,
+    multi_target=True,
+    config_required=True,
+    error_reasons=("connect", "auth", "malformed"),
+)
+SINGLE = ExporterSpec(
+    name="toy",
+    namespace="colo_toy",
+    description="Toy exporter, single-target.",
+    default_port=19470,
+    config_type=Config,
+    build=Runtime,
+    multi_target=False,
+)
 
 if __name__ == "__main__":
     single = "--single" in sys.argv

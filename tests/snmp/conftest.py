@@ -28,16 +28,20 @@ def snmpd(snmp_lab: Lab) -> L.Agent:
 
 @pytest.fixture(scope="session")
 def sim(snmp_lab: Lab) -> L.Agent:
-    return L.start_snmpsim(snmp_lab, {"sw54": snmp_gen.switch54(), "sw500": snmp_gen.chassis500(),
-                                      "dup": snmp_gen.duplicates()})
+    return L.start_snmpsim(
+        snmp_lab, {"sw54": snmp_gen.switch54(), "sw500": snmp_gen.chassis500(), "dup": snmp_gen.duplicates()}
+    )
 
 
 @pytest.fixture(scope="session")
 def fakes(snmp_lab: Lab) -> dict[str, FakeAgent]:
-    agents = {"ok": FakeAgent(small_switch()), "loop": FakeAgent(small_switch(), mode="loop"),
-              "garbage": FakeAgent(small_switch(), mode="garbage"),
-              "silent": FakeAgent(small_switch(), mode="silent"),
-              "dupfake": FakeAgent(small_switch(dup_names=True))}
+    agents = {
+        "ok": FakeAgent(small_switch()),
+        "loop": FakeAgent(small_switch(), mode="loop"),
+        "garbage": FakeAgent(small_switch(), mode="garbage"),
+        "silent": FakeAgent(small_switch(), mode="silent"),
+        "dupfake": FakeAgent(small_switch(dup_names=True)),
+    }
     for a in agents.values():
         snmp_lab.callback(a.close)
     return agents
@@ -47,18 +51,32 @@ def exporter_config(snmpd: L.Agent, sim: L.Agent, fakes: dict[str, FakeAgent]) -
     v3 = sim.auths()["v3"]
     dead = free_port(kind=socket.SOCK_DGRAM)  # nothing listens there
     auths = {
-        "d2": snmpd.auths()["v2"], "d3": snmpd.auths()["v3"],
-        "s2": {"version": "2c", "community": "sw54"}, "s3": v3,
-        "s500": {"version": "2c", "community": "sw500"}, "sdup": {"version": "2c", "community": "dup"},
+        "d2": snmpd.auths()["v2"],
+        "d3": snmpd.auths()["v3"],
+        "s2": {"version": "2c", "community": "sw54"},
+        "s3": v3,
+        "s500": {"version": "2c", "community": "sw500"},
+        "sdup": {"version": "2c", "community": "dup"},
         "d1": {"version": "1", "community": snmpd.community},
         "wrong_comm": {"version": "2c", "community": "not-the-community-xyz"},
         "wrong_user": {**v3, "username": "nosuchuser"},
         "wrong_key": {**v3, "auth_password": "wrong-auth-key-123"},
         "fake": {"version": "2c", "community": "fake"},
-        "d3_sha512_aes256": {"version": "3", "username": "colosha512", "auth_protocol": "SHA512",
-                             "auth_password": L.V3_AUTH, "priv_protocol": "AES256", "priv_password": L.V3_PRIV},
-        "d3_authnopriv": {"version": "3", "username": "colosha256", "security_level": "authNoPriv",
-                          "auth_protocol": "SHA256", "auth_password": L.V3_AUTH},
+        "d3_sha512_aes256": {
+            "version": "3",
+            "username": "colosha512",
+            "auth_protocol": "SHA512",
+            "auth_password": L.V3_AUTH,
+            "priv_protocol": "AES256",
+            "priv_password": L.V3_PRIV,
+        },
+        "d3_authnopriv": {
+            "version": "3",
+            "username": "colosha256",
+            "security_level": "authNoPriv",
+            "auth_protocol": "SHA256",
+            "auth_password": L.V3_AUTH,
+        },
         "d3_noauth": {"version": "3", "username": "colonoauth", "security_level": "noAuthNoPriv"},
         "wrong_priv": {**snmpd.auths()["v3"], "priv_password": "wrong-priv-key-123"},
     }

@@ -66,7 +66,9 @@ def test_sw54_interfaces_roles_lag_lldp(exporter):
     assert value(s, "colo_snmp_interface_oper_status", role="uplink", link="srv1-b") == 2
     assert value(s, "colo_snmp_interface_speed_bytes", ifname="Te1/1/1") == 10e9 / 8
     # LAG membership from IEEE8023-LAG-MIB
-    members = {(lbl["ifname"], lbl["lag_ifname"]) for lbl, _ in find(s, "colo_snmp_interface_lag_member_info")}
+    members = {
+        (lbl["ifname"], lbl["lag_ifname"]) for lbl, _ in find(s, "colo_snmp_interface_lag_member_info")
+    }
     assert members == {("Te1/1/1", "Po1"), ("Te1/1/2", "Po1"), ("Gi1/0/47", "Po2"), ("Gi1/0/48", "Po2")}
     # LLDP
     n = find(s, "colo_snmp_lldp_neighbor_info", ifname="Te1/1/3")
@@ -112,7 +114,8 @@ def test_counters_move_between_scrapes(exporter):
     b = parse(exporter.probe("sw54"))
     wan = dict(ifname="Gi1/0/1")
     d = value(b, "colo_snmp_interface_receive_bytes_total", **wan) - value(
-        a, "colo_snmp_interface_receive_bytes_total", **wan)
+        a, "colo_snmp_interface_receive_bytes_total", **wan
+    )
     assert d > 1e6  # the recording says 2.5 MB/s
     assert value(b, "colo_snmp_sys_uptime_seconds") > value(a, "colo_snmp_sys_uptime_seconds")
     assert value(b, "colo_snmp_agent_restarts_total") == 0
@@ -136,8 +139,14 @@ def test_duplicate_ifnames_numeric_names_large_ifindex(exporter):
 
 
 def test_landing_page_and_output_hide_credentials(exporter):
-    secrets = ["colo-auth-pass1", "colo-priv-pass1", "colo-ro", "not-the-community-xyz", "wrong-auth-key-123",
-               "wrong-priv-key-123"]
+    secrets = [
+        "colo-auth-pass1",
+        "colo-priv-pass1",
+        "colo-ro",
+        "not-the-community-xyz",
+        "wrong-auth-key-123",
+        "wrong-priv-key-123",
+    ]
     for t in ("local", "sw54v3", "wrong_key", "wrong_comm", "wrong_priv"):
         exporter.get(f"/probe?target={t}")
     texts = [exporter.get("/")[1], exporter.metrics(), exporter.probe("sw54v3"), exporter.log_text()]

@@ -79,8 +79,11 @@ def test_short_table_and_32bit_fallback(exporter):
 
 def test_duplicate_ifnames_on_fake(exporter):
     s = parse(exporter.probe("fake_dupfake"))
-    assert {lbl["ifindex"] for (n, lbl) in [(k[0], dict(k[1])) for k in s]
-            if n == "colo_snmp_interface_info" and lbl["ifname"] == "eth1"} == {"1", "2"}
+    assert {
+        lbl["ifindex"]
+        for (n, lbl) in [(k[0], dict(k[1])) for k in s]
+        if n == "colo_snmp_interface_info" and lbl["ifname"] == "eth1"
+    } == {"1", "2"}
 
 
 def test_counter_backwards_and_agent_restart(exporter, fakes):

@@ -11,15 +11,32 @@ from exporters.snmp import ber
 from exporters.snmp.client import plain
 from exporters.snmp.values import END
 
-OIDS = [(1, 3, 6, 1, 2, 1, 2, 2, 1, 10, 5), (1, 3, 6, 1, 2, 1, 2, 2, 1, 10, 500),
-        (1, 3, 6, 1, 4, 1, 2**31 - 1, 127, 128, 16384), (1, 0, 8802, 1, 1, 2, 1, 4, 1, 1, 9, 0, 49, 1),
-        (2, 999, 3), (0, 0)]
-VALUES = [rfc1902.Integer32(-5), rfc1902.Integer32(2**31 - 1), rfc1902.OctetString(b"caf\xe9\x00"),
-          rfc1902.OctetString(b""), rfc1902.ObjectName((1, 3, 6, 1, 4, 1, 8072, 3, 2, 10)),
-          rfc1902.IpAddress("192.0.2.1"), rfc1902.Counter32(2**32 - 1), rfc1902.Gauge32(10**9),
-          rfc1902.TimeTicks(123456789), rfc1902.Counter64(2**64 - 1), rfc1902.Counter64(0),
-          rfc1902.Opaque(b"\x9f\x78\x04"), rfc1905.noSuchObject, rfc1905.noSuchInstance, rfc1905.endOfMibView,
-          rfc1902.Unsigned32(7)]
+OIDS = [
+    (1, 3, 6, 1, 2, 1, 2, 2, 1, 10, 5),
+    (1, 3, 6, 1, 2, 1, 2, 2, 1, 10, 500),
+    (1, 3, 6, 1, 4, 1, 2**31 - 1, 127, 128, 16384),
+    (1, 0, 8802, 1, 1, 2, 1, 4, 1, 1, 9, 0, 49, 1),
+    (2, 999, 3),
+    (0, 0),
+]
+VALUES = [
+    rfc1902.Integer32(-5),
+    rfc1902.Integer32(2**31 - 1),
+    rfc1902.OctetString(b"caf\xe9\x00"),
+    rfc1902.OctetString(b""),
+    rfc1902.ObjectName((1, 3, 6, 1, 4, 1, 8072, 3, 2, 10)),
+    rfc1902.IpAddress("192.0.2.1"),
+    rfc1902.Counter32(2**32 - 1),
+    rfc1902.Gauge32(10**9),
+    rfc1902.TimeTicks(123456789),
+    rfc1902.Counter64(2**64 - 1),
+    rfc1902.Counter64(0),
+    rfc1902.Opaque(b"\x9f\x78\x04"),
+    rfc1905.noSuchObject,
+    rfc1905.noSuchInstance,
+    rfc1905.endOfMibView,
+    rfc1902.Unsigned32(7),
+]
 
 
 def reference_bytes(vbs):
@@ -43,9 +60,18 @@ def test_request_encoding_matches_pyasn1():
     assert [o for o, _ in ber.decode_varbinds(ours)] == OIDS
 
 
-@pytest.mark.parametrize("bad", [b"", b"\x04\x00", b"\x30\x05\x30\x03\x06\x01", b"\x30\x84\xff\xff\xff\xff",
-                                 b"\x30\x06\x30\x04\x06\x02\x2b\x86", b"\x30\x07\x30\x05\x06\x01\x2b\x99\x00",
-                                 b"\x30\x06\x30\x04\x02\x00\x05\x00"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"",
+        b"\x04\x00",
+        b"\x30\x05\x30\x03\x06\x01",
+        b"\x30\x84\xff\xff\xff\xff",
+        b"\x30\x06\x30\x04\x06\x02\x2b\x86",
+        b"\x30\x07\x30\x05\x06\x01\x2b\x99\x00",
+        b"\x30\x06\x30\x04\x02\x00\x05\x00",
+    ],
+)
 def test_bad_ber_raises(bad):
     with pytest.raises((ber.BerError, IndexError)):
         ber.decode_varbinds(bad)

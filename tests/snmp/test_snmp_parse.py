@@ -64,8 +64,10 @@ def test_sw54_capture():
     assert lag == {47: 5002, 48: 5002, 49: 5001, 50: 5001}
     assert P.parse_lag([], cols[P.IFSTACK_STATUS], itfs) == lag  # ifStackTable gives the same
     nb = P.parse_lldp(*(cols[c] for c in P.LLDP_COLUMNS))
-    assert [(n.local_port, n.system_name, n.port_id) for n in nb][:2] == [(49, "srv1", "enp1s0"),
-                                                                           (50, "srv1", "enp2s0")]
+    assert [(n.local_port, n.system_name, n.port_id) for n in nb][:2] == [
+        (49, "srv1", "enp1s0"),
+        (50, "srv1", "enp2s0"),
+    ]
 
 
 def test_snmpd_capture_without_fallback_has_no_counters():
@@ -85,8 +87,12 @@ def test_text_decoding():
 
 def test_roles_first_match_and_backrefs():
     _, itfs, _ = interfaces("snmpsim-sw54")
-    rules = [PortRule(role="wan", ifalias="^WAN", link="hive"), PortRule(role="mesh", ifalias=r"^mesh (\S+)",
-             link=r"\1"), PortRule(role="uplink", ifindex=49, link="a"), PortRule(role="other", ifname="Te1/1/1")]
+    rules = [
+        PortRule(role="wan", ifalias="^WAN", link="hive"),
+        PortRule(role="mesh", ifalias=r"^mesh (\S+)", link=r"\1"),
+        PortRule(role="uplink", ifindex=49, link="a"),
+        PortRule(role="other", ifname="Te1/1/1"),
+    ]
     roles = P.assign_roles(itfs, rules)
     assert roles[1] == ("wan", "hive") and roles[2] == ("mesh", "srv2") and roles[49] == ("uplink", "a")
     assert 10 not in roles
@@ -96,8 +102,15 @@ def test_state_restart_and_discontinuity():
     system, itfs, _ = interfaces("snmpsim-sw54")
     st = TargetState()
     assert st.update(system, itfs) == (False, [])
-    lower = [P.Interface(**{**{f: getattr(i, f) for f in i.__slots__},
-                            "counters": tuple((c, v - 1) for c, v in i.counters)}) for i in itfs]
+    lower = [
+        P.Interface(
+            **{
+                **{f: getattr(i, f) for f in i.__slots__},
+                "counters": tuple((c, v - 1) for c, v in i.counters),
+            }
+        )
+        for i in itfs
+    ]
     later = P.System(system.name, system.descr, system.object_id, system.uptime_ticks + 100)
     restarted, back = st.update(later, lower)
     assert not restarted and back
@@ -109,7 +122,13 @@ def test_state_restart_and_discontinuity():
 
 def test_speeds():
     assert [parse_speed(x) for x in ("10G", "2.5G", "100M", "1Gb/s", "25gbps", "1000")] == [
-        10**10, 25 * 10**8, 10**8, 10**9, 25 * 10**9, 1000]
+        10**10,
+        25 * 10**8,
+        10**8,
+        10**9,
+        25 * 10**9,
+        1000,
+    ]
     _, itfs, _ = interfaces("snmpsim-sw54")
     rules = [PortRule(role="uplink", ifname="Te1/1/1", speed="10G"), PortRule(role="wan", ifalias="^WAN")]
     assert P.expected_speeds(itfs, rules) == {49: 10**10}
@@ -119,21 +138,35 @@ def test_config_errors():
     with pytest.raises(ConfigError, match="no auth named"):
         parse_config(Config, {"targets": {"sw": {"address": "192.0.2.1", "auth": "nope"}}})
     with pytest.raises(ConfigError, match="exactly one of"):
-        parse_config(Config, {"targets": {"sw": {"address": "a", "ports": [{"role": "wan", "ifname": "x",
-                                                                            "ifindex": 1}]}}})
+        parse_config(
+            Config,
+            {"targets": {"sw": {"address": "a", "ports": [{"role": "wan", "ifname": "x", "ifindex": 1}]}}},
+        )
     with pytest.raises(ConfigError, match="at least 8"):
         parse_config(Config, {"auths": {"a": {"version": 3, "username": "u", "auth_password": "short"}}})
     with pytest.raises(ConfigError, match="not a speed"):
-        parse_config(Config, {"targets": {"sw": {"address": "a", "ports": [{"role": "x", "ifindex": 1,
-                                                                            "speed": "fast"}]}}})
+        parse_config(
+            Config,
+            {"targets": {"sw": {"address": "a", "ports": [{"role": "x", "ifindex": 1, "speed": "fast"}]}}},
+        )
     with pytest.raises(ConfigError, match="regular expression"):
         parse_config(Config, {"targets": {"sw": {"address": "a", "ports": [{"role": "x", "ifalias": "("}]}}})
 
 
 def test_example_config_checks():
-    r = subprocess.run([sys.executable, "-m", "exporters.snmp.main", "--config.check",
-                        f"--config.file={ROOT / 'examples' / 'snmp.yml'}"], cwd=ROOT, capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "exporters.snmp.main",
+            "--config.check",
+            f"--config.file={ROOT / 'examples' / 'snmp.yml'}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr + r.stdout
     assert "secret" not in (r.stdout + r.stderr).lower() or "<secret>" in r.stdout + r.stderr
 

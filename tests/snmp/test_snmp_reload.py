@@ -22,6 +22,7 @@ def test_reload_adds_target_and_keeps_old_on_error(snmp_lab, snmpd):
     assert value(parse(e.probe("b")), "colo_snmp_up", target="b") == 1
     e.config_file.write_text("targets: {c: {address: x, auth: nope}}\n")
     e.proc.signal(signal.SIGHUP)
-    wait_for(lambda: value(parse(e.metrics()), "colo_snmp_config_last_reload_successful") == 0, 10,
-             "failed reload")
+    wait_for(
+        lambda: value(parse(e.metrics()), "colo_snmp_config_last_reload_successful") == 0, 10, "failed reload"
+    )
     assert value(parse(e.probe("b")), "colo_snmp_up", target="b") == 1

@@ -9,9 +9,13 @@ from lab.proc import wait_for
 
 def test_snmpd_restart_v2c_and_v3(lab):
     agent = L.start_snmpd(lab, name="snmpd-restart")
-    cfg = {"auths": agent.auths(), "targets": {
-        "v2": agent.target("v2", lag=False, lldp=False, timeout="1s"),
-        "v3": agent.target("v3", lag=False, lldp=False, timeout="1s")}}
+    cfg = {
+        "auths": agent.auths(),
+        "targets": {
+            "v2": agent.target("v2", lag=False, lldp=False, timeout="1s"),
+            "v3": agent.target("v3", lag=False, lldp=False, timeout="1s"),
+        },
+    }
     e = ExporterProc(lab, "snmp", cfg)
     for t in ("v2", "v3"):
         assert value(parse(e.probe(t)), "colo_snmp_up", target=t) == 1
