@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import yaml  # noqa: E402
+import yaml
 
-from lab.bmc import PASSWORD, USER, IpmiSim, ipmi_target  # noqa: E402
-from lab.bmc_redfish import RedfishServer  # noqa: E402
-from lab.exporter import ExporterProc, parse, value  # noqa: E402
-from lab.proc import Lab, free_port, port_open, require, wait_for  # noqa: E402
+from lab.bmc import PASSWORD, USER, IpmiSim, ipmi_target
+from lab.bmc_redfish import RedfishServer
+from lab.exporter import ExporterProc, parse, value
+from lab.proc import Lab, free_port, port_open, require, wait_for
 
 ROUNDS = 30
 FLEET = 50

@@ -40,7 +40,7 @@ from lab.proc import Lab  # noqa: E402
 CACHE_WAIT = 9.0  # LXD 5.0 caches /1.0/metrics for 8 s
 
 
-def ms(f) -> float:  # noqa: ANN001
+def ms(f) -> float:
     t0 = time.perf_counter()
     f()
     return (time.perf_counter() - t0) * 1000
@@ -183,7 +183,8 @@ def main() -> int:
             raw.append(ms(lambda: lxd.api("/1.0/instances?recursion=2&all-projects=true")))
             print(
                 f"round {r + 1}: exporter {scrape[-1]:.1f} ms, /1.0/metrics uncached {lxdm[-1]:.1f} ms "
-                f"(cached {cached:.1f} ms), naive pylxd {nv[-1]:.1f} ms, LXD's recursion=2 alone {raw[-1]:.1f} ms",
+                f"(cached {cached:.1f} ms), naive pylxd {nv[-1]:.1f} ms, "
+                f"LXD's recursion=2 alone {raw[-1]:.1f} ms",
                 flush=True,
             )
         out["instances"] = running + 1

@@ -276,6 +276,7 @@ def main() -> int:
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,
+            check=False,
         )
     if r.returncode != 0:
         print(f"benchmark failed; logs in {base}", file=sys.stderr)
@@ -283,13 +284,15 @@ def main() -> int:
     shutil.rmtree(base, ignore_errors=True)
     data = json.loads(r.stdout.strip().splitlines()[-1])
     print(
-        f"{'scenario':14} {'tool':13} {'wall ms':>9} {'cpu ms':>9} {'varbinds':>9} {'pdus':>6} {'cpu us/vb':>10}"
+        f"{'scenario':14} {'tool':13} {'wall ms':>9} {'cpu ms':>9} "
+        f"{'varbinds':>9} {'pdus':>6} {'cpu us/vb':>10}"
     )
     for name, row in data.items():
         for t in ("ours", "go", "snmpbulkwalk"):
             x = row[t]
             print(
-                f"{name:14} {t:13} {x['wall_ms']:9.1f} {x['cpu_ms']:9.1f} {x['varbinds']:9.0f} {x['pdus'] or 0:6.0f} "
+                f"{name:14} {t:13} {x['wall_ms']:9.1f} {x['cpu_ms']:9.1f} "
+                f"{x['varbinds']:9.0f} {x['pdus'] or 0:6.0f} "
                 f"{x['cpu_us_per_varbind'] or 0:10.1f}"
             )
     print(json.dumps(data))

@@ -67,7 +67,7 @@ SENSORS: tuple[LabSensor, ...] = (
             m=100,
             rf_id=f"Fan{i}",
         )
-        for i, rpm in zip(range(1, 7), (5400, 5500, 5300, 5600, 5400, 5200))
+        for i, rpm in zip(range(1, 7), (5400, 5500, 5300, 5600, 5400, 5200), strict=True)
     ),
     LabSensor(0x40, "PSU1 Status", "psu", "power_supply", 1, 1, {}, rf_id="PSU1"),
     LabSensor(0x41, "PSU2 Status", "psu", "power_supply", 2, 1, {}, rf_id="PSU2"),

@@ -3,9 +3,10 @@ legacy Chassis/{id}/Thermal and Power, and Sensors, ThermalSubsystem (Fans, Ther
 PowerSubsystem (PowerSupplies), with sessions, basic auth and `$expand`.
 
 Control plane (no auth) under /_lab/: POST sensor {id, reading?, state?, health?}, psu {id, health?, state?},
-fault {status?, message_id?, delay?, body? ("html"|"malformed"|"half"), path?, count?}, config {option: value},
-expire (drops every session), reset; GET stats. The quirk options in `DEFAULTS` turn on real-world
-differences one by one. `--mockup DIR` serves a static mockup tree (DIR/<path>/index.json) instead.
+fault {status?, message_id?, delay?, body? ("html"|"malformed"|"half"), path?, count?},
+config {option: value}, expire (drops every session), reset; GET stats. The quirk options in `DEFAULTS`
+turn on real-world differences one by one. `--mockup DIR` serves a static mockup tree (DIR/<path>/index.json)
+instead.
 
 Run: `python -m lab.bmc_redfish --port 8000 [--port 8001 ...] [--delay 1.0]`.
 """
@@ -30,7 +31,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lab.bmc import PASSWORD, SENSORS, USER  # noqa: E402
+from lab.bmc import PASSWORD, SENSORS, USER
 
 R = "/redfish/v1"
 C = f"{R}/Chassis/1U"
@@ -549,7 +550,7 @@ class Handler(BaseHTTPRequestHandler):
             return False  # a pure delay: answer normally
         return True
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         bmc = self.server.bmc
         url = urllib.parse.urlsplit(self.path)
         if url.path == "/_lab/stats":
@@ -583,7 +584,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._error(404, "ResourceMissingAtURI")
         return self._send(200, f.read_bytes())
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         bmc = self.server.bmc
         path = urllib.parse.urlsplit(self.path).path
         try:
@@ -616,18 +617,20 @@ class Handler(BaseHTTPRequestHandler):
             )
         return self._error(405, "ActionNotSupported")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         bmc = self.server.bmc
         path = urllib.parse.urlsplit(self.path).path
         with bmc.lock:
             bmc.stats["requests"] += 1
             for token, sid in list(bmc.sessions.items()):
-                if path.rstrip("/") == f"{R}/SessionService/Sessions/{sid}":
-                    if self.headers.get("X-Auth-Token") in bmc.sessions:
-                        del bmc.sessions[token]
-                        bmc.stats["logouts"] += 1
-                        self._send(204, b"")
-                        return
+                if (
+                    path.rstrip("/") == f"{R}/SessionService/Sessions/{sid}"
+                    and self.headers.get("X-Auth-Token") in bmc.sessions
+                ):
+                    del bmc.sessions[token]
+                    bmc.stats["logouts"] += 1
+                    self._send(204, b"")
+                    return
         self._error(404, "ResourceMissingAtURI")
 
     def _control(self, bmc: Bmc, what: str, body: dict[str, Any]) -> None:
@@ -772,7 +775,7 @@ def _self_signed(cert: Path, key: Path) -> None:
 
     k = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "colo-bmc-lab")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     c = (
         x509.CertificateBuilder()
         .subject_name(name)

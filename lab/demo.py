@@ -17,8 +17,8 @@ from pathlib import Path
 
 import lab as lab_pkg
 
-from .prometheus import Prometheus
 from .proc import Lab, LabError
+from .prometheus import Prometheus
 
 ROOT = Path(__file__).resolve().parent.parent
 

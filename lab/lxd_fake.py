@@ -93,7 +93,7 @@ class FakeLXD:
                 fake.conns.discard(self.connection)
                 super().finish()
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0].rstrip("/")
                 fake.hits[path] = fake.hits.get(path, 0) + 1
                 route = fake.routes.get(path) or Route(error(404, "not found"), 404)

@@ -139,7 +139,7 @@ def run(
     argv: Sequence[str], check: bool = True, timeout: float = 60, netns: str | None = None, **kw: object
 ) -> subprocess.CompletedProcess:
     full = (["ip", "netns", "exec", netns] if netns else []) + list(argv)
-    r = subprocess.run(full, capture_output=True, text=True, timeout=timeout, **kw)  # type: ignore[call-overload]
+    r = subprocess.run(full, capture_output=True, text=True, timeout=timeout, **kw, check=False)  # type: ignore[call-overload]
     if check and r.returncode != 0:
         raise LabError(f"{' '.join(full)} failed ({r.returncode}): {(r.stderr or r.stdout).strip()[-800:]}")
     return r

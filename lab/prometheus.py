@@ -90,7 +90,7 @@ def promtool(*args: str) -> tuple[int, str]:
     import subprocess
 
     require(PROMTOOL, "prometheus")
-    r = subprocess.run([PROMTOOL, *args], capture_output=True, text=True, timeout=60)
+    r = subprocess.run([PROMTOOL, *args], capture_output=True, text=True, timeout=60, check=False)
     return r.returncode, r.stdout + r.stderr
 
 
@@ -100,6 +100,8 @@ def check_metrics(text: str | bytes) -> list[str]:
 
     require(PROMTOOL, "prometheus")
     data = text.encode() if isinstance(text, str) else text
-    r = subprocess.run([PROMTOOL, "check", "metrics"], input=data, capture_output=True, timeout=60)
+    r = subprocess.run(
+        [PROMTOOL, "check", "metrics"], input=data, capture_output=True, timeout=60, check=False
+    )
     out = (r.stdout + r.stderr).decode(errors="replace").strip()
     return [line for line in out.splitlines() if line.strip()] if (r.returncode or out) else []

@@ -18,7 +18,7 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201 - pytest hook
+def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     if call.excinfo is not None and call.excinfo.errisinstance(PeerMissing) and not STRICT:

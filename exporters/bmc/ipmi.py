@@ -151,7 +151,7 @@ class IpmiSource:
         except NotSupportedError as e:
             self._drop()
             raise ScrapeError("connect", f"IPMI: {_msg(e)}") from None
-        except (TimeoutError, socket.timeout, RetryError) as e:
+        except (TimeoutError, RetryError) as e:
             self._drop(deadline)
             raise ScrapeError(
                 "timeout" if deadline.expired() else "connect",
@@ -228,7 +228,7 @@ class IpmiSource:
                 # A BMC without DCMI may not answer at all: do not let that eat the scrape.
                 cap = max(0.05, min(WARM_PROBE_SECONDS, deadline.remaining() / 2))
                 return P.dcmi_power_watts(self._raw(deadline, NETFN_GROUP, b"\x02\xdc\x01\x00\x00", cap=cap))
-            except (P.CompletionCode, ValueError, TimeoutError, socket.timeout, RetryError) as e:
+            except (P.CompletionCode, ValueError, TimeoutError, RetryError) as e:
                 # Not a DCMI BMC: stop asking (until the next SDR change re-enables it).
                 log.debug("no DCMI power reading; not asking again", target=self.name, err=_msg(e))
                 self._dcmi = False

@@ -62,4 +62,4 @@ def unique_names(names: list[str], ids: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     for n in names:
         seen[n] = seen.get(n, 0) + 1
-    return [f"{n} ({i})" if seen[n] > 1 else n for n, i in zip(names, ids)]
+    return [f"{n} ({i})" if seen[n] > 1 else n for n, i in zip(names, ids, strict=True)]

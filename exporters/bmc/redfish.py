@@ -212,8 +212,10 @@ class RedfishSource:
                 out.append(m)
         # Members are fetched by at most PARALLEL workers (a collection may hold hundreds).
         groups = [todo[k::PARALLEL] for k in range(min(PARALLEL, len(todo)))]
-        for group, results in zip(groups, self._parallel([(self._get_all, g) for g in groups], deadline)):
-            for (i, _), res in zip(group, results):
+        for group, results in zip(
+            groups, self._parallel([(self._get_all, g) for g in groups], deadline), strict=True
+        ):
+            for (i, _), res in zip(group, results, strict=True):
                 out[i] = res
         return [x for x in out if x is not None]
 
@@ -279,7 +281,7 @@ class RedfishSource:
         for i, (s, p, _) in enumerate(parts):
             for x in [*s, *p]:
                 seen.setdefault(x.name, set()).add(i)
-        for i, (name, c, (s, p, w)) in enumerate(zip(names, chassis, parts)):
+        for name, c, (s, p, w) in zip(names, chassis, parts, strict=True):
             q = {n for n, where in seen.items() if len(where) > 1}
             sensors += [
                 Sensor(f"{name}/{x.name}" if x.name in q else x.name, x.kind, x.value, x.health, x.thresholds)
@@ -322,7 +324,7 @@ class RedfishSource:
             [P._name(d, i) for i, d in enumerate(docs)],  # noqa: SLF001
             [P.member_id(d, i) for i, d in enumerate(docs)],
         )
-        for name, d in zip(names, docs):
+        for name, d in zip(names, docs, strict=True):
             o, h = P.system(d)
             on = o if on is None else (on or bool(o))
             if h is not None:
@@ -366,7 +368,7 @@ class RedfishSource:
             calls.append((self._thermal, (thermal, thermal_sub, need_temps, need_fans)))
         if power_link and (psus is None or total is None or "voltage" not in kinds):
             calls.append((self._legacy_power, power_link))
-        for call, result in zip(calls, self._parallel(calls, deadline)):
+        for call, result in zip(calls, self._parallel(calls, deadline), strict=True):
             if call[0] == self._thermal:
                 sensors += result
             elif result is not None:

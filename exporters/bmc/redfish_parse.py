@@ -43,6 +43,7 @@ _LEGACY_THRESHOLDS = tuple(
             ("Upper", "Fatal"),
         ),
         (t for _, t in _SENSOR_THRESHOLDS),
+        strict=True,
     )
 )
 _TYPE_KIND = {
@@ -157,7 +158,7 @@ def _named(sensors: list[tuple[Sensor, str]]) -> list[Sensor]:
     keyed = unique_names([f"{s.kind}\0{s.name}" for s, _ in sensors], [i for _, i in sensors])
     return [
         Sensor(k.split("\0", 1)[1], s.kind, s.value, s.health, s.thresholds)
-        for (s, _), k in zip(sensors, keyed)
+        for (s, _), k in zip(sensors, keyed, strict=True)
     ]
 
 
@@ -329,7 +330,7 @@ def psus(docs: list[dict[str, Any]]) -> list[Psu]:
             (Psu(_name(p, i), not absent(p), None if absent(p) else health(p.get("Status"))), member_id(p, i))
         )
     names = unique_names([p.name for p, _ in items], [i for _, i in items])
-    return [Psu(n, p.present, p.health) for (p, _), n in zip(items, names)]
+    return [Psu(n, p.present, p.health) for (p, _), n in zip(items, names, strict=True)]
 
 
 def system(doc: dict[str, Any]) -> tuple[bool | None, int | None]:

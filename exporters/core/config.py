@@ -14,7 +14,7 @@ import re
 import types
 import typing
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import Any, ClassVar, Literal, TypeVar, get_args, get_origin
 
 import yaml
 
@@ -67,7 +67,7 @@ class Duration(float):
     """Seconds, written as a number or Go-style (`500ms`, `5s`, `1m30s`)."""
 
     _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-    _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    _UNIT: ClassVar[dict[str, float]] = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
     @classmethod
     def parse(cls, text: str) -> Duration:

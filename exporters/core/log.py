@@ -19,7 +19,7 @@ _NAMES = {
 
 
 def _ts(record: logging.LogRecord) -> str:
-    t = _dt.datetime.fromtimestamp(record.created, _dt.timezone.utc)
+    t = _dt.datetime.fromtimestamp(record.created, _dt.UTC)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 

@@ -88,7 +88,7 @@ class ErrorCounters:
 
 
 class _Slot:
-    __slots__ = ("job", "deadline", "thread", "result", "error", "seconds")
+    __slots__ = ("deadline", "error", "job", "result", "seconds", "thread")
 
     def __init__(self, job: Job, deadline: Deadline) -> None:
         self.job = job

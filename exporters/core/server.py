@@ -64,7 +64,7 @@ class Handler(BaseHTTPRequestHandler):
         return False
 
     # --- routes ---------------------------------------------------------------------------------
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         if not self._authorized():
             return
         url = urlsplit(self.path)
@@ -84,9 +84,9 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._text(404, "Not found")
 
-    do_HEAD = do_GET
+    do_HEAD = do_GET  # noqa: N815 - http.server dispatches on the method name
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         if not self._authorized():
             return
         path = urlsplit(self.path).path

@@ -62,7 +62,7 @@ class VtySocket:
         try:
             self._timeout("connect")
             self.sock.connect(path)
-        except BaseException as e:
+        except BaseException as e:  # noqa: BLE001 - the socket is closed on any failure; re-raised as one error
             self.sock.close()
             raise _connect_error(path, e) from None
 

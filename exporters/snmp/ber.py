@@ -151,8 +151,8 @@ class _V3Message(univ.Sequence):
 def install(engine: Any) -> None:
     """Make `engine` (a pysnmp SnmpEngine) keep response varbinds raw, for v2c and v3."""
     mps = engine.message_processing_subsystems
-    mps[1]._snmpMsgSpec = _Message()
-    mps[3]._snmpMsgSpec = _V3Message()
+    mps[1]._snmpMsgSpec = _Message()  # noqa: SLF001 - pysnmp has no public hook for its message codec
+    mps[3]._snmpMsgSpec = _V3Message()  # noqa: SLF001
 
 
 def is_lazy(pdu: Any) -> bool:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyasn1.type import univ
-from pysnmp.entity.rfc3413 import config as target_config
 from pysnmp.entity.rfc3413 import cmdgen
+from pysnmp.entity.rfc3413 import config as target_config
 from pysnmp.hlapi.v3arch.asyncio import (
     CommunityData,
     SnmpEngine,
@@ -209,7 +209,7 @@ class Session:
             wait = min(float(t.timeout), remaining)
             try:
                 ei, rsp = await asyncio.wait_for(fut, wait)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 ei, rsp = errind.requestTimedOut, None
             if ei is None or not ei:
                 break
@@ -324,7 +324,7 @@ class Session:
                     continue
                 if len(res) != len(batch):
                     raise ScrapeError("malformed", f"GET of {len(batch)} objects answered {len(res)}")
-                for want, (_, v) in zip(batch, res):
+                for want, (_, v) in zip(batch, res, strict=True):
                     out[want] = v
                 break
         return out

@@ -58,7 +58,7 @@ async def fetch(session: Session, deadline: Deadline) -> Walked:
         wanted = sorted({c for c, _ in missing})
         if len(ports) > FALLBACK_WALK_AT:
             walked = await session.walk([parse.FALLBACK[c] for c in wanted], deadline, stats)
-            for c, col in zip(wanted, walked):
+            for c, col in zip(wanted, walked, strict=True):
                 for i, v in parse.by_index(col).items():
                     fallback[(c, i)] = v
         else:

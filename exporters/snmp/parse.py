@@ -243,9 +243,9 @@ def match_rules(
     compiled = [(r, re.compile(r.ifalias) if r.ifalias is not None else None) for r in rules]
     for itf in interfaces:
         for rule, rx in compiled:
-            if rule.ifindex is not None and rule.ifindex == itf.index:
-                out[itf.index] = (rule, rule.link)
-            elif rule.ifname is not None and rule.ifname == itf.name:
+            if (rule.ifindex is not None and rule.ifindex == itf.index) or (
+                rule.ifname is not None and rule.ifname == itf.name
+            ):
                 out[itf.index] = (rule, rule.link)
             elif rx is not None and (m := rx.search(itf.alias)):
                 try:

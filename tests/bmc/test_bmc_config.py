@@ -23,6 +23,7 @@ def check(path: Path) -> subprocess.CompletedProcess:
         text=True,
         cwd=ROOT,
         timeout=60,
+        check=False,
     )
 
 

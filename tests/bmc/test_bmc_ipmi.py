@@ -1,4 +1,5 @@
-"""colo-bmc-exporter against a real ipmi_sim: readings, runtime faults, warm session, SDR changes, bad input."""
+"""colo-bmc-exporter against a real ipmi_sim: readings, runtime faults, warm session, SDR changes,
+bad input."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import pytest
 
 from lab.bmc import MONITOR_PASSWORD, MONITOR_USER, PASSWORD, USER, IpmiSim, LabSensor, ipmi_target
 from lab.exporter import ExporterProc, find, parse, value
-from lab.prometheus import check_metrics
 from lab.proc import Lab, free_port
+from lab.prometheus import check_metrics
 
 
 @pytest.fixture(scope="module")

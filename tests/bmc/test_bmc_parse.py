@@ -91,7 +91,7 @@ def test_dmtf_sensors_collection() -> None:
     assert total == 374.0
     assert by["CPU #1 Fan Speed"].kind == "fan_ratio" and by["CPU #1 Fan Speed"].value == 0.8
     assert dict(by["CPU #1 Fan Speed"].thresholds)["lower_critical"] == 0.0
-    t = [s for s in sensors if s.kind == "temperature" and s.name.startswith("CPU")][0]
+    t = next(s for s in sensors if s.kind == "temperature" and s.name.startswith("CPU"))
     assert t.value == 37.0 and dict(t.thresholds)["upper_critical"] == 45.0
     assert not any("Battery" in s.name and s.kind == "fan_ratio" for s in sensors)  # percent, not a fan
     assert not any(s.name.startswith("PS2") or "PS2" in s.name for s in sensors)  # absent: no series
@@ -232,7 +232,7 @@ def test_collector_output_is_valid() -> None:
     )
 
     class C:
-        def collect(self):  # noqa: ANN202
+        def collect(self):
             return families("s1", "ipmi", snap)
 
     reg = CollectorRegistry()
@@ -273,9 +273,9 @@ def test_redfish_links_stay_on_the_configured_bmc() -> None:
 
     src = RedfishSource("t", RedfishTarget(url="http://127.0.0.1:9", auth="a"), Auth("u", Secret("p")))
     seen = []
-    src._send_now = lambda method, path, url, deadline, **kw: seen.append(url)  # noqa: SLF001
-    src._send("GET", "https://evil.example:8443/redfish/v1/Chassis?$skip=4", Deadline(1))  # noqa: SLF001
+    src._send_now = lambda method, path, url, deadline, **kw: seen.append(url)
+    src._send("GET", "https://evil.example:8443/redfish/v1/Chassis?$skip=4", Deadline(1))
     assert seen == ["http://127.0.0.1:9/redfish/v1/Chassis?$skip=4"]
     with pytest.raises(ScrapeError):
-        src._timeout(Deadline(0))  # noqa: SLF001
+        src._timeout(Deadline(0))
     src.close()

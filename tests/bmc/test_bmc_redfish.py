@@ -12,8 +12,8 @@ import pytest
 from lab.bmc import PASSWORD, USER
 from lab.bmc_redfish import RedfishServer
 from lab.exporter import ExporterProc, find, parse, value
-from lab.prometheus import check_metrics
 from lab.proc import Lab
+from lab.prometheus import check_metrics
 
 LB = {"target": "r1", "source": "redfish"}
 

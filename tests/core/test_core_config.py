@@ -121,7 +121,7 @@ def test_yaml_syntax_error_and_missing_file(tmp_path: Path) -> None:
     bad.write_text("targets:\n  sw1: [unclosed\n")
     with pytest.raises(ConfigError, match=r"bad.yml: not valid YAML at line \d+"):
         load_config(Root, bad)
-    with pytest.raises(ConfigError, match="nope.yml: cannot read: No such file"):
+    with pytest.raises(ConfigError, match=r"nope\.yml: cannot read: No such file"):
         load_config(Root, tmp_path / "nope.yml")
 
 
@@ -157,6 +157,7 @@ def test_exporter_refuses_bad_config_without_traceback(tmp_path: Path, content: 
         capture_output=True,
         text=True,
         timeout=30,
+        check=False,
     )
     assert r.returncode == 1
     assert message in r.stderr and str(f) in r.stderr
@@ -172,6 +173,7 @@ def test_config_check_flag(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=30,
+        check=False,
     )
     assert r.returncode == 0 and "config OK" in r.stdout
     r = subprocess.run(
@@ -179,6 +181,7 @@ def test_config_check_flag(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=30,
+        check=False,
     )
     assert r.returncode == 0 and "colo-toy-exporter 0.1.0" in r.stdout
 
@@ -189,5 +192,6 @@ def test_required_config_file_missing(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=30,
+        check=False,
     )
     assert r.returncode == 1 and "cannot read" in r.stderr and "Traceback" not in r.stderr

@@ -75,7 +75,7 @@ def test_shared_label_dicts_and_generators() -> None:
     a.samples.append(Sample("colo_t_a", shared, 1.0))
     b.samples.append(Sample("colo_t_b", shared, 2.0))
 
-    def gen():  # noqa: ANN202 - each family is built, rendered, then dropped
+    def gen():
         for i in range(200):
             f = GaugeMetricFamily(f"colo_t_g{i}", "g", labels=["i"])
             f.add_metric([str(i)], i)

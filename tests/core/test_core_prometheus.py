@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from core_testlib import Toy, toy_config
-
-from lab.prometheus import Prometheus
 from lab.proc import wait_for
+from lab.prometheus import Prometheus
+
+from core_testlib import Toy, toy_config
 
 
 def probe_job(job: str, exporter: str, targets: list[str], path: str = "/probe") -> dict:

@@ -8,11 +8,12 @@ import time
 import urllib.request
 
 import pytest
-from core_testlib import Peer, Toy, toy_config
 
 from lab.exporter import parse, value
-from lab.prometheus import check_metrics
 from lab.proc import free_port, port_open, wait_for
+from lab.prometheus import check_metrics
+
+from core_testlib import Peer, Toy, toy_config
 
 
 def test_probe_serves_configured_target(lab, peer) -> None:
@@ -33,7 +34,7 @@ def test_probe_never_contacts_unconfigured_hosts(lab, peer) -> None:
     for target in (stranger.address, "127.0.0.1", "sw2", "", "sw1&target=" + stranger.address):
         code, body, _ = toy.request("/probe?target=" + target)
         assert code == 400, (target, code, body)
-        assert "\n" == body[-1] and body.count("\n") == 1  # one line
+        assert body[-1] == "\n" and body.count("\n") == 1  # one line
     code, body, _ = toy.request(f"/probe?target=sw1&target={stranger.address}")
     assert code == 400 and "once" in body
     assert stranger.connections == 0
@@ -121,7 +122,7 @@ def test_per_target_timeout_and_targets_do_not_wait_on_each_other(lab, peer) -> 
 
     def probe(t: str) -> None:
         t0 = time.monotonic()
-        code, body, _ = toy.request(f"/probe?target={t}")
+        _, body, _ = toy.request(f"/probe?target={t}")
         results[t] = (time.monotonic() - t0, parse(body))
 
     threads = [threading.Thread(target=probe, args=(t,)) for t in ("slow", "fast")]

@@ -1,4 +1,5 @@
-"""--web.config.file (exporter-toolkit format): TLS, client certificates, basic auth, with a real TLS client."""
+"""--web.config.file (exporter-toolkit format): TLS, client certificates, basic auth, with a real TLS
+client."""
 
 from __future__ import annotations
 
@@ -14,17 +15,18 @@ from pathlib import Path
 import bcrypt
 import pytest
 import yaml
-from core_testlib import HERE, Toy, toy_config
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from core_testlib import HERE, Toy, toy_config
 
-def _cert(name: str, issuer: tuple | None = None, ca: bool = False, ip: str | None = None):  # noqa: ANN202
+
+def _cert(name: str, issuer: tuple | None = None, ca: bool = False, ip: str | None = None):
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     b = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -43,7 +45,7 @@ def _cert(name: str, issuer: tuple | None = None, ca: bool = False, ip: str | No
     return cert, key
 
 
-def _write(d: Path, name: str, cert, key) -> tuple[Path, Path]:  # noqa: ANN001
+def _write(d: Path, name: str, cert, key) -> tuple[Path, Path]:
     c, k = d / f"{name}.crt", d / f"{name}.key"
     c.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     k.write_bytes(
@@ -70,7 +72,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 PASSWORD = "correct horse battery staple"
 
 
-def _web_config(lab, pki, **tls) -> Path:  # noqa: ANN001
+def _web_config(lab, pki, **tls) -> Path:
     cfg = {
         "tls_server_config": {"cert_file": str(pki["server"]), "key_file": str(pki["server_key"]), **tls},
         "basic_auth_users": {
@@ -87,7 +89,7 @@ def _get(
     port: int,
     pki,
     path: str = "/probe?target=sw1",
-    user: str | None = None,  # noqa: ANN001
+    user: str | None = None,
     password: str | None = None,
     client: str | None = None,
 ) -> tuple[int, str, dict]:
@@ -178,6 +180,7 @@ def test_bad_web_config_is_refused(tmp_path: Path, web: dict, message: str) -> N
         capture_output=True,
         text=True,
         timeout=30,
+        check=False,
     )
     assert r.returncode == 1 and message in r.stderr and str(wf) in r.stderr, r.stderr
     assert "Traceback" not in r.stderr

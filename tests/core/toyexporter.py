@@ -10,9 +10,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from exporters.core import ConfigError, Duration, Families, Job, ScrapeError, Secret  # noqa: E402
-from exporters.core.app import ExporterSpec  # noqa: E402
-from exporters.core.cli import main_for  # noqa: E402
+from exporters.core import ConfigError, Duration, Families, Job, ScrapeError, Secret
+from exporters.core.app import ExporterSpec
+from exporters.core.cli import main_for
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Runtime:
             Job({"target": n}, lambda d, n=n: self._read(n, d), self.config.targets[n].timeout) for n in names
         ]
 
-    def _read(self, name: str, deadline) -> Families:  # noqa: ANN001
+    def _read(self, name: str, deadline) -> Families:
         t = self.config.targets[name]
         host, _, port = t.address.rpartition(":")
         try:

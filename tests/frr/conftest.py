@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from frr_testlib import exporter_config
 
 from lab.exporter import ExporterProc
 from lab.frr import FrrRack
 from lab.proc import Lab
+
+from frr_testlib import exporter_config
 
 
 @pytest.fixture(scope="module")

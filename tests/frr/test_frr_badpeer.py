@@ -170,6 +170,7 @@ def test_config_errors_are_clear(lab: Lab, tmp_path: Path, cfg: dict, words: str
         text=True,
         timeout=60,
         cwd=Path(__file__).resolve().parent.parent.parent,
+        check=False,
     )
     assert r.returncode == 1
     assert words in r.stderr + r.stdout, r.stderr

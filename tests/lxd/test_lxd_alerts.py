@@ -37,7 +37,8 @@ TESTS = {
                             "exp_labels": {"severity": "warning", "job": "lxd", "instance": "m1:9471"},
                             "exp_annotations": {
                                 "summary": "colo-lxd-exporter m1:9471 is down",
-                                "description": "Prometheus cannot scrape m1:9471 (job lxd): no LXD data from it.",
+                                "description": "Prometheus cannot scrape m1:9471 (job lxd): "
+                                "no LXD data from it.",
                             },
                         }
                     ],
@@ -49,14 +50,16 @@ TESTS = {
             "input_series": [
                 *[
                     {
-                        "series": f'colo_lxd_cluster_member_state{{instance="m{k}:9471",member="m3",state="Offline"}}',
+                        "series": f'colo_lxd_cluster_member_state{{instance="m{k}:9471",'
+                        f'member="m3",state="Offline"}}',
                         "values": "0 0 1x10",
                     }
                     for k in (1, 2)
                 ],
                 *[
                     {
-                        "series": f'colo_lxd_cluster_member_state{{instance="m{k}:9471",member="m2",state="Evacuated"}}',
+                        "series": f'colo_lxd_cluster_member_state{{instance="m{k}:9471",'
+                        f'member="m2",state="Evacuated"}}',
                         "values": "1x200",
                     }
                     for k in (1, 2)
@@ -98,7 +101,8 @@ TESTS = {
             "input_series": [
                 {"series": f'colo_lxd_instance_state{{{LBL},name="web",state="running"}}', "values": "0x10"},
                 {
-                    "series": f'colo_lxd_instance_info{{{LBL},name="web",architecture="x86_64",user_monitor="critical"}}',
+                    "series": f'colo_lxd_instance_info{{{LBL},name="web",'
+                    f'architecture="x86_64",user_monitor="critical"}}',
                     "values": "1x10",
                 },
                 {
@@ -106,7 +110,8 @@ TESTS = {
                     "values": "0x10",
                 },
                 {
-                    "series": f'colo_lxd_instance_info{{{LBL},name="scratch",architecture="x86_64",user_monitor=""}}',
+                    "series": f'colo_lxd_instance_info{{{LBL},name="scratch",'
+                    f'architecture="x86_64",user_monitor=""}}',
                     "values": "1x10",
                 },
                 {"series": f'colo_lxd_instance_state{{{LBL},name="db",state="error"}}', "values": "1x10"},
@@ -136,7 +141,8 @@ TESTS = {
                             },
                             "exp_annotations": {
                                 "summary": "Critical LXD instance default/web is not running",
-                                "description": "default/web (user.monitor=critical) on m1 has not been running for 5 minutes.",
+                                "description": "default/web (user.monitor=critical) on m1 "
+                                "has not been running for 5 minutes.",
                             },
                         }
                     ],
@@ -194,13 +200,13 @@ ANNOTATIONS = {
     },
     "LxdCollectorFailing": {
         "summary": "LXD collector storage_pools fails on m1:9471",
-        "description": "The exporter cannot read storage_pools from LXD; its log says why (connect, permission, "
-        "auth, timeout, malformed).",
+        "description": "The exporter cannot read storage_pools from LXD; its log says why "
+        "(connect, permission, auth, timeout, malformed).",
     },
     "LxdClusterMemberEvacuatedTooLong": {
         "summary": "LXD cluster member m2 has been evacuated for over 2h",
-        "description": "Run `lxc cluster restore m2` once its maintenance is done; until then the cluster runs "
-        "without its capacity.",
+        "description": "Run `lxc cluster restore m2` once its maintenance is done; "
+        "until then the cluster runs without its capacity.",
     },
     "LxdInstanceError": {
         "summary": "LXD instance default/db is in Error",

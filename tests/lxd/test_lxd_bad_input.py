@@ -20,8 +20,8 @@ from exporters.lxd.config import Config
 from exporters.lxd.main import Runtime
 from lab.exporter import ExporterProc, parse
 from lab.lxd_fake import FakeLXD, Route, error, server_info, sync
-from lab.prometheus import check_metrics
 from lab.proc import Lab
+from lab.prometheus import check_metrics
 
 from lxd_testlib import Scrape, find, value
 

@@ -16,8 +16,8 @@ import pytest
 
 from lab.exporter import ExporterProc, parse
 from lab.lxd import LXDLab, make_cert
-from lab.prometheus import check_metrics
 from lab.proc import Lab, wait_for
+from lab.prometheus import check_metrics
 
 from lxd_testlib import Scrape, find, value
 
@@ -76,7 +76,7 @@ def test_values_match_cgroups_and_proc(lxd: LXDLab) -> None:
     cfg = {"socket": lxd.socket}
     pid = lxd.container_pid("c2")
     status = Path(f"/proc/{pid}/status").read_text()
-    nspid = [ln for ln in status.splitlines() if ln.startswith("NSpid:")][0].split()
+    nspid = next(ln for ln in status.splitlines() if ln.startswith("NSpid:")).split()
     assert nspid[-1] == "1", "LXD's pid for c2 is not the container's init"
     mem, cpu, pids = cgroup_dir(pid, "memory"), cgroup_dir(pid, "cpuacct"), cgroup_dir(pid, "pids")
     assert "c2" in str(mem)
@@ -132,9 +132,10 @@ def test_disk_usage_on_btrfs_matches_qgroup(lxd: LXDLab) -> None:
         capture_output=True,
         text=True,
         timeout=30,
+        check=False,
     )
     exclusive = int(r.stdout.strip().splitlines()[-1].split()[2])
-    assert 20 * 2**20 <= used and abs(used - exclusive) <= 2**20, (used, r.stdout)
+    assert used >= 20 * 2**20 and abs(used - exclusive) <= 2**20, (used, r.stdout)
     size = sc.value("colo_lxd_storage_pool_size_bytes", pool=lxd.btrfs_pool)
     assert (
         size == 2**30
@@ -182,6 +183,7 @@ def test_permission_denied_on_the_socket(lxd: LXDLab) -> None:
         timeout=60,
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
     )
     assert r.stdout.startswith("permission "), r.stdout + r.stderr
     assert "group" in r.stdout

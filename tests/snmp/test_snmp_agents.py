@@ -112,7 +112,7 @@ def test_counters_move_between_scrapes(exporter):
     a = parse(exporter.probe("sw54"))
     time.sleep(1.2)
     b = parse(exporter.probe("sw54"))
-    wan = dict(ifname="Gi1/0/1")
+    wan = {"ifname": "Gi1/0/1"}
     d = value(b, "colo_snmp_interface_receive_bytes_total", **wan) - value(
         a, "colo_snmp_interface_receive_bytes_total", **wan
     )

@@ -104,7 +104,7 @@ def test_counter_backwards_and_agent_restart(exporter, fakes):
 
 
 def test_unknown_target_is_refused(exporter):
-    code, body = exporter.get("/probe?target=192.0.2.1")
+    code, _ = exporter.get("/probe?target=192.0.2.1")
     assert code in (400, 404)
 
 
@@ -124,5 +124,5 @@ def test_parallel_probes_share_one_engine(exporter):
     targets = ["sw54", "sw54v3", "local", "local3", "dead", "fake_ok", "local_noauth"] * 2
     with ThreadPoolExecutor(len(targets)) as pool:
         bodies = list(pool.map(lambda t: parse(exporter.probe(t)), targets))
-    for t, s in zip(targets, bodies):
+    for t, s in zip(targets, bodies, strict=True):
         assert value(s, "colo_snmp_up", target=t) == (0 if t == "dead" else 1), t

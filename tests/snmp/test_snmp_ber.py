@@ -50,7 +50,7 @@ def test_decode_matches_pyasn1_on_every_type():
     vbs = [(OIDS[i % len(OIDS)], v) for i, v in enumerate(VALUES)]
     got = ber.decode_varbinds(reference_bytes(vbs))
     assert [o for o, _ in got] == [o for o, _ in vbs]
-    for (_, mine), (_, ref) in zip(got, vbs):
+    for (_, mine), (_, ref) in zip(got, vbs, strict=True):
         assert mine == plain(ref) or (mine is END and plain(ref) is END), (mine, ref)
 
 
