@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pyipmi
 import pyipmi.interfaces
@@ -239,7 +240,11 @@ class IpmiSource:
         assert self._ipmi is not None
         self._ipmi.interface.set_timeout(self._timeout(deadline))
         records = []
-        for rec in _entries(self._ipmi, lambda: self._ipmi.interface.set_timeout(self._timeout(deadline))):
+        for rec in _entries(
+            self._ipmi,
+            # self._ipmi is re-read before each record; mypy does not carry the assert above into a lambda.
+            lambda: self._ipmi.interface.set_timeout(self._timeout(deadline)),  # type: ignore[union-attr]
+        ):
             records.append(rec)
             self._requests += 1
         self._defs = P.sensor_defs(records)
@@ -248,7 +253,7 @@ class IpmiSource:
         log.debug("ipmi SDR read", target=self.name, records=len(records), sensors=len(self._defs))
 
 
-def _entries(ipmi: pyipmi.Ipmi, before_each: Callable[[], None]):  # noqa: ANN202 - a generator
+def _entries(ipmi: pyipmi.Ipmi, before_each: Callable[[], None]) -> Iterator[Any]:
     """The SDR repository's records, re-arming the deadline before each one."""
     reservation = ipmi.reserve_sdr_repository()
     record_id = 0

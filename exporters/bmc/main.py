@@ -6,7 +6,7 @@ Multi-target: `/probe?target=NAME` reads the BMC named NAME in the config, one j
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from prometheus_client.core import Metric
 
@@ -51,7 +51,9 @@ class Runtime:
                 src.close()
 
 
-def _runner(target: str, kind: str, src: IpmiSource | RedfishSource):  # noqa: ANN202
+def _runner(
+    target: str, kind: str, src: IpmiSource | RedfishSource
+) -> Callable[[Deadline], Iterable[Metric]]:
     def run(deadline: Deadline) -> Iterable[Metric]:
         return families(target, kind, src.read(deadline))
 

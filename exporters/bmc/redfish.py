@@ -458,8 +458,8 @@ def _message_id(r: requests.Response) -> str:
     """The Redfish error's MessageId (never the request, which may hold credentials)."""
     try:
         err = json.loads(r.content).get("error", {})
-        ids = [m.get("MessageId") for m in err.get("@Message.ExtendedInfo", []) if isinstance(m, dict)]
-        ids = [str(i) for i in ids if i] or ([str(err["code"])] if err.get("code") else [])
+        found = [m.get("MessageId") for m in err.get("@Message.ExtendedInfo", []) if isinstance(m, dict)]
+        ids = [str(i) for i in found if i] or ([str(err["code"])] if err.get("code") else [])
         return f" ({', '.join(ids)[:200]})" if ids else ""
     except (ValueError, AttributeError, TypeError):
         return ""

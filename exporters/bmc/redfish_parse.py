@@ -302,7 +302,9 @@ def fans(docs: list[dict[str, Any]]) -> list[Sensor]:
     for i, f in enumerate(docs):
         if absent(f):
             continue
-        sp = f.get("SpeedPercent") if isinstance(f.get("SpeedPercent"), dict) else {}
+        sp = f.get("SpeedPercent")
+        if not isinstance(sp, dict):
+            sp = {}
         name, h = _name(f, i), health(f.get("Status"))
         pct, rpm = number(sp.get("Reading")), number(sp.get("SpeedRPM"))
         if rpm is not None or pct is None:
@@ -318,7 +320,8 @@ def thermal_metrics(doc: dict[str, Any]) -> list[Sensor]:
     for i, t in enumerate(_list(doc, "TemperatureReadingsCelsius")):
         src = t.get("DataSourceUri") if isinstance(t.get("DataSourceUri"), str) else ""
         sid = urllib.parse.unquote(norm(src).rsplit("/", 1)[-1]) if src else str(i)
-        name = t.get("DeviceName") if isinstance(t.get("DeviceName"), str) and t.get("DeviceName") else sid
+        dev = t.get("DeviceName")
+        name = dev if isinstance(dev, str) and dev else sid
         out.append((Sensor(name, "temperature", number(t.get("Reading")), None), sid))
     return _named(out)
 

@@ -77,7 +77,7 @@ class App:
         self.last_reload_time = time.time()
 
     def _load(self) -> tuple[Any, Runtime]:
-        config = load_config(self.spec.config_type, self.config_file)
+        config: Any = load_config(self.spec.config_type, self.config_file)
         try:
             runtime = self.spec.build(config)
         except ConfigError as e:

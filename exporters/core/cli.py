@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+import typing
 from collections.abc import Sequence
 
 from .. import __version__
@@ -123,7 +124,7 @@ def run(spec: ExporterSpec, argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=app.reload, daemon=True).start())
     for s in servers:
         threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True).start()
-        host, port = s.server_address[:2]
+        host, port = typing.cast("tuple[str, int]", s.server_address[:2])  # an inet server: never bytes
         log.info(
             "listening",
             address=f"[{host}]:{port}" if ":" in host else f"{host}:{port}",

@@ -14,11 +14,14 @@ import re
 import types
 import typing
 from pathlib import Path
-from typing import Any, ClassVar, Literal, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, get_args, get_origin
 
 import yaml
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")  # config roots are dataclasses
 
 
 class ConfigError(Exception):
@@ -153,7 +156,7 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
             out[str(k)] = _convert(item, v, f"{key}.{k}")
         return out
     if dataclasses.is_dataclass(tp):
-        return _build(tp, value, key)
+        return _build(typing.cast(type, tp), value, key)  # a type hint: the class, never an instance
     if tp is Secret:
         if not isinstance(value, (str, int)) or isinstance(value, bool):
             raise ConfigError(key, f"expected a string, got {_got(value)}")

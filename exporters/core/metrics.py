@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -11,6 +12,8 @@ from prometheus_client.core import (
     Metric,
     StateSetMetricFamily,
 )
+
+M = TypeVar("M", GaugeMetricFamily, CounterMetricFamily, InfoMetricFamily, StateSetMetricFamily)
 
 
 class Families:
@@ -23,9 +26,9 @@ class Families:
         self.ns = namespace
         self._fams: dict[str, Metric] = {}
 
-    def _get(self, cls: type, name: str, doc: str, labels: Sequence[str]) -> Metric:
+    def _get(self, cls: type[M], name: str, doc: str, labels: Sequence[str]) -> M:
         full = f"{self.ns}_{name}"
-        fam = self._fams.get(full)
+        fam: Any = self._fams.get(full)  # the first ask for a name fixes its family's type
         if fam is None:
             fam = self._fams[full] = cls(full, doc, labels=list(labels))
         return fam

@@ -200,7 +200,7 @@ class ExporterHTTPServer(ThreadingHTTPServer):
             except OSError:
                 pass
 
-    def handle_error(self, request: object, client_address: tuple) -> None:  # type: ignore[override]
+    def handle_error(self, request: object, client_address: tuple) -> None:
         log.debug("connection error", client=client_address[0])
 
 
@@ -221,7 +221,7 @@ def parse_listen_address(text: str) -> tuple[str, int, int]:
     except socket.gaierror as e:
         raise ValueError(f"invalid listen address {text!r}: {e.strerror}") from None
     family, _, _, _, sockaddr = infos[0]
-    return sockaddr[0], port, family
+    return str(sockaddr[0]), port, family  # an AF_INET/AF_INET6 address: already a str
 
 
 def serve(address: str, app: App, security: WebSecurity) -> ExporterHTTPServer:

@@ -12,7 +12,7 @@ from exporters.core import ConfigError
 Daemon = Literal["bgpd", "bfdd", "vrrpd", "zebra"]
 # What may go into a vty command line: no spaces, no NUL (which would end the command), no quotes.
 NAME = re.compile(r"[A-Za-z0-9_.:@/+-]{1,64}")
-ALL_DAEMONS: tuple[str, ...] = ("bgpd", "bfdd", "vrrpd", "zebra")
+ALL_DAEMONS: tuple[Daemon, ...] = ("bgpd", "bfdd", "vrrpd", "zebra")
 
 
 @dataclass(frozen=True)

@@ -201,6 +201,6 @@ def project_families(projects: Sequence[Project], insts: Sequence[Instance] | No
         key = (i.project, i.type, i.status)
         counts[key] = counts.get(key, 0) + 1
     n = f.gauge("project_instances", "Instances by project, type and status.", ["project", "type", "status"])
-    for (p, t, s), c in counts.items():
-        n.add_metric([p, t, s], float(c))
+    for (proj, t, s), c in counts.items():
+        n.add_metric([proj, t, s], float(c))
     return f

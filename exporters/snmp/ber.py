@@ -32,7 +32,7 @@ class LazyResponsePDU(univ.Sequence):
     )
 
 
-def _lazy_request(base: type) -> type:
+def _lazy_request(base: Any) -> type:  # base: a pysnmp PDU class (untyped)
     """A request PDU type whose variable bindings are BER we encoded ourselves (`Any` is written as is)."""
     names = [nt for nt in base.componentType.namedTypes if nt.name != "variable-bindings"]
     return type(
@@ -236,7 +236,7 @@ def decode_varbinds(b: bytes) -> list[tuple[tuple[int, ...], Any]]:
     end = i + n
     if end > len(b):
         raise BerError("truncated variable-bindings")
-    out = []
+    out: list[tuple[tuple[int, ...], Any]] = []
     append = out.append
     from_bytes = int.from_bytes
     while i < end:

@@ -143,7 +143,7 @@ def families(
             fam, cast = counters[key]
             fam.add_metric(lv + [cast] if cast else lv, v)
     if expected_speed:
-        fam = f.gauge(
+        speed = f.gauge(
             "interface_expected_speed_bytes",
             "The speed the config expects of the port (its rule's `speed`), bytes per second.",
             PORT_LABELS,
@@ -152,9 +152,9 @@ def families(
             itf = by_index.get(idx)
             if itf is not None:
                 role, link = roles.get(idx, ("", ""))
-                fam.add_metric([str(idx), itf.name, role, link], bps / 8)
+                speed.add_metric([str(idx), itf.name, role, link], bps / 8)
     if lag is not None:
-        fam = f.info(
+        members = f.info(
             "interface_lag_member",
             "A port that is a member of a link aggregate; always 1.",
             PORT_LABELS + ("lag_ifindex", "lag_ifname"),
@@ -164,9 +164,9 @@ def families(
             if m is None or a is None:
                 continue
             role, link = roles.get(member, ("", ""))
-            fam.add_metric([str(member), m.name, role, link, str(agg), a.name], {})
+            members.add_metric([str(member), m.name, role, link, str(agg), a.name], {})
     if lldp is not None:
-        fam = f.info(
+        neighbours = f.info(
             "lldp_neighbor",
             "An LLDP neighbour seen on a port; always 1.",
             PORT_LABELS + ("remote_system", "remote_port", "remote_port_descr"),
@@ -175,11 +175,11 @@ def families(
         for n in lldp:
             itf = by_index.get(n.local_port)
             role, link = roles.get(n.local_port, ("", ""))
-            key = (n.local_port, n.system_name, n.port_id)
-            if key in seen:
+            seen_key = (n.local_port, n.system_name, n.port_id)
+            if seen_key in seen:
                 continue
-            seen.add(key)
-            fam.add_metric(
+            seen.add(seen_key)
+            neighbours.add_metric(
                 [
                     str(n.local_port),
                     itf.name if itf else "",

@@ -99,7 +99,11 @@ class Runtime:
 
     def jobs(self, target: str | None) -> list[Job]:
         names = [target] if target is not None else []
-        return [Job({"target": n}, lambda d, n=n: self.scrape(n, d)) for n in names]
+
+        def job(n: str) -> Job:
+            return Job({"target": n}, lambda d: self.scrape(n, d))
+
+        return [job(n) for n in names]
 
     def session(self, name: str) -> Session:
         s = self._sessions.get(name)
