@@ -1,8 +1,10 @@
+# fmt: off
 """Write every generated dashboard and rule file, or check that the committed ones are current.
 
     python -m mixin.build           # write
     python -m mixin.build --check   # exit 1 and name the stale files
 """
+# fmt: on
 
 from __future__ import annotations
 
