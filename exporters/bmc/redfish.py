@@ -399,7 +399,7 @@ class RedfishSource:
                     if (s.kind == "temperature" and need_temps) or (s.kind != "temperature" and need_fans)
                 ]
             out: list[Sensor] = []
-            doc = self.get(sub, deadline)  # type: ignore[arg-type]
+            doc = self.get(sub, deadline)  # type: ignore[arg-type]  # no thermal link: sub is set (caller)
             fans_link, metrics_link = P.link(doc, "Fans"), P.link(doc, "ThermalMetrics")
             if need_fans and fans_link:
                 out += P.fans(self.collection(fans_link, deadline))

@@ -180,6 +180,7 @@ class ExporterHTTPServer(ThreadingHTTPServer):
             self.server_close()
             raise
 
+    # Narrower than the base signature (ignored below): a TCP server only ever hands this a socket.
     def finish_request(self, request: socket.socket, client_address: tuple) -> None:  # type: ignore[override]
         ctx = self.security.ssl_context
         if ctx is None:

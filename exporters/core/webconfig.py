@@ -149,6 +149,7 @@ def _ssl_context(tls: TLSServerConfig, path: str | None) -> ssl.SSLContext:
         raise ConfigError("tls_server_config.cert_file", f"cannot load certificate/key: {e}", path) from None
     if tls.client_auth_type != "NoClientCert":
         try:
+            # Ignored below: validate() requires client_ca_file whenever client_auth_type is not NoClientCert.
             ctx.load_verify_locations(str(base / tls.client_ca_file))  # type: ignore[operator]
         except (OSError, ssl.SSLError) as e:
             raise ConfigError("tls_server_config.client_ca_file", f"cannot load: {e}", path) from None

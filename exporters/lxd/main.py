@@ -54,7 +54,7 @@ class _Once(Generic[T]):
             raise ScrapeError("timeout", "shared request still running")
         if self._error is not None:
             raise self._error
-        return self._value  # type: ignore[return-value]
+        return self._value  # type: ignore[return-value]  # set before _done, since _error is None
 
 
 @contextmanager

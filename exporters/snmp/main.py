@@ -65,6 +65,7 @@ async def fetch(session: Session, deadline: Deadline) -> Walked:
             res = await session.get([parse.FALLBACK[c] + (i,) for c, i in missing], deadline, stats)
             for c, i in missing:
                 fallback[(c, i)] = res.get(parse.FALLBACK[c] + (i,))
+    # Ignored below: lldp is exactly the three LLDP columns, which mypy cannot see in tuple(rest[-3:]).
     return Walked(parse.parse_system(got), tables, fallback, lag, lldp, stats)  # type: ignore[arg-type]
 
 
