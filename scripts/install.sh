@@ -23,7 +23,9 @@ done
 
 PY=${PYTHON:-python3}
 stamp=.venv/.colo-installed
-if [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ -L .venv ]; then
+	: # a venv shared with another checkout (a git worktree): that checkout installs into it
+elif [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 	[ -x .venv/bin/python ] || "$PY" -m venv .venv
 	.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 	touch "$stamp"
