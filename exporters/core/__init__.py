@@ -7,14 +7,16 @@ An exporter is an `ExporterSpec` (see `cli.py`) plus a runtime that turns one ta
 from .config import ConfigError, Duration, Secret, load_config, parse_config
 from .log import get_logger
 from .metrics import Families
-from .scrape import Deadline, Job, ScrapeError
+from .scrape import Deadline, Exclusive, Job, Malformed, ScrapeError
 
 __all__ = [
     "ConfigError",
     "Deadline",
     "Duration",
+    "Exclusive",
     "Families",
     "Job",
+    "Malformed",
     "ScrapeError",
     "Secret",
     "get_logger",

@@ -8,9 +8,11 @@ metric families, or raises `ScrapeError(reason, message)`. A job still running a
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+import traceback
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -20,7 +22,7 @@ from .log import get_logger
 log = get_logger("exporters.core.scrape")
 
 # Reasons every exporter has; an exporter adds its own (auth, connect, malformed, ...).
-BASE_REASONS = ("timeout", "internal")
+BASE_REASONS = ("timeout", "internal", "busy")
 
 
 class ScrapeError(Exception):
@@ -32,13 +34,37 @@ class ScrapeError(Exception):
         self.message = message
 
 
+class Malformed(ScrapeError):
+    """The peer's answer cannot be understood (reason `malformed`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("malformed", message)
+
+
+class Tally:
+    """Entries a job skipped while it still succeeded, by reason (see `Deadline.skip`)."""
+
+    __slots__ = ("counts", "lock")
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+
+# Messages already logged at warn by `Deadline.skip`; bounded so a peer cannot grow it for ever.
+_SEEN: set[tuple[str, str]] = set()
+_SEEN_MAX = 10_000
+_SEEN_LOCK = threading.Lock()
+
+
 class Deadline:
-    """An absolute point on the monotonic clock."""
+    """An absolute point on the monotonic clock, and the tally of entries skipped under it."""
 
-    __slots__ = ("at",)
+    __slots__ = ("at", "tally")
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, tally: Tally | None = None) -> None:
         self.at = time.monotonic() + seconds
+        self.tally = tally
 
     def remaining(self) -> float:
         return max(0.0, self.at - time.monotonic())
@@ -46,11 +72,67 @@ class Deadline:
     def expired(self) -> bool:
         return time.monotonic() >= self.at
 
+    def timeout(self, cap: float | None = None, doing: str = "the next read") -> float:
+        """The time left as a socket timeout (at most `cap`); `ScrapeError("timeout")` when none is left."""
+        left = self.at - time.monotonic()
+        if left <= 0.001:
+            raise ScrapeError("timeout", f"deadline reached before {doing}")
+        return left if cap is None else min(left, cap)
+
     def within(self, seconds: float | None) -> Deadline:
-        """This deadline, or `seconds` from now if that comes first."""
-        d = Deadline(0)
+        """This deadline, or `seconds` from now if that comes first (same tally)."""
+        d = Deadline(0, self.tally)
         d.at = self.at if seconds is None else min(self.at, time.monotonic() + seconds)
         return d
+
+    def skip(self, reason: str, message: str) -> None:
+        """One entry skipped while the job goes on: counted in `<ns>_scrape_errors_total{reason}`, and
+        logged at warn the first time this message is seen (at debug after that)."""
+        if self.tally is not None:
+            with self.tally.lock:
+                self.tally.counts[reason] = self.tally.counts.get(reason, 0) + 1
+        key = (reason, message)
+        with _SEEN_LOCK:
+            first = key not in _SEEN
+            if first:
+                if len(_SEEN) >= _SEEN_MAX:
+                    _SEEN.clear()
+                _SEEN.add(key)
+        (log.warning if first else log.debug)("entry skipped", reason=reason, err=message)
+
+
+class Exclusive:
+    """One scrape at a time of one target; a scrape stuck past its own deadline is not waited for.
+
+    `with gate.enter(deadline):` waits, bounded by `deadline`, while another scrape of the target runs,
+    but raises `ScrapeError("busy")` at once when that scrape is already past its deadline (its peer is
+    stuck), so scrapes of a stuck peer answer at once instead of queueing threads."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._holder_at: float | None = None
+
+    @contextlib.contextmanager
+    def enter(self, deadline: Deadline) -> Iterator[None]:
+        with self._cond:
+            while self._holder_at is not None:
+                now = time.monotonic()
+                if now >= self._holder_at:
+                    raise ScrapeError(
+                        "busy", "the previous scrape of this target is still stuck past its deadline"
+                    )
+                if now >= deadline.at:
+                    raise ScrapeError(
+                        "timeout", "deadline reached waiting for the previous scrape of this target"
+                    )
+                self._cond.wait(min(deadline.at, self._holder_at) - now)
+            self._holder_at = deadline.at
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._holder_at = None
+                self._cond.notify()
 
 
 @dataclass
@@ -68,9 +150,9 @@ class ErrorCounters:
     _counts: dict[tuple[str, str], int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def inc(self, scope: str, reason: str) -> None:
+    def inc(self, scope: str, reason: str, n: int = 1) -> None:
         with self._lock:
-            self._counts[(scope, reason)] = self._counts.get((scope, reason), 0) + 1
+            self._counts[(scope, reason)] = self._counts.get((scope, reason), 0) + n
 
     def family(self, ns: str, scope: str | None) -> CounterMetricFamily:
         """The counter for one scope, or summed over all scopes (`None`)."""
@@ -88,23 +170,46 @@ class ErrorCounters:
 
 
 class _Slot:
-    __slots__ = ("deadline", "error", "job", "result", "seconds", "thread")
+    """One job's thread and what came back. The exception itself is not kept: its traceback's frames hold
+    the job's locals (a peer's whole reply), and a stored exception kept them alive through a cycle."""
+
+    __slots__ = ("deadline", "error", "job", "result", "seconds", "thread", "trace")
 
     def __init__(self, job: Job, deadline: Deadline) -> None:
         self.job = job
         self.deadline = deadline.within(job.timeout)
+        self.deadline.tally = Tally()
         self.thread = threading.Thread(target=self, daemon=True, name=f"scrape {_desc(job.labels)}")
         self.result: list[Metric] | None = None
-        self.error: BaseException | None = None
+        self.error: tuple[str, str] | None = None  # (reason, message); reason "internal" for the unexpected
+        self.trace = ""
         self.seconds = 0.0
 
     def __call__(self) -> None:
         t0 = time.perf_counter()
         try:
             self.result = list(self.job.run(self.deadline))
+        except ScrapeError as e:
+            self.error = (e.reason, e.message)
+            _clear(e)
         except BaseException as e:  # noqa: BLE001 - reported per job, never kills the scrape
-            self.error = e
+            self.error = ("internal", f"{type(e).__name__}: {e}")
+            if log.enabled("debug"):
+                self.trace = "".join(traceback.format_exception(e))
+            _clear(e)
         self.seconds = time.perf_counter() - t0
+
+
+def _clear(e: BaseException) -> None:
+    """Drop the locals of every frame in the exception's chain (they may hold a peer's reply)."""
+    seen: set[int] = set()
+    cur: BaseException | None = e
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if cur.__traceback__ is not None:
+            traceback.clear_frames(cur.__traceback__)
+            cur.__traceback__ = None
+        cur = cur.__cause__ or cur.__context__
 
 
 def merge(families: Iterable[Metric]) -> list[Metric]:
@@ -134,10 +239,15 @@ def _copy(fam: Metric) -> Metric:
 
 
 def run_jobs(
-    jobs: list[Job], deadline: Deadline, ns: str, errors: ErrorCounters, scope: str = ""
+    jobs: list[Job], deadline: Deadline, ns: str, errors: ErrorCounters, scope: str = "", reserve: float = 0.0
 ) -> list[Metric]:
-    """Run jobs concurrently until the deadline; return their families plus up and duration per job."""
+    """Run jobs concurrently until the deadline; return their families plus up and duration per job.
+
+    `reserve`: seconds kept back from the jobs for the work after them (rendering the answer), at most half
+    of the time left."""
     t0 = time.perf_counter()
+    if reserve > 0:
+        deadline = deadline.within(max(0.0, deadline.remaining() - min(reserve, deadline.remaining() / 2)))
     slots = [_Slot(j, deadline) for j in jobs]
     for s in slots:
         s.thread.start()
@@ -161,20 +271,24 @@ def run_jobs(
             dur.add_metric(values, elapsed)
         else:
             dur.add_metric(values, s.seconds)
-            if isinstance(s.error, ScrapeError):
-                errors.inc(scope, s.error.reason)
-                log.warning("scrape failed", **s.job.labels, reason=s.error.reason, err=s.error.message)
-            elif s.error is not None:
-                errors.inc(scope, "internal")
-                log.error(
-                    "scrape failed with an unexpected error",
-                    **s.job.labels,
-                    err=f"{type(s.error).__name__}: {s.error}",
-                )
-                log.debug("traceback", exc=_traceback(s.error))
-            else:
+            tally = s.deadline.tally
+            if tally is not None:
+                with tally.lock:
+                    for reason, n in tally.counts.items():
+                        errors.inc(scope, reason, n)
+            if s.error is None:
                 ok = True
                 families.extend(s.result or ())
+            else:
+                reason, message = s.error
+                errors.inc(scope, reason)
+                if reason == "internal":
+                    log.error("scrape failed with an unexpected error", **s.job.labels, err=message)
+                    if s.trace:
+                        log.debug("traceback", exc=s.trace)
+                else:
+                    log.warning("scrape failed", **s.job.labels, reason=reason, err=message)
+        s.result = None
         up.add_metric(values, 1.0 if ok else 0.0)
     families.append(up)
     families.append(dur)
@@ -183,9 +297,3 @@ def run_jobs(
 
 def _desc(labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in labels.items())
-
-
-def _traceback(e: BaseException) -> str:
-    import traceback
-
-    return "".join(traceback.format_exception(e))

@@ -68,3 +68,134 @@ def test_deadline_within() -> None:
     assert 0.9 < d.within(1).remaining() <= 1
     assert 9 < d.within(None).remaining() <= 10
     assert d.within(100).at == d.at
+
+
+class _Blob:
+    """A big reply a job held when it failed."""
+
+    def __init__(self) -> None:
+        self.data = bytearray(8 * 2**20)
+
+
+def test_a_failed_jobs_reply_is_freed_at_once() -> None:
+    """The stored exception kept the job's frames (and the reply in them) alive through a cycle until the
+    garbage collector ran, which big byte buffers never trigger: FRR grew to 2-4 GB."""
+    import gc
+    import weakref
+
+    refs: list[weakref.ref] = []
+
+    def fails(_d: Deadline) -> Families:
+        blob = _Blob()
+        refs.append(weakref.ref(blob))
+        try:
+            raise ValueError("inner")
+        except ValueError as e:
+            blob.err = e  # type: ignore[attr-defined] - a cycle inside the job: blob -> e -> frame -> blob
+            raise ScrapeError("malformed", "bad reply") from e
+
+    def crashes(_d: Deadline) -> Families:
+        blob = _Blob()
+        refs.append(weakref.ref(blob))
+        raise RuntimeError("surprise")
+
+    gc.disable()
+    try:
+        for _ in range(3):
+            run_jobs(
+                [Job({"j": "a"}, fails), Job({"j": "b"}, crashes)],
+                Deadline(2),
+                "colo_t",
+                ErrorCounters(("timeout", "internal", "malformed")),
+            )
+        assert [r() for r in refs] == [None] * 6
+    finally:
+        gc.enable()
+
+
+def test_deadline_timeout() -> None:
+    d = Deadline(5)
+    assert 4 < d.timeout() <= 5
+    assert d.timeout(cap=0.5) == 0.5
+    gone = Deadline(0)
+    try:
+        gone.timeout(doing="sending 'show bgp'")
+    except ScrapeError as e:
+        assert e.reason == "timeout" and "sending 'show bgp'" in e.message
+    else:
+        raise AssertionError("no timeout")
+
+
+def test_skipped_entries_are_counted_and_the_job_stays_up() -> None:
+    from exporters.core import Malformed
+
+    def odd(d: Deadline) -> Families:
+        f = Families("colo_t")
+        for peer in ("a", "b", "c"):
+            if peer == "b":
+                d.within(1).skip("malformed", "peer b has no bgpState")
+                continue
+            f.gauge("x", "x", ["l"]).add_metric([peer], 1)
+        return f
+
+    def bad(_d: Deadline) -> Families:
+        raise Malformed("not JSON")
+
+    errors = ErrorCounters(("timeout", "internal", "malformed"))
+    for _ in range(2):
+        out = {
+            f.name: f
+            for f in run_jobs([Job({"j": "odd"}, odd), Job({"j": "bad"}, bad)], Deadline(2), "colo_t", errors)
+        }
+    assert {s.labels["j"]: s.value for s in out["colo_t_up"].samples} == {"odd": 1, "bad": 0}
+    assert [s.labels["l"] for s in out["colo_t_x"].samples] == ["a", "c"]
+    counts = {s.labels["reason"]: s.value for s in errors.family("colo_t", None).samples}
+    assert counts["malformed"] == 4  # 2 skipped entries + 2 failed jobs
+
+
+def test_reserve_leaves_time_for_rendering() -> None:
+    def slow(d: Deadline) -> Families:
+        time.sleep(max(0.0, d.remaining() - 0.05))
+        return Families("colo_t")
+
+    t0 = time.monotonic()
+    run_jobs(
+        [Job({"j": "s"}, slow)], Deadline(1.0), "colo_t", ErrorCounters(("timeout", "internal")), reserve=0.4
+    )
+    assert 0.45 < time.monotonic() - t0 < 0.75
+
+
+def test_exclusive_waits_for_a_running_scrape_but_not_for_a_stuck_one() -> None:
+    import threading
+
+    from exporters.core.scrape import Exclusive
+
+    gate = Exclusive()
+    order: list[str] = []
+
+    def hold(seconds: float, deadline: float, name: str) -> None:
+        with gate.enter(Deadline(deadline)):
+            order.append(name)
+            time.sleep(seconds)
+
+    th = threading.Thread(target=hold, args=(0.3, 2.0, "first"))
+    th.start()
+    time.sleep(0.05)
+    hold(0, 2.0, "second")  # waits for the first, which is within its deadline
+    th.join()
+    assert order == ["first", "second"]
+
+    stuck = threading.Thread(target=hold, args=(1.5, 0.2, "stuck"))  # runs past its own deadline
+    stuck.start()
+    time.sleep(0.4)
+    t0 = time.monotonic()
+    try:
+        hold(0, 2.0, "late")
+    except ScrapeError as e:
+        assert e.reason == "busy"
+    else:
+        raise AssertionError("waited for a stuck scrape")
+    assert time.monotonic() - t0 < 0.05
+    stuck.join()
+    hold(0, 1.0, "after")
+    assert order[-1] == "after"
