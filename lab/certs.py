@@ -1,7 +1,7 @@
 """Certificates for the labs and tests: self-signed ones, and a small CA that issues server and client certs.
 
-    cert, key = self_signed(d, "localhost")                       # a server or client certificate
-    ca = CA(d, "colo test CA"); cert, key = ca.issue("127.0.0.1")  # signed by a CA (ca.cert is its file)
+cert, key = self_signed(d, "localhost")                       # a server or client certificate
+ca = CA(d, "colo test CA"); cert, key = ca.issue("127.0.0.1")  # signed by a CA (ca.cert is its file)
 """
 
 from __future__ import annotations
@@ -68,7 +68,11 @@ def _write(d: Path, name: str, cert: x509.Certificate, key: ec.EllipticCurvePriv
 
 
 def self_signed(
-    d: Path, cn: str = "localhost", sans: Sequence[str] = DEFAULT_SANS, *, name: str | None = None,
+    d: Path,
+    cn: str = "localhost",
+    sans: Sequence[str] = DEFAULT_SANS,
+    *,
+    name: str | None = None,
     days: float = 2,
 ) -> tuple[Path, Path]:
     """A self-signed certificate (also usable as its own CA) and its key, written as `<name>.crt/.key`."""

@@ -41,7 +41,9 @@ class BadLink(ScrapeError):
 
     def __init__(self, link: object) -> None:
         shown = repr(link)
-        super().__init__("bad_link", f"refused link {shown[:120]}: not an absolute path on the configured host")
+        super().__init__(
+            "bad_link", f"refused link {shown[:120]}: not an absolute path on the configured host"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,7 @@ class _GuardedHTTPConnection(HTTPConnection):
         peerio.arm(sock)
         return sock
 
-    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> None:
         peerio.arm(self.sock)  # a pooled connection, reused under this request's deadline
         super().request(*args, **kwargs)
 
@@ -78,7 +80,7 @@ class _GuardedHTTPSConnection(HTTPSConnection):
         peerio.arm(sock)  # before the TLS handshake, which a trickling peer could stretch too
         return sock
 
-    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> None:
         peerio.arm(self.sock)
         super().request(*args, **kwargs)
 
@@ -110,7 +112,7 @@ class _HTTPSPool(HTTPSConnectionPool):
 
 
 class _UnixPool(HTTPConnectionPool):
-    ConnectionCls = _UnixConnection  # type: ignore[assignment]
+    ConnectionCls = _UnixConnection
 
 
 class _Adapter(HTTPAdapter):
@@ -124,9 +126,7 @@ class _Adapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
-    def build_connection_pool_key_attributes(
-        self, request: Any, verify: Any, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    def build_connection_pool_key_attributes(self, request: Any, verify: Any, cert: Any = None) -> Any:
         host_params, _ = super().build_connection_pool_key_attributes(request, verify, cert)
         kw: dict[str, Any] = {}
         if host_params["scheme"] == "https" and self._ctx is not None:
@@ -154,7 +154,9 @@ class _UnixAdapter(HTTPAdapter):
         super().close()
 
 
-def _context(verify: bool, ca_file: str | None, client_cert: tuple[str, str] | None, pinned: bool) -> ssl.SSLContext:
+def _context(
+    verify: bool, ca_file: str | None, client_cert: tuple[str, str] | None, pinned: bool
+) -> ssl.SSLContext:
     if pinned or not verify:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
@@ -213,7 +215,11 @@ class Session:
         if unix_socket:
             s.mount("http://", _UnixAdapter(unix_socket, pool))
         else:
-            ctx = _context(verify, ca_file, client_cert, pin_cert_file is not None) if self.scheme == "https" else None
+            ctx = (
+                _context(verify, ca_file, client_cert, pin_cert_file is not None)
+                if self.scheme == "https"
+                else None
+            )
             fp = _fingerprint(pin_cert_file) if pin_cert_file else None
             s.mount(f"{self.scheme}://", _Adapter(ctx, fp, pool))
         # identity: a compressed answer could expand far past the size limit before we see it
@@ -229,7 +235,10 @@ class Session:
         url = self.origin + link
         p = urlsplit(url)
         if (p.scheme, p.netloc.lower(), p.hostname, p.port or self._port) != (
-            self.scheme, self.netloc, self._host, self._port
+            self.scheme,
+            self.netloc,
+            self._host,
+            self._port,
         ):
             raise BadLink(link)
         return url
@@ -260,7 +269,13 @@ class Session:
         with peerio.scope(deadline) as sc:
             try:
                 r = self._s.request(
-                    method, url, headers=headers, json=json, timeout=(t, t), stream=True, allow_redirects=False
+                    method,
+                    url,
+                    headers=headers,
+                    json=json,
+                    timeout=(t, t),
+                    stream=True,
+                    allow_redirects=False,
                 )
                 try:
                     body = peerio.read_body(r.raw.read, deadline, limit, where)
@@ -280,12 +295,17 @@ def _error(e: BaseException, where: str, origin: str, late: bool) -> ScrapeError
     if late or isinstance(e, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)):
         return ScrapeError("timeout", f"{where}: no whole answer from {origin} before the deadline")
     text = _chain(e)
-    if isinstance(e, requests.exceptions.SSLError) or isinstance(e, ssl.SSLError) or "SSLError" in text:
+    if isinstance(e, (requests.exceptions.SSLError, ssl.SSLError)) or "SSLError" in text:
         return ScrapeError("tls", f"TLS with {origin} failed: {_short(text)}")
-    if isinstance(e, (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError,
-                      urllib3.exceptions.DecodeError, requests.exceptions.ContentDecodingError)) and (
-        "NewConnectionError" not in text
-    ):
+    if isinstance(
+        e,
+        (
+            requests.exceptions.ChunkedEncodingError,
+            urllib3.exceptions.ProtocolError,
+            urllib3.exceptions.DecodeError,
+            requests.exceptions.ContentDecodingError,
+        ),
+    ) and ("NewConnectionError" not in text):
         return ScrapeError("malformed", f"{where}: answer cut short or garbled ({_short(text)})")
     return ScrapeError("connect", f"{where}: cannot reach {origin}: {_short(text)}")
 

@@ -29,7 +29,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         self.server.hits.append(self.path)  # type: ignore[attr-defined]
         if self.path.startswith("/redirect"):
             self.send_response(302)
@@ -44,8 +44,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_DELETE = do_GET
-    do_POST = do_GET
+    do_DELETE = do_GET  # noqa: N815 - the stdlib's handler names
+    do_POST = do_GET  # noqa: N815
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -172,9 +172,23 @@ def test_plain_request_and_keepalive(trap: _Trap) -> None:
 @pytest.mark.parametrize(
     "link",
     [
-        "@127.0.0.1:1/x", "//127.0.0.1:1/x", "http://127.0.0.1:1/x", "https://example.org/", "0/redfish/v1",
-        "/a\\b", "/a b", "/a\r\nHost: evil", "/a\x00", "redfish/v1", "", "/x#frag", "\\\\evil/x", None, 7,
-        "/@evil", "/redfish/v1@evil:1",
+        "@127.0.0.1:1/x",
+        "//127.0.0.1:1/x",
+        "http://127.0.0.1:1/x",
+        "https://example.org/",
+        "0/redfish/v1",
+        "/a\\b",
+        "/a b",
+        "/a\r\nHost: evil",
+        "/a\x00",
+        "redfish/v1",
+        "",
+        "/x#frag",
+        "\\\\evil/x",
+        None,
+        7,
+        "/@evil",
+        "/redfish/v1@evil:1",
     ],
 )
 def test_links_that_leave_the_origin_are_refused_and_never_sent(link: object, trap: _Trap) -> None:
@@ -189,7 +203,10 @@ def test_links_that_leave_the_origin_are_refused_and_never_sent(link: object, tr
 
 def test_good_links_keep_their_query() -> None:
     s = Session("https://10.0.0.5")
-    assert s.url("/redfish/v1/Chassis?$expand=.($levels=1)") == "https://10.0.0.5/redfish/v1/Chassis?$expand=.($levels=1)"
+    assert (
+        s.url("/redfish/v1/Chassis?$expand=.($levels=1)")
+        == "https://10.0.0.5/redfish/v1/Chassis?$expand=.($levels=1)"
+    )
     assert s.url("/redfish/v1/Chassis/1%2F2") == "https://10.0.0.5/redfish/v1/Chassis/1%2F2"
 
 
@@ -256,6 +273,7 @@ def test_trickled_tls_handshake_and_answer_end_at_the_deadline(tls: tuple[Path, 
 def test_threads_come_back_from_a_trickling_peer() -> None:
     t = _Trickle(b"HTTP/1.1 200 OK\r\n" + b"X" * 10_000, gap=0.05)
     s = Session(f"http://127.0.0.1:{t.port}", pool=4)
+
     def ours() -> int:
         return sum(1 for th in threading.enumerate() if th.name != "peer")
 
@@ -291,7 +309,12 @@ def test_tls_errors_name_the_problem(tls: tuple[Path, Path], tmp_path: Path) -> 
     a = Session(f"https://127.0.0.1:{srv.port}", verify=False).request("GET", "/", Deadline(2))
     assert a.status == 200
     # Pinning: exactly this certificate, whatever its name says.
-    assert Session(f"https://127.0.0.1:{srv.port}", pin_cert_file=str(tls[0])).request("GET", "/", Deadline(2)).status == 200
+    assert (
+        Session(f"https://127.0.0.1:{srv.port}", pin_cert_file=str(tls[0]))
+        .request("GET", "/", Deadline(2))
+        .status
+        == 200
+    )
     other, _ = self_signed(tmp_path, "127.0.0.1", name="other")
     with pytest.raises(ScrapeError) as e:
         Session(f"https://127.0.0.1:{srv.port}", pin_cert_file=str(other)).request("GET", "/", Deadline(2))
