@@ -105,11 +105,17 @@ def concat_port_pair() -> tuple[int, int]:
 class HostileRedfish:
     """The hostile service on 127.0.0.1:`port` (free if 0), links aimed at `trip`."""
 
-    def __init__(self, trip: Tripwire, port: int = 0, redirects: bool = False, user: str = USER,
-                 password: str = PASSWORD) -> None:
+    def __init__(
+        self,
+        trip: Tripwire,
+        port: int = 0,
+        redirects: bool = False,
+        user: str = USER,
+        password: str = PASSWORD,
+    ) -> None:
         self.trip, self.redirects, self.user, self.password = trip, redirects, user, password
         self.sessions: dict[str, str] = {}
-        self.requests: list[tuple[str, str]] = []          # (method, raw request target) as received
+        self.requests: list[tuple[str, str]] = []  # (method, raw request target) as received
         self.logins = self.logouts = 0
         self.lock = threading.Lock()
         self._n = 0
@@ -118,18 +124,34 @@ class HostileRedfish:
         self.server.bmc = self  # type: ignore[attr-defined]
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        daemon=True, name=f"hostile redfish {self.port}")
+        self._thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            daemon=True,
+            name=f"hostile redfish {self.port}",
+        )
         self._thread.start()
 
     # -- links ------------------------------------------------------------------------------------------
     def hostile(self, path: str) -> list[str]:
         """Every way a link to `path` can leave the service."""
         t = f"{self.trip.host}:{self.trip.port}"
-        out = [f"@{t}{path}", f"//{t}{path}", f"http://{t}{path}", f"https://{t}{path}",
-               f"http://colo-hostile.invalid{path}", f"\\\\{t}\\{path.lstrip('/')}", f"{path}\\..\\@{t}",
-               f"/\\{t}{path}", f"{path}\r\nHost: {t}", f"{path}\x00@{t}", f"{path}\t@{t}",
-               path.lstrip("/"), f":{self.trip.port}{path}", f"{R}/../..//{t}{path}"]
+        out = [
+            f"@{t}{path}",
+            f"//{t}{path}",
+            f"http://{t}{path}",
+            f"https://{t}{path}",
+            f"http://colo-hostile.invalid{path}",
+            f"\\\\{t}\\{path.lstrip('/')}",
+            f"{path}\\..\\@{t}",
+            f"/\\{t}{path}",
+            f"{path}\r\nHost: {t}",
+            f"{path}\x00@{t}",
+            f"{path}\t@{t}",
+            path.lstrip("/"),
+            f":{self.trip.port}{path}",
+            f"{R}/../..//{t}{path}",
+        ]
         if str(self.trip.port) == f"{self.port}9":
             out.append(f"9{path}")
         return out
@@ -144,47 +166,97 @@ class HostileRedfish:
         p = path.rstrip("/") or "/"
         t = f"http://{self.trip.host}:{self.trip.port}"
         if p in (R, "/redfish"):
-            return {"@odata.id": f"{R}/", "Id": "RootService", "Name": "Hostile Root", "RedfishVersion": "1.15.0",
-                    "Systems": {"@odata.id": f"//{self.trip.host}:{self.trip.port}{R}/Systems"},
-                    "Chassis": {"@odata.id": f"{R}/Chassis"},
-                    "SessionService": {"@odata.id": f"{t}{R}/SessionService"},
-                    "Links": {"Sessions": {"@odata.id": f"@{self.trip.host}:{self.trip.port}{R}/SessionService/"
-                                                        "Sessions"}}}
+            return {
+                "@odata.id": f"{R}/",
+                "Id": "RootService",
+                "Name": "Hostile Root",
+                "RedfishVersion": "1.15.0",
+                "Systems": {"@odata.id": f"//{self.trip.host}:{self.trip.port}{R}/Systems"},
+                "Chassis": {"@odata.id": f"{R}/Chassis"},
+                "SessionService": {"@odata.id": f"{t}{R}/SessionService"},
+                "Links": {
+                    "Sessions": {
+                        "@odata.id": f"@{self.trip.host}:{self.trip.port}{R}/SessionService/Sessions"
+                    }
+                },
+            }
         if p == f"{R}/Chassis":
-            return {"@odata.id": p, "Name": "Chassis", "Members": self._members([f"{R}/Chassis/1"]),
-                    "Members@odata.nextLink": f"{t}{R}/Chassis?$skip=1"}
+            return {
+                "@odata.id": p,
+                "Name": "Chassis",
+                "Members": self._members([f"{R}/Chassis/1"]),
+                "Members@odata.nextLink": f"{t}{R}/Chassis?$skip=1",
+            }
         if p == f"{R}/Chassis/1":
-            return {"@odata.id": p, "Id": "1", "Name": "Hostile Chassis", "PowerState": "On",
-                    "Status": {"State": "Enabled", "Health": "OK", "HealthRollup": "OK"},
-                    "Thermal": {"@odata.id": f"{p}/Thermal"}, "Power": {"@odata.id": f"{p}/Power"},
-                    "Sensors": {"@odata.id": f"//{self.trip.host}:{self.trip.port}{p}/Sensors"},
-                    "ThermalSubsystem": {"@odata.id": f"{p}/ThermalSubsystem\\..\\..\\@{self.trip.host}"},
-                    "PowerSubsystem": {"@odata.id": f"{t}{p}/PowerSubsystem"}}
+            return {
+                "@odata.id": p,
+                "Id": "1",
+                "Name": "Hostile Chassis",
+                "PowerState": "On",
+                "Status": {"State": "Enabled", "Health": "OK", "HealthRollup": "OK"},
+                "Thermal": {"@odata.id": f"{p}/Thermal"},
+                "Power": {"@odata.id": f"{p}/Power"},
+                "Sensors": {"@odata.id": f"//{self.trip.host}:{self.trip.port}{p}/Sensors"},
+                "ThermalSubsystem": {"@odata.id": f"{p}/ThermalSubsystem\\..\\..\\@{self.trip.host}"},
+                "PowerSubsystem": {"@odata.id": f"{t}{p}/PowerSubsystem"},
+            }
         if p == f"{R}/Chassis/1/Thermal":
             (tn, tv), (fn, fv) = GOOD["temperature"], GOOD["fan"]
-            return {"@odata.id": p, "Id": "Thermal", "Name": "Thermal",
-                    "Temperatures": [{"MemberId": "0", "Name": tn, "ReadingCelsius": tv,
-                                      "Status": {"State": "Enabled", "Health": "OK"},
-                                      "RelatedItem": self._members([f"{R}/Chassis/1"])}],
-                    "Fans": [{"MemberId": "0", "Name": fn, "Reading": fv, "ReadingUnits": "RPM",
-                              "Status": {"State": "Enabled", "Health": "OK"}}]}
+            return {
+                "@odata.id": p,
+                "Id": "Thermal",
+                "Name": "Thermal",
+                "Temperatures": [
+                    {
+                        "MemberId": "0",
+                        "Name": tn,
+                        "ReadingCelsius": tv,
+                        "Status": {"State": "Enabled", "Health": "OK"},
+                        "RelatedItem": self._members([f"{R}/Chassis/1"]),
+                    }
+                ],
+                "Fans": [
+                    {
+                        "MemberId": "0",
+                        "Name": fn,
+                        "Reading": fv,
+                        "ReadingUnits": "RPM",
+                        "Status": {"State": "Enabled", "Health": "OK"},
+                    }
+                ],
+            }
         if p == f"{R}/Chassis/1/Power":
-            return {"@odata.id": p, "Id": "Power", "Name": "Power",
-                    "PowerControl": [{"MemberId": "0", "Name": "System Power Control",
-                                      "PowerConsumedWatts": GOOD["watts"]}],
-                    "PowerSupplies": [{"MemberId": "0", "Name": GOOD["psu"],
-                                       "Status": {"State": "Enabled", "Health": "OK"}}]}
+            return {
+                "@odata.id": p,
+                "Id": "Power",
+                "Name": "Power",
+                "PowerControl": [
+                    {"MemberId": "0", "Name": "System Power Control", "PowerConsumedWatts": GOOD["watts"]}
+                ],
+                "PowerSupplies": [
+                    {"MemberId": "0", "Name": GOOD["psu"], "Status": {"State": "Enabled", "Health": "OK"}}
+                ],
+            }
         if p == f"{R}/Systems":
             return {"@odata.id": p, "Name": "Systems", "Members": self._members([f"{R}/Systems/1"])}
         if p == f"{R}/Systems/1":
-            return {"@odata.id": p, "Id": "1", "Name": "System", "PowerState": "On",
-                    "Status": {"State": "Enabled", "Health": "OK", "HealthRollup": "OK"},
-                    "LogServices": {"@odata.id": f"{t}{p}/LogServices"},
-                    "Storage": {"@odata.id": f"//{self.trip.host}:{self.trip.port}{p}/Storage"},
-                    "Memory": {"@odata.id": f"{p}/Memory"}, "Processors": {"@odata.id": f"@{self.trip.host}{p}"}}
+            return {
+                "@odata.id": p,
+                "Id": "1",
+                "Name": "System",
+                "PowerState": "On",
+                "Status": {"State": "Enabled", "Health": "OK", "HealthRollup": "OK"},
+                "LogServices": {"@odata.id": f"{t}{p}/LogServices"},
+                "Storage": {"@odata.id": f"//{self.trip.host}:{self.trip.port}{p}/Storage"},
+                "Memory": {"@odata.id": f"{p}/Memory"},
+                "Processors": {"@odata.id": f"@{self.trip.host}{p}"},
+            }
         if p == f"{R}/Systems/1/Memory":
-            return {"@odata.id": p, "Name": "Memory", "Members": [{"@odata.id": h} for h in
-                                                                  self.hostile(f"{p}/DIMM1")]}
+            return {
+                "@odata.id": p,
+                "Name": "Memory",
+                "Members": [{"@odata.id": h} for h in self.hostile(f"{p}/DIMM1")],
+            }
         return None
 
     def next_redirect(self) -> int:
@@ -194,8 +266,12 @@ class HostileRedfish:
 
     def stats(self) -> dict[str, int]:
         with self.lock:
-            return {"logins": self.logins, "logouts": self.logouts, "sessions": len(self.sessions),
-                    "requests": len(self.requests)}
+            return {
+                "logins": self.logins,
+                "logouts": self.logouts,
+                "sessions": len(self.sessions),
+                "requests": len(self.requests),
+            }
 
     def close(self) -> None:
         self.server.shutdown()
@@ -233,8 +309,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.bmc.redirects:
             return False
         trip = self.bmc.trip
-        self._send(self.bmc.next_redirect(), {"error": {"code": "Moved"}},
-                   {"Location": f"http://{trip.host}:{trip.port}{urllib.parse.urlsplit(self.path).path}"})
+        self._send(
+            self.bmc.next_redirect(),
+            {"error": {"code": "Moved"}},
+            {"Location": f"http://{trip.host}:{trip.port}{urllib.parse.urlsplit(self.path).path}"},
+        )
         return True
 
     def _authorized(self) -> bool:
@@ -257,7 +336,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.bmc.requests.append((self.command, self.path))
         return urllib.parse.urlsplit(self.path).path
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = self._record()
         if self._redirect():
             return
@@ -268,7 +347,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(404, {"error": {"code": "Base.1.8.ResourceMissingAtURI"}})
         return self._send(200, doc)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         path = self._record()
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n) if n else b""
@@ -289,17 +368,22 @@ class _Handler(BaseHTTPRequestHandler):
         trip = self.bmc.trip
         good = f"{R}/SessionService/Sessions/{sid}"
         # The Location leaves the service; the body's @odata.id is the good one.
-        return self._send(201, {"@odata.id": good, "Id": sid},
-                          {"X-Auth-Token": token, "Location": f"http://{trip.host}:{trip.port}{good}"})
+        return self._send(
+            201,
+            {"@odata.id": good, "Id": sid},
+            {"X-Auth-Token": token, "Location": f"http://{trip.host}:{trip.port}{good}"},
+        )
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         path = self._record()
         if self._redirect():
             return
         with self.bmc.lock:
             for token, sid in list(self.bmc.sessions.items()):
-                if path.rstrip("/") == f"{R}/SessionService/Sessions/{sid}" and \
-                        self.headers.get("X-Auth-Token") == token:
+                if (
+                    path.rstrip("/") == f"{R}/SessionService/Sessions/{sid}"
+                    and self.headers.get("X-Auth-Token") == token
+                ):
                     del self.bmc.sessions[token]
                     self.bmc.logouts += 1
                     return self._send(204)

@@ -28,63 +28,185 @@ MC = 0x20
 class OddSensor:
     number: int
     name: str
-    record: str                     # sdrcomp body lines (without the common key/entity lines)
+    record: str  # sdrcomp body lines (without the common key/entity lines)
     sensor_type: int
     reading_type: int
     entity: str
     instance: int = 1
-    sdr_type: int = 1               # 1 full, 2 compact, 3 event-only
-    raw: int | None = None          # analog raw byte (None: no reading set)
-    states: tuple[int, ...] = ()    # asserted state offsets
-    expect: dict[str, object] = field(default_factory=dict)   # what the exporter must report
+    sdr_type: int = 1  # 1 full, 2 compact, 3 event-only
+    raw: int | None = None  # analog raw byte (None: no reading set)
+    states: tuple[int, ...] = ()  # asserted state offsets
+    expect: dict[str, object] = field(default_factory=dict)  # what the exporter must report
 
 
 def _analog(unit: str, m: int, r_exp: int, percentage: bool = False, linearization: str = "linear") -> str:
-    return "\n".join([
-        "\tanalog_data_format unsigned", "\trate_unit none", "\tmodifier_unit none",
-        f"\tpercentage {'true' if percentage else 'false'}", f"\tbase_unit {unit}",
-        "\tmodifier_unit_code unspecified", f"\tlinearization {linearization}", f"\tm {m}", "\ttolerance 0",
-        "\tb 0", "\taccuracy 1", "\taccuracy_exp 0", "\tsensor_direction input", f"\tr_exp {r_exp}",
-        "\tb_exp 0", "\tsensor_maximum 255", "\tsensor_minimum 0"])
+    return "\n".join(
+        [
+            "\tanalog_data_format unsigned",
+            "\trate_unit none",
+            "\tmodifier_unit none",
+            f"\tpercentage {'true' if percentage else 'false'}",
+            f"\tbase_unit {unit}",
+            "\tmodifier_unit_code unspecified",
+            f"\tlinearization {linearization}",
+            f"\tm {m}",
+            "\ttolerance 0",
+            "\tb 0",
+            "\taccuracy 1",
+            "\taccuracy_exp 0",
+            "\tsensor_direction input",
+            f"\tr_exp {r_exp}",
+            "\tb_exp 0",
+            "\tsensor_maximum 255",
+            "\tsensor_minimum 0",
+        ]
+    )
 
 
 def _events(n: int) -> str:
-    return "\n".join(f"\tassert_event{i} true\n\tdeassert_event{i} true\n\tevent{i}_state_ret true"
-                     for i in range(n))
+    return "\n".join(
+        f"\tassert_event{i} true\n\tdeassert_event{i} true\n\tevent{i}_state_ret true" for i in range(n)
+    )
 
 
 ODD: tuple[OddSensor, ...] = (
     # HP iLO 3/4 style fan: 44 * 0.49 = 21.56 %, state 0 of type 0Ah = "Transition to Running".
-    OddSensor(0x70, "Fan 7", _events(2) + "\n" + _analog("unspecified", 49, -2, percentage=True),
-              0x04, 0x0A, "fan_cooling_device", 7, raw=44, states=(0,),
-              expect={"metric": "colo_bmc_fan_speed_ratio", "value": 0.2156}),
+    OddSensor(
+        0x70,
+        "Fan 7",
+        _events(2) + "\n" + _analog("unspecified", 49, -2, percentage=True),
+        0x04,
+        0x0A,
+        "fan_cooling_device",
+        7,
+        raw=44,
+        states=(0,),
+        expect={"metric": "colo_bmc_fan_speed_ratio", "value": 0.2156},
+    ),
     # HP power meter: 50 * 2 = 100 W, state 1 of type 09h = "Device Enabled".
-    OddSensor(0x71, "Power Meter", _events(2) + "\n" + _analog("Watts", 2, 0),
-              0x0B, 0x09, "power_supply", 3, raw=50, states=(1,),
-              expect={"metric": "colo_bmc_power_watts", "value": 100.0}),
+    OddSensor(
+        0x71,
+        "Power Meter",
+        _events(2) + "\n" + _analog("Watts", 2, 0),
+        0x0B,
+        0x09,
+        "power_supply",
+        3,
+        raw=50,
+        states=(1,),
+        expect={"metric": "colo_bmc_power_watts", "value": 100.0},
+    ),
     # OEM linearization: the reading cannot be converted; the sensor is skipped, nothing else.
-    OddSensor(0x72, "OEM Lin Temp", "\treturn_uc true\n\tuc_thrsh_readable true\n"
-              + _analog("degrees_C", 1, 0, linearization="0x71") + "\n\tuc_thresh 90",
-              0x01, 0x01, "processor", 3, raw=40, expect={"skipped": True}),
+    OddSensor(
+        0x72,
+        "OEM Lin Temp",
+        "\treturn_uc true\n\tuc_thrsh_readable true\n"
+        + _analog("degrees_C", 1, 0, linearization="0x71")
+        + "\n\tuc_thresh 90",
+        0x01,
+        0x01,
+        "processor",
+        3,
+        raw=40,
+        expect={"skipped": True},
+    ),
     # A base unit no table has: no kind, skipped.
-    OddSensor(0x73, "Odd Unit", _analog("200", 1, 0), 0x02, 0x01, "system_board", 3, raw=12,
-              expect={"skipped": True}),
+    OddSensor(
+        0x73,
+        "Odd Unit",
+        _analog("200", 1, 0),
+        0x02,
+        0x01,
+        "system_board",
+        3,
+        raw=12,
+        expect={"skipped": True},
+    ),
     # Discrete states that matter (compact records), with the severity the state means.
-    OddSensor(0x74, "Drive 2", _events(8), 0x0D, 0x6F, "disk_or_disk_bay", 2, sdr_type=2, states=(0, 1),
-              expect={"metric": "colo_bmc_sensor_state", "type": "drive", "value": 2}),
-    OddSensor(0x75, "Fan Redundancy", _events(8), 0x04, 0x0B, "fan_cooling_device", 9, sdr_type=2,
-              states=(1,), expect={"metric": "colo_bmc_sensor_state", "type": "fan", "value": 1}),
-    OddSensor(0x76, "CPU2 Status", _events(11), 0x07, 0x6F, "processor", 2, sdr_type=2, states=(7,),
-              expect={"metric": "colo_bmc_sensor_state", "type": "processor", "value": 0}),
-    OddSensor(0x77, "Memory ECC", _events(9), 0x0C, 0x6F, "memory_device", 3, sdr_type=2, states=(1,),
-              expect={"metric": "colo_bmc_sensor_state", "type": "memory", "value": 2}),
-    OddSensor(0x78, "Watchdog", _events(9), 0x23, 0x6F, "system_management_module", 1, sdr_type=2,
-              states=(), expect={"metric": "colo_bmc_sensor_state", "type": "watchdog", "value": 0}),
-    OddSensor(0x79, "Intrusion", _events(7), 0x05, 0x6F, "system_chassis", 1, sdr_type=2, states=(0,),
-              expect={"metric": "colo_bmc_sensor_state", "type": "intrusion", "value": 1}),
+    OddSensor(
+        0x74,
+        "Drive 2",
+        _events(8),
+        0x0D,
+        0x6F,
+        "disk_or_disk_bay",
+        2,
+        sdr_type=2,
+        states=(0, 1),
+        expect={"metric": "colo_bmc_sensor_state", "type": "drive", "value": 2},
+    ),
+    OddSensor(
+        0x75,
+        "Fan Redundancy",
+        _events(8),
+        0x04,
+        0x0B,
+        "fan_cooling_device",
+        9,
+        sdr_type=2,
+        states=(1,),
+        expect={"metric": "colo_bmc_sensor_state", "type": "fan", "value": 1},
+    ),
+    OddSensor(
+        0x76,
+        "CPU2 Status",
+        _events(11),
+        0x07,
+        0x6F,
+        "processor",
+        2,
+        sdr_type=2,
+        states=(7,),
+        expect={"metric": "colo_bmc_sensor_state", "type": "processor", "value": 0},
+    ),
+    OddSensor(
+        0x77,
+        "Memory ECC",
+        _events(9),
+        0x0C,
+        0x6F,
+        "memory_device",
+        3,
+        sdr_type=2,
+        states=(1,),
+        expect={"metric": "colo_bmc_sensor_state", "type": "memory", "value": 2},
+    ),
+    OddSensor(
+        0x78,
+        "Watchdog",
+        _events(9),
+        0x23,
+        0x6F,
+        "system_management_module",
+        1,
+        sdr_type=2,
+        states=(),
+        expect={"metric": "colo_bmc_sensor_state", "type": "watchdog", "value": 0},
+    ),
+    OddSensor(
+        0x79,
+        "Intrusion",
+        _events(7),
+        0x05,
+        0x6F,
+        "system_chassis",
+        1,
+        sdr_type=2,
+        states=(0,),
+        expect={"metric": "colo_bmc_sensor_state", "type": "intrusion", "value": 1},
+    ),
     # Event-only: never read.
-    OddSensor(0x7A, "SEL Fullness", "", 0x10, 0x6F, "system_management_module", 2, sdr_type=3,
-              expect={"skipped": True}),
+    OddSensor(
+        0x7A,
+        "SEL Fullness",
+        "",
+        0x10,
+        0x6F,
+        "system_management_module",
+        2,
+        sdr_type=3,
+        expect={"skipped": True},
+    ),
 )
 
 # "Processor presence detected" (offset 7) is the normal state; the rest of the table is in the exporter.
@@ -94,13 +216,29 @@ TRUNCATED_NUMBER = 0x7B
 def sdr_source(sensors: tuple[OddSensor, ...] = ODD) -> str:
     out: list[str] = []
     for s in sensors:
-        key = [f"sdr type {s.sdr_type}", f"\tsensor_owner_id 0x{MC:02x}", "\tsensor_owner_lun 0",
-               "\tchannel_number 0", f"\tsensor_number 0x{s.number:02x}", f"\tentity_id {s.entity}",
-               f"\tentity_instance {s.instance}"]
+        key = [
+            f"sdr type {s.sdr_type}",
+            f"\tsensor_owner_id 0x{MC:02x}",
+            "\tsensor_owner_lun 0",
+            "\tchannel_number 0",
+            f"\tsensor_number 0x{s.number:02x}",
+            f"\tentity_id {s.entity}",
+            f"\tentity_instance {s.instance}",
+        ]
         if s.sdr_type != 3:
-            key += ["\tinit_scanning true", "\tinit_events true", "\tinit_sensor_type true",
-                    "\tdefault_event_gen_on true", "\tdefault_sensor_scan_on true", "\tsensor_auto_rearm true"]
-        out += [*key, f"\tsensor_type 0x{s.sensor_type:02x}", f"\tevent_reading_type_code 0x{s.reading_type:02x}"]
+            key += [
+                "\tinit_scanning true",
+                "\tinit_events true",
+                "\tinit_sensor_type true",
+                "\tdefault_event_gen_on true",
+                "\tdefault_sensor_scan_on true",
+                "\tsensor_auto_rearm true",
+            ]
+        out += [
+            *key,
+            f"\tsensor_type 0x{s.sensor_type:02x}",
+            f"\tevent_reading_type_code 0x{s.reading_type:02x}",
+        ]
         if s.record:
             out.append(s.record)
         out += [f'\tid_string "{s.name}"', "endsdr", ""]
