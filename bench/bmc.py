@@ -46,7 +46,10 @@ def main() -> None:
         rf = RedfishServer(lab, name="bmc-bench-redfish")
         cfg = {
             "auths": {"lab": {"user": USER, "password": PASSWORD}},
-            "targets": {"s1": {"ipmi": ipmi_target(sim)}, "r1": {"redfish": {"url": rf.url, "auth": "lab"}}},
+            "targets": {
+                "s1": {"ipmi": ipmi_target(sim)},
+                "r1": {"redfish": {"url": rf.url, "auth": "lab", "insecure_http": True}},
+            },
         }
         ours = ExporterProc(lab, "bmc", cfg, log_level="warn")
         go_port = free_port()
@@ -111,7 +114,8 @@ def main() -> None:
         fcfg = {
             "auths": {"lab": {"user": USER, "password": PASSWORD}},
             "targets": {
-                f"bmc{i:02d}": {"redfish": {"url": u, "auth": "lab"}} for i, u in enumerate(fleet.urls)
+                f"bmc{i:02d}": {"redfish": {"url": u, "auth": "lab", "insecure_http": True}}
+                for i, u in enumerate(fleet.urls)
             },
         }
         fexp = ExporterProc(lab, "bmc", fcfg, log_level="warn")

@@ -395,7 +395,7 @@ def demo(lab: Lab) -> list[dict[str, Any]]:
         "auths": {"lab": {"user": USER, "password": PASSWORD}},
         "targets": {
             "server1": {"ipmi": ipmi_target(sim)},
-            "server2": {"redfish": {"url": rf.url, "auth": "lab"}},
+            "server2": {"redfish": {"url": rf.url, "auth": "lab", "insecure_http": True}},
         },
     }
     exp = ExporterProc(lab, "bmc", config, port=9473, log_level="info")

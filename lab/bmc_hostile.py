@@ -8,7 +8,8 @@ URLs to another port or host, backslashes, control characters (CR LF, NUL, TAB),
 service listens on P and the tripwire on P*10+9). It hides them in the service root's `Links.Sessions`,
 in collection `Members`, in `Members@odata.nextLink`, in the chassis' `Thermal`/`Power`/`Sensors` links,
 and in the session's `Location` header. With `redirects=True` every method (GET, POST, DELETE: also the
-logout) answers with a redirect to the tripwire, cycling through 301, 302, 303, 307 and 308.
+logout) answers with a redirect to the tripwire, cycling through 301, 302, 303, 307 and 308 (or only the
+methods named in `redirects`); methods named in `hang` answer only after 30 s.
 
 Both run in threads of the test process: `with Tripwire() as trip, HostileRedfish(trip) as bmc: ...`;
 `trip.touched()` is what a test asserts to be empty. The good part of the tree has values the exporter must
@@ -21,6 +22,7 @@ import json
 import secrets
 import socket
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -30,6 +32,7 @@ from .bmc import PASSWORD, USER
 R = "/redfish/v1"
 GOOD = {"temperature": ("Inlet Temp", 31.0), "fan": ("Fan 1", 4100.0), "psu": "PSU 1", "watts": 250.0}
 REDIRECTS = (301, 302, 303, 307, 308)
+HANG_SECONDS = 30.0
 
 
 class Tripwire:
@@ -109,11 +112,14 @@ class HostileRedfish:
         self,
         trip: Tripwire,
         port: int = 0,
-        redirects: bool = False,
+        redirects: bool | set[str] = False,
+        hang: frozenset[str] = frozenset(),
         user: str = USER,
         password: str = PASSWORD,
     ) -> None:
-        self.trip, self.redirects, self.user, self.password = trip, redirects, user, password
+        self.trip, self.user, self.password = trip, user, password
+        self.redirects: set[str] = {"GET", "POST", "DELETE"} if redirects is True else set(redirects or ())
+        self.hang = set(hang)  # methods answered only after HANG_SECONDS (a BMC that stopped answering)
         self.sessions: dict[str, str] = {}
         self.requests: list[tuple[str, str]] = []  # (method, raw request target) as received
         self.logins = self.logouts = 0
@@ -306,7 +312,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _redirect(self) -> bool:
-        if not self.bmc.redirects:
+        if self.command in self.bmc.hang:
+            time.sleep(HANG_SECONDS)
+        if self.command not in self.bmc.redirects:
             return False
         trip = self.bmc.trip
         self._send(

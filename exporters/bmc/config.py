@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -41,17 +42,44 @@ class IpmiTarget:
 
 @dataclass(frozen=True)
 class RedfishTarget:
-    url: str  # https://bmc1.example (the /redfish/v1 root is added)
+    url: str  # https://bmc1.example[:port] (optionally with /redfish/v1)
     auth: str  # a key of `auths`
     login: Literal["session", "basic"] = "session"
     verify: bool = True  # TLS certificate verification
     ca_file: str | None = None  # CA bundle for the BMC's certificate
     timeout: Duration = Duration(10.0)  # per request; the scrape deadline applies regardless
     sel: bool = False  # count System Event Log entries (2 more requests)
+    insecure_http: bool = False  # allow http:// (the password then crosses the network in clear)
 
     def validate(self) -> None:
-        if not self.url.startswith(("http://", "https://")):
-            raise ConfigError("url", "must start with https:// (or http://)")
+        # Never echo the URL: it may hold a password.
+        try:
+            parts = urllib.parse.urlsplit(self.url)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            raise ConfigError("url", "not a URL (want https://host[:port])") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError("url", "must be https://host[:port] (or http:// with insecure_http: true)")
+        if parts.password is not None:
+            raise ConfigError(
+                "url", "has a password in it: remove it from the URL and put the credentials under `auths:`"
+            )
+        if parts.username is not None:
+            raise ConfigError("url", "has a user name in it: put the credentials under `auths:`")
+        if parts.path.rstrip("/") not in ("", "/redfish/v1", "/redfish") or parts.query or parts.fragment:
+            raise ConfigError("url", "must be only scheme://host[:port] (optionally with /redfish/v1)")
+        if parts.scheme == "http" and not self.insecure_http:
+            raise ConfigError(
+                "url",
+                "http:// sends the password in clear (session and basic login alike); use https://, or set "
+                "`insecure_http: true` for this target if the network is trusted",
+            )
+
+    @property
+    def origin(self) -> str:
+        """scheme://host[:port] of the BMC: every request goes there and nowhere else."""
+        parts = urllib.parse.urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
 
 
 @dataclass(frozen=True)

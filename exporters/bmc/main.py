@@ -6,22 +6,31 @@ Multi-target: `/probe?target=NAME` reads the BMC named NAME in the config, one j
 
 from __future__ import annotations
 
+import itertools
+import threading
 from collections.abc import Callable, Iterable
 
 from prometheus_client.core import Metric
 
-from ..core import Deadline, Job
+from ..core import Deadline, Job, get_logger
 from ..core.app import ExporterSpec
 from ..core.cli import main_for
 from .collector import families
 from .config import Config
 from .ipmi import IpmiSource
-from .redfish import RedfishSource
+from .redfish import LOGINS, RedfishSource
+
+log = get_logger(__name__)
+CLOSE_BUDGET = 4.0  # seconds: closing every source at shutdown (the core allows 5)
+_BUILT = itertools.count(1)
+_latest = 0  # the newest runtime built: closing it means the process is stopping
 
 
 class Runtime:
     def __init__(self, config: Config) -> None:
+        global _latest
         self.config = config
+        self.serial = _latest = next(_BUILT)
         self.sources: dict[str, list[tuple[str, IpmiSource | RedfishSource, float | None]]] = {}
         for name, t in config.targets.items():
             srcs: list[tuple[str, IpmiSource | RedfishSource, float | None]] = []
@@ -29,6 +38,12 @@ class Runtime:
             if t.ipmi is not None:
                 srcs.append(("ipmi", IpmiSource(name, t.ipmi, config.auths[t.ipmi.auth]), timeout))
             if t.redfish is not None:
+                if t.redfish.origin.startswith("http://"):
+                    log.warning(
+                        "redfish over plain http (insecure_http: true): the password crosses the network "
+                        "in clear",
+                        target=name,
+                    )
                 srcs.append(
                     ("redfish", RedfishSource(name, t.redfish, config.auths[t.redfish.auth]), timeout)
                 )
@@ -46,9 +61,19 @@ class Runtime:
         ]
 
     def close(self) -> None:
-        for srcs in self.sources.values():
-            for _, src, _ in srcs:
-                src.close()
+        """Close every source at once, within CLOSE_BUDGET. Closing the newest runtime means shutdown (or
+        the end of --config.check): then every Redfish session of the process is deleted, including those
+        of older runtimes the core has not closed yet; an older runtime's close gives up only its own."""
+        last = self.serial == _latest
+        calls: list[Callable[[], None]] = [src.close for srcs in self.sources.values() for _, src, _ in srcs]
+        if last:
+            calls.append(LOGINS.close_all)
+        threads = [threading.Thread(target=c, daemon=True, name="bmc close") for c in calls]
+        deadline = Deadline(CLOSE_BUDGET)
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(deadline.remaining())
 
 
 def _runner(
@@ -70,7 +95,7 @@ SPEC = ExporterSpec(
     multi_target=True,
     default_config_file="/etc/colo-exporters/bmc.yml",
     config_required=True,
-    error_reasons=("auth", "session_limit", "connect", "tls", "http", "malformed"),
+    error_reasons=("auth", "session_limit", "connect", "tls", "http", "malformed", "bad_link"),
 )
 
 

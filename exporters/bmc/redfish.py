@@ -1,19 +1,23 @@
-"""Redfish over HTTPS with requests: session login (X-Auth-Token kept across scrapes, one re-login on
-401, logout on close) or basic auth; TLS verified by default; every request bounded by the deadline;
-no retries behind our back. Independent requests of one scrape run in parallel (slow BMCs)."""
+"""Redfish to one BMC over the core's HTTP session: every link checked by `links.request_path` (absolute
+paths on the configured origin only; anything else is skipped and counted `bad_link`, never requested), no
+redirect followed on any method, every socket ended at the scrape deadline.
+
+Login: `session` (a token kept across scrapes and across reloads while the target's URL and credentials
+stay the same; one re-login on 401; the session is deleted at once when a reload replaces it with a
+working one, and every session is deleted at shutdown, in parallel within `LOGOUT_BUDGET`) or `basic`.
+Independent requests of one scrape run in parallel (slow BMCs), at most `PARALLEL` at a time.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import json
+import hashlib
 import threading
-import urllib.parse
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
-
 from ..core import Deadline, ScrapeError, get_logger
+from ..core.http import Answer, BadLink, Session
+from . import links
 from . import redfish_parse as P
 from .config import Auth, RedfishTarget
 from .model import Psu, Sensor, Snapshot
@@ -23,12 +27,113 @@ log = get_logger(__name__)
 MAX_BODY = 32 * 1024 * 1024
 PARALLEL = 8  # requests in flight per BMC
 MAX_PAGES = 100  # pages followed in one collection
-LOGOUT_SECONDS = 2.0
+LOGOUT_BUDGET = 3.0  # seconds for all logouts at shutdown (the core's shutdown budget is 5 s)
 ROOT = "/redfish/v1"
+SESSIONS = f"{ROOT}/SessionService/Sessions"
 
 
 class _NotFound(Exception):
     pass
+
+
+class _Refused(_NotFound):
+    """A link refused by `links.request_path` (already counted as skipped)."""
+
+
+class _Login:
+    """One Redfish session (token and where to delete it), shared by every source with the same target
+    name, URL, TLS settings and credentials: a reload that changes none of them keeps the session."""
+
+    def __init__(self, key: tuple[str, ...], target: str, http_args: dict[str, Any]) -> None:
+        self.key, self.target, self.http_args = key, target, http_args
+        self.token: str | None = None
+        self.location: str | None = None
+        self.lock = threading.Lock()
+        self.users = 0  # live sources holding it
+        self.retired = False  # logged out for good: never log in again
+        self.logins = 0
+
+
+class _Logins:
+    """Every live session of the process: reused across reloads, retired when replaced, closed at exit."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_key: dict[tuple[str, ...], _Login] = {}
+
+    def attach(self, key: tuple[str, ...], target: str, http_args: dict[str, Any]) -> _Login:
+        with self.lock:
+            s = self.by_key.get(key)
+            if s is None or s.retired:
+                s = self.by_key[key] = _Login(key, target, http_args)
+            s.users += 1
+            return s
+
+    def detach(self, s: _Login) -> None:
+        """A source is closed: the session goes when its last user goes."""
+        with self.lock:
+            s.users -= 1
+            last = s.users <= 0 and self.by_key.get(s.key) is s
+            if last:
+                del self.by_key[s.key]
+        if last:
+            _logout_all([s], LOGOUT_BUDGET)
+
+    def replaced(self, s: _Login) -> None:
+        """`s` has just logged in: older sessions of the same target (another URL or password) go now."""
+        with self.lock:
+            old = [o for k, o in self.by_key.items() if o is not s and o.target == s.target]
+            for o in old:
+                o.retired = True
+                del self.by_key[o.key]
+        if old:
+            threading.Thread(target=_logout_all, args=(old, LOGOUT_BUDGET), daemon=True).start()
+
+    def close_all(self) -> None:
+        with self.lock:
+            every = list(self.by_key.values())
+            for s in every:
+                s.retired = True
+            self.by_key.clear()
+        _logout_all(every, LOGOUT_BUDGET)
+
+
+LOGINS = _Logins()
+
+
+def _logout_all(sessions: list[_Login], budget: float) -> None:
+    """DELETE each session (in parallel, all within `budget` seconds); a BMC that does not answer, answers
+    badly or redirects costs only its own session, which then expires on the BMC."""
+    deadline = Deadline(budget)
+    threads = [threading.Thread(target=_logout, args=(s, deadline), daemon=True) for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(deadline.remaining() + 0.1)
+
+
+def _logout(s: _Login, deadline: Deadline) -> None:
+    with s.lock:
+        token, where, s.token, s.location = s.token, s.location, None, None
+    if not token or not where:
+        return
+    try:
+        http = Session(**s.http_args)
+    except (OSError, ValueError) as e:
+        log.warning("redfish logout impossible; the session expires on the BMC", target=s.target, err=str(e))
+        return
+    try:
+        a = http.request("DELETE", where, deadline, headers={"X-Auth-Token": token}, limit=65536)
+        if a.status < 300 or a.status == 404:
+            log.debug("redfish session closed", target=s.target)
+        else:
+            log.warning(
+                "redfish logout refused; the session expires on the BMC", target=s.target, status=a.status
+            )
+    except ScrapeError as e:
+        log.warning("redfish logout failed; the session expires on the BMC", target=s.target, err=e.message)
+    finally:
+        http.close()
 
 
 class RedfishSource:
@@ -36,129 +141,157 @@ class RedfishSource:
 
     def __init__(self, name: str, cfg: RedfishTarget, auth: Auth) -> None:
         self.name, self.cfg, self._auth = name, cfg, auth
-        self.base = cfg.url.rstrip("/")
-        if self.base.endswith(ROOT):
-            self.base = self.base[: -len(ROOT)]
-        self.http = requests.Session()
-        adapter = HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=PARALLEL * 2)
-        self.http.mount("http://", adapter)
-        self.http.mount("https://", adapter)
-        self.http.trust_env = False  # no proxies or netrc credentials from the environment
-        self.http.verify = cfg.ca_file if (cfg.verify and cfg.ca_file) else cfg.verify
-        self.http.headers.update({"Accept": "application/json", "OData-Version": "4.0"})
-        if cfg.login == "basic":
-            self.http.auth = (auth.user, auth.password.reveal())
-        self._token: str | None = None
-        self._session_url: str | None = None
-        self._login_lock = threading.Lock()
+        self.origin = cfg.origin
+        http_args: dict[str, Any] = {
+            "origin": self.origin,
+            "verify": cfg.verify,
+            "ca_file": cfg.ca_file if cfg.verify else None,
+            "pool": PARALLEL * 2,
+            "headers": {"Accept": "application/json", "OData-Version": "4.0"},
+        }
+        self._http_args = (
+            {**http_args, "basic_auth": (auth.user, auth.password.reveal())}
+            if cfg.login == "basic"
+            else http_args
+        )
+        self._http: Session | None = None
+        self._http_lock = threading.Lock()
+        self._login_state: _Login | None = None
+        if cfg.login == "session":
+            digest = hashlib.sha256(f"{auth.user}\0{auth.password.reveal()}".encode()).hexdigest()
+            key = (name, self.origin, str(cfg.verify), str(cfg.ca_file), digest)
+            self._login_state = LOGINS.attach(key, name, http_args)
+        self._closed = False
         self._root: dict[str, Any] | None = None
         self._slots = threading.BoundedSemaphore(PARALLEL)
         self._requests = 0
         self._req_lock = threading.Lock()
-        self.logins = 0
+
+    @property
+    def http(self) -> Session:
+        """The HTTP session, made on first use (a CA file is read then, not when the config is checked)."""
+        with self._http_lock:
+            if self._http is None:
+                try:
+                    self._http = Session(**self._http_args)
+                except (OSError, ValueError) as e:
+                    raise ScrapeError("tls", f"cannot use ca_file: {e}") from None
+            return self._http
+
+    @property
+    def logins(self) -> int:
+        return self._login_state.logins if self._login_state else 0
 
     # -- HTTP ------------------------------------------------------------------------------------------
-    def _timeout(self, deadline: Deadline) -> float:
-        t = min(float(self.cfg.timeout), deadline.remaining())
-        if t <= 0.001:
-            raise ScrapeError("timeout", "deadline reached before the next Redfish request")
-        return t
-
-    def _send(self, method: str, path: str, deadline: Deadline, **kw: Any) -> requests.Response:
-        if path.startswith(("http://", "https://")):
-            # Links are followed on the configured BMC only: credentials never go to another host.
-            parts = urllib.parse.urlsplit(path)
-            path = parts.path + (f"?{parts.query}" if parts.query else "")
-        url = self.base + path
+    def _send(self, method: str, path: str, deadline: Deadline, json: Any = None) -> Answer:
+        """One request to `path` (already a checked path), within the per-request timeout and the deadline."""
         with self._req_lock:
             self._requests += 1
         if not self._slots.acquire(timeout=deadline.remaining()):
             raise ScrapeError("timeout", "deadline reached waiting to send a Redfish request")
         try:
-            return self._send_now(method, path, url, deadline, **kw)
+            s = self._login_state
+            headers = {"X-Auth-Token": s.token} if s is not None and s.token else None
+            return self.http.request(
+                method,
+                path,
+                deadline,
+                headers=headers,
+                json=json,
+                limit=MAX_BODY,
+                cap=float(self.cfg.timeout),
+            )
+        except ScrapeError as e:
+            if e.reason == "tls":
+                raise ScrapeError("tls", f"{e.message} (set ca_file, or verify: false)") from None
+            raise
         finally:
             self._slots.release()
 
-    def _send_now(self, method: str, path: str, url: str, deadline: Deadline, **kw: Any) -> requests.Response:
-        t = self._timeout(deadline)
+    def path(self, link: object, deadline: Deadline, what: str = "link") -> str:
+        """A link from the BMC as a path to request; a bad one is counted (`bad_link`) and raises _Refused."""
         try:
-            r = self.http.request(method, url, timeout=(t, t), stream=True, allow_redirects=False, **kw)
-            body = bytearray()
-            for chunk in r.iter_content(65536):
-                body.extend(chunk)
-                if len(body) > MAX_BODY:
-                    r.close()
-                    raise ScrapeError("malformed", f"{path}: answer larger than {MAX_BODY} bytes")
-                if deadline.expired():
-                    r.close()
-                    raise ScrapeError("timeout", f"{path}: answer still arriving at the deadline")
-            r._content = bytes(body)  # noqa: SLF001 - the body, read under our deadline
-            return r
-        except requests.exceptions.SSLError as e:
-            raise ScrapeError(
-                "tls", f"TLS to {self.base} failed: {_short(e)} (set ca_file, or verify: false)"
-            ) from None
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as e:
-            raise ScrapeError(
-                "malformed", f"{method} {path}: answer cut short or garbled ({_short(e)})"
-            ) from None
-        except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):
-            raise ScrapeError("timeout", f"{method} {path}: no answer within {t:.1f}s") from None
-        except requests.exceptions.ConnectionError as e:
-            if deadline.expired():
-                raise ScrapeError("timeout", f"{method} {path}: deadline reached") from None
-            raise ScrapeError("connect", f"{method} {path}: {_short(e)}") from None
-        except requests.exceptions.RequestException as e:
-            raise ScrapeError("connect", f"{method} {path}: {_short(e)}") from None
+            return links.request_path(link)
+        except BadLink as e:
+            deadline.skip("bad_link", f"{self.name}: {what}: {e.message}")
+            raise _Refused(str(link)[:120]) from None
 
     def _login(self, deadline: Deadline, stale: str | None) -> None:
-        if not self._login_lock.acquire(timeout=deadline.remaining()):
+        s = self._login_state
+        assert s is not None
+        if not s.lock.acquire(timeout=deadline.remaining()):
             raise ScrapeError("timeout", "deadline reached waiting for another scrape's login")
         try:
-            self._login_locked(deadline, stale)
+            if s.retired or self._closed:
+                raise ScrapeError("auth", "the Redfish session was closed (reload or shutdown)")
+            if s.token is not None and s.token != stale:
+                return  # another thread logged in already
+            s.token = s.location = None
+            self._login_locked(s, deadline)
         finally:
-            self._login_lock.release()
+            s.lock.release()
+        LOGINS.replaced(s)
 
-    def _login_locked(self, deadline: Deadline, stale: str | None) -> None:
-        if self._token is not None and self._token != stale:
-            return  # another thread logged in already
-        self._token = None
-        self.http.headers.pop("X-Auth-Token", None)
-        url = (
-            P.link(P.link_holder(self._root or {}, "Links"), "Sessions") or f"{ROOT}/SessionService/Sessions"
-        )
+    def _login_locked(self, s: _Login, deadline: Deadline) -> None:
+        where = SESSIONS
+        link = P.link(P.link_holder(self._root or {}, "Links"), "Sessions")
+        if link is not None:
+            try:
+                where = self.path(link, deadline, "Links.Sessions")
+            except _Refused:
+                pass  # the standard path instead
         r = self._send(
             "POST",
-            url,
+            where,
             deadline,
             json={"UserName": self._auth.user, "Password": self._auth.password.reveal()},
         )
-        if r.status_code in (200, 201, 204) and r.headers.get("X-Auth-Token"):
-            self._token = r.headers["X-Auth-Token"]
-            self._session_url = r.headers.get("Location") or _odata_id(r)
-            self.http.headers["X-Auth-Token"] = self._token
-            self.logins += 1
+        token = r.headers.get("X-Auth-Token")
+        if r.status in (200, 201, 204) and token:
+            s.token, s.location = token, self._session_location(r, deadline)
+            s.logins += 1
             log.debug("redfish session opened", target=self.name)
             return
         raise _login_error(r)
 
-    def get(self, path: str, deadline: Deadline, params: str = "") -> dict[str, Any]:
-        """GET a resource as JSON; one re-login on 401 with session auth."""
+    def _session_location(self, r: Answer, deadline: Deadline) -> str | None:
+        """Where to DELETE the new session: its Location (same origin only), else the body's @odata.id."""
+        loc = r.headers.get("Location")
+        if loc:
+            try:
+                return links.location_path(loc, self.origin)
+            except BadLink as e:
+                deadline.skip("bad_link", f"{self.name}: session Location: {e.message}")
+        try:
+            body = r.json("session")
+            return self.path(
+                body.get("@odata.id") if isinstance(body, dict) else None, deadline, "session @odata.id"
+            )
+        except (ScrapeError, _Refused):
+            log.warning("redfish session has no usable location; it cannot be deleted", target=self.name)
+            return None
+
+    def get(self, link: str, deadline: Deadline, params: str = "") -> dict[str, Any]:
+        """GET a resource as JSON; one re-login on 401 with session auth. A refused link raises _Refused."""
+        path = self.path(link, deadline)
         full = path + (("&" if "?" in path else "?") + params if params else "")
-        if self.cfg.login == "session" and self._token is None:
+        s = self._login_state
+        if s is not None and s.token is None:
             self._login(deadline, None)
-        token = self._token
+        token = s.token if s is not None else None
         r = self._send("GET", full, deadline)
-        if r.status_code == 401 and self.cfg.login == "session":
+        if r.status == 401 and s is not None:
             log.debug("redfish session rejected; logging in again", target=self.name)
             self._login(deadline, token)
             r = self._send("GET", full, deadline)
-        if r.status_code == 404:
+        if r.status == 404:
             raise _NotFound(path)
-        if r.status_code in (401, 403):
-            raise ScrapeError("auth", f"GET {path}: HTTP {r.status_code}{_message_id(r)}")
-        if r.status_code >= 300:
-            raise ScrapeError("http", f"GET {path}: HTTP {r.status_code}{_message_id(r)}")
+        if r.status in (401, 403):
+            raise ScrapeError("auth", f"GET {path}: HTTP {r.status}{_message_id(r)}")
+        if 300 <= r.status < 400:
+            raise ScrapeError("http", f"GET {path}: HTTP {r.status} (redirects are not followed)")
+        if r.status >= 400:
+            raise ScrapeError("http", f"GET {path}: HTTP {r.status}{_message_id(r)}")
         return _json(r, path)
 
     # -- one scrape ------------------------------------------------------------------------------------
@@ -168,13 +301,16 @@ class RedfishSource:
         try:
             if self._root is None:
                 r = self._send("GET", ROOT + "/", deadline)
-                if r.status_code >= 300:
-                    raise ScrapeError("http", f"GET {ROOT}/: HTTP {r.status_code}")
+                if r.status >= 300:
+                    raise ScrapeError("http", f"GET {ROOT}/: HTTP {r.status}")
                 self._root = _json(r, ROOT + "/")
             snap = self._walk(self._root, deadline)
         except ScrapeError:
             self._root = None  # read it again next time (the BMC may have been replaced or reset)
             raise
+        except _Refused as e:
+            self._root = None
+            raise ScrapeError("bad_link", f"a required link was refused: {e}") from None
         except _NotFound as e:
             self._root = None
             raise ScrapeError("http", f"GET {e}: HTTP 404") from None
@@ -200,7 +336,10 @@ class RedfishSource:
         pages = 0
         while isinstance(doc.get("Members@odata.nextLink"), str) and pages < MAX_PAGES:
             pages += 1  # a paged collection: follow the next links
-            doc = self.get(doc["Members@odata.nextLink"], deadline)
+            try:
+                doc = self.get(doc["Members@odata.nextLink"], deadline)
+            except _Refused:
+                break
             found += P.members(doc)
         out: list[dict[str, Any] | None] = []
         todo: list[tuple[int, str]] = []
@@ -427,70 +566,48 @@ class RedfishSource:
             return None
 
     def close(self) -> None:
-        """Log out (BMCs cap sessions) and release connections."""
-        token, url = self._token, self._session_url
-        self._token = None
-        if token and url:
-            try:
-                if url.startswith(("http://", "https://")):
-                    url = urllib.parse.urlsplit(url).path  # on the configured BMC only
-                self.http.delete(self.base + url, timeout=(LOGOUT_SECONDS, LOGOUT_SECONDS))
-                log.debug("redfish session closed", target=self.name)
-            except requests.exceptions.RequestException as e:
-                log.debug("redfish logout failed", target=self.name, err=_short(e))
-        self.http.close()
+        """Release connections; the session is deleted when no source of a newer config uses it."""
+        self._closed = True
+        if self._login_state is not None:
+            LOGINS.detach(self._login_state)
+        with self._http_lock:
+            if self._http is not None:
+                self._http.close()
 
 
-def _json(r: requests.Response, path: str) -> dict[str, Any]:
-    try:
-        doc = json.loads(r.content)
-    except (ValueError, UnicodeDecodeError):
-        ctype = r.headers.get("Content-Type", "?").split(";")[0]
-        raise ScrapeError(
-            "malformed", f"GET {path}: not JSON (HTTP {r.status_code}, {ctype}, {len(r.content)} bytes)"
-        ) from None
+def _json(r: Answer, path: str) -> dict[str, Any]:
+    doc = r.json(f"GET {path}")
     if not isinstance(doc, dict):
         raise ScrapeError("malformed", f"GET {path}: JSON is not an object")
     return doc
 
 
-def _message_id(r: requests.Response) -> str:
+def _message_id(r: Answer) -> str:
     """The Redfish error's MessageId (never the request, which may hold credentials)."""
     try:
-        err = json.loads(r.content).get("error", {})
+        err = r.json("error").get("error", {})
         found = [m.get("MessageId") for m in err.get("@Message.ExtendedInfo", []) if isinstance(m, dict)]
         ids = [str(i) for i in found if i] or ([str(err["code"])] if err.get("code") else [])
         return f" ({', '.join(ids)[:200]})" if ids else ""
-    except (ValueError, AttributeError, TypeError):
+    except (ScrapeError, AttributeError, TypeError):
         return ""
 
 
-def _login_error(r: requests.Response) -> ScrapeError:
+def _login_error(r: Answer) -> ScrapeError:
     mid = _message_id(r)
-    if "SessionLimit" in mid or r.status_code == 429 or (r.status_code == 503 and "Session" in mid):
+    if "SessionLimit" in mid or r.status == 429 or (r.status == 503 and "Session" in mid):
         return ScrapeError(
             "session_limit",
-            f"login refused: the BMC's session limit is reached "
-            f"(HTTP {r.status_code}{mid}); close other sessions or use `login: basic`",
+            f"login refused: the BMC's session limit is reached (HTTP {r.status}{mid}); close other "
+            "sessions or use `login: basic`",
         )
-    if r.status_code in (401, 403):
+    if r.status in (401, 403):
         locked = " (account locked)" if "Lock" in mid else ""
         return ScrapeError(
-            "auth", f"login refused{locked} (HTTP {r.status_code}{mid}); check the user and password"
+            "auth", f"login refused{locked} (HTTP {r.status}{mid}); check the user and password"
         )
-    if r.status_code == 404:
+    if r.status == 404:
         return ScrapeError("auth", "the BMC has no session service; use `login: basic`")
-    return ScrapeError("http", f"login failed (HTTP {r.status_code}{mid})")
-
-
-def _odata_id(r: requests.Response) -> str | None:
-    try:
-        v = json.loads(r.content).get("@odata.id")
-        return v if isinstance(v, str) else None
-    except (ValueError, AttributeError):
-        return None
-
-
-def _short(e: BaseException) -> str:
-    s = str(e)
-    return s if len(s) < 300 else s[:300] + "…"
+    if 300 <= r.status < 400:
+        return ScrapeError("http", f"login answered with a redirect (HTTP {r.status}), not followed")
+    return ScrapeError("http", f"login failed (HTTP {r.status}{mid})")

@@ -267,15 +267,24 @@ def test_dcmi_power_reading() -> None:
 
 
 def test_redfish_links_stay_on_the_configured_bmc() -> None:
+    """A link to another host is refused and counted, never rewritten onto the BMC or requested."""
     from exporters.bmc.config import Auth, RedfishTarget
-    from exporters.bmc.redfish import RedfishSource
-    from exporters.core import Deadline, ScrapeError, Secret
+    from exporters.bmc.redfish import RedfishSource, _Refused
+    from exporters.core import Deadline, Secret
+    from exporters.core.scrape import Tally
 
-    src = RedfishSource("t", RedfishTarget(url="http://127.0.0.1:9", auth="a"), Auth("u", Secret("p")))
-    seen = []
-    src._send_now = lambda method, path, url, deadline, **kw: seen.append(url)
-    src._send("GET", "https://evil.example:8443/redfish/v1/Chassis?$skip=4", Deadline(1))
-    assert seen == ["http://127.0.0.1:9/redfish/v1/Chassis?$skip=4"]
-    with pytest.raises(ScrapeError):
-        src._timeout(Deadline(0))
+    cfg = RedfishTarget(url="https://127.0.0.1:9", auth="a", login="basic")
+    src = RedfishSource("t", cfg, Auth("u", Secret("p")))
+    sent = []
+    src._send = lambda method, path, deadline, json=None: sent.append(path)
+    d = Deadline(1, Tally())
+    for link in (
+        "https://evil.example:8443/redfish/v1/Chassis?$skip=4",
+        "@evil:1/redfish/v1",
+        "0/redfish/v1",
+    ):
+        with pytest.raises(_Refused):
+            src.get(link, d)
+    assert sent == []
+    assert d.tally is not None and d.tally.counts == {"bad_link": 3}
     src.close()

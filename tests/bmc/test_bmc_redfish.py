@@ -26,11 +26,17 @@ def exp(module_lab: Lab, rfs: RedfishServer) -> ExporterProc:
             "wrong": {"user": USER, "password": "S3cret-wrong-pw"},
         },
         "targets": {
-            "r1": {"redfish": {"url": rfs.url, "auth": "lab", "timeout": "2s"}},
+            "r1": {"redfish": {"url": rfs.url, "auth": "lab", "timeout": "2s", "insecure_http": True}},
             "basic": {
-                "redfish": {"url": rfs.url + "/redfish/v1/", "auth": "lab", "login": "basic", "sel": True}
+                "redfish": {
+                    "url": rfs.url + "/redfish/v1/",
+                    "auth": "lab",
+                    "login": "basic",
+                    "sel": True,
+                    "insecure_http": True,
+                }
             },
-            "badpw": {"redfish": {"url": rfs.url, "auth": "wrong"}},
+            "badpw": {"redfish": {"url": rfs.url, "auth": "wrong", "insecure_http": True}},
         },
     }
     return ExporterProc(module_lab, "bmc", cfg)
@@ -234,8 +240,8 @@ def test_slow_bmc_does_not_hold_up_others(module_lab: Lab, rfs: RedfishServer) -
     cfg = {
         "auths": {"lab": {"user": USER, "password": PASSWORD}},
         "targets": {
-            "fast": {"redfish": {"url": rfs.url, "auth": "lab"}},
-            "slow": {"redfish": {"url": slow.url, "auth": "lab"}},
+            "fast": {"redfish": {"url": rfs.url, "auth": "lab", "insecure_http": True}},
+            "slow": {"redfish": {"url": slow.url, "auth": "lab", "insecure_http": True}},
         },
     }
     exp = ExporterProc(module_lab, "bmc", cfg)
@@ -260,7 +266,7 @@ def test_logout_on_shutdown(lab: Lab, rfs: RedfishServer) -> None:
         "bmc",
         {
             "auths": {"lab": {"user": USER, "password": PASSWORD}},
-            "targets": {"r": {"redfish": {"url": rfs.url, "auth": "lab"}}},
+            "targets": {"r": {"redfish": {"url": rfs.url, "auth": "lab", "insecure_http": True}}},
         },
     )
     probe(exp, "r")
@@ -279,7 +285,9 @@ def test_dmtf_mockup(lab: Lab, shared_dir: Path) -> None:
         "bmc",
         {
             "auths": {"lab": {"user": USER, "password": PASSWORD}},
-            "targets": {"dmtf": {"redfish": {"url": mock.url, "auth": "lab", "login": "basic"}}},
+            "targets": {
+                "dmtf": {"redfish": {"url": mock.url, "auth": "lab", "login": "basic", "insecure_http": True}}
+            },
         },
     )
     text = exp.probe("dmtf")
