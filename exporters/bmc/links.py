@@ -15,12 +15,15 @@ from __future__ import annotations
 import posixpath
 import urllib.parse
 
-try:  # the core's HTTP client refuses the same links; one exception type for both
-    from ..core.http import BadLink
-except ImportError:  # pragma: no cover - before exporters.core.http exists
+from ..core import ScrapeError
+from ..core.http import BadLink
 
-    class BadLink(ValueError):  # type: ignore[no-redef]
-        """A link that is not an absolute path on the configured origin (never requested)."""
+
+class Refused(BadLink):
+    """BadLink with the reason the link was refused (the link shown with its control characters)."""
+
+    def __init__(self, why: str) -> None:
+        ScrapeError.__init__(self, "bad_link", f"refused link: {why}")
 
 
 _MAX = 2048
@@ -32,29 +35,29 @@ _QUERY_SAFE = "/?%:;=,!$&'()*+-._~"
 def request_path(link: object) -> str:
     """`link` as the path to request (query kept, fragment and trailing slash dropped), or BadLink."""
     if not isinstance(link, str) or not link:
-        raise BadLink(f"not a link: {_show(link)}")
+        raise Refused(f"not a link: {_show(link)}")
     if len(link) > _MAX:
-        raise BadLink(f"link longer than {_MAX} characters")
+        raise Refused(f"link longer than {_MAX} characters")
     if any(ord(c) < 0x21 or ord(c) == 0x7F for c in link):
-        raise BadLink(f"control character or space in link {_show(link)}")
+        raise Refused(f"control character or space in link {_show(link)}")
     if "\\" in link or "@" in link:
-        raise BadLink(f"link {_show(link)} has a backslash or '@'")
+        raise Refused(f"link {_show(link)} has a backslash or '@'")
     if not link.startswith("/") or link.startswith("//"):
-        raise BadLink(f"link {_show(link)} is not an absolute path")
+        raise Refused(f"link {_show(link)} is not an absolute path")
     path = link.split("#", 1)[0]
     path, sep, query = path.partition("?")
     if any(e in path.lower() for e in ("%2e", "%2f", "%5c")):
-        raise BadLink(f"link {_show(link)} hides a dot, slash or backslash in percent-encoding")
+        raise Refused(f"link {_show(link)} hides a dot, slash or backslash in percent-encoding")
     path = posixpath.normpath(path)  # no '.', '..', '//' or trailing '/' is ever sent
     if path != "/redfish" and not path.startswith("/redfish/"):
-        raise BadLink(f"link {_show(link)} is not a Redfish resource (outside /redfish/)")
+        raise Refused(f"link {_show(link)} is not a Redfish resource (outside /redfish/)")
     out = urllib.parse.quote(path, safe=_PATH_SAFE) + (
         sep + urllib.parse.quote(query, safe=_QUERY_SAFE) if sep else ""
     )
     # Defence in depth: joined to any origin, the result must keep that origin.
     probe = urllib.parse.urlsplit("http://origin.invalid:1" + out)
     if probe.netloc != "origin.invalid:1" or probe.scheme != "http":
-        raise BadLink(f"link {_show(link)} leaves the origin")
+        raise Refused(f"link {_show(link)} leaves the origin")
     return out
 
 
@@ -69,7 +72,7 @@ def location_path(location: object, origin: str) -> str:
             or parts.password is not None
             or "@" in parts.netloc
         ):
-            raise BadLink(f"Location {_show(location)} is not on {origin}")
+            raise Refused(f"Location {_show(location)} is not on {origin}")
         location = parts.path + (f"?{parts.query}" if parts.query else "")
     return request_path(location)
 
