@@ -3,7 +3,8 @@ legacy Chassis/{id}/Thermal and Power, and Sensors, ThermalSubsystem (Fans, Ther
 PowerSubsystem (PowerSupplies), with sessions, basic auth and `$expand`.
 
 Control plane (no auth) under /_lab/: POST sensor {id, reading?, state?, health?}, psu {id, health?, state?},
-fault {status?, message_id?, delay?, body? ("html"|"malformed"|"half"), path?, count?},
+fault {status?, message_id?, delay?, trickle? (seconds per byte), body? ("html"|"malformed"|"half"), path?,
+count?},
 config {option: value}, expire (drops every session), reset; GET stats. The quirk options in `DEFAULTS`
 turn on real-world differences one by one. `--mockup DIR` serves a static mockup tree (DIR/<path>/index.json)
 instead.
@@ -533,6 +534,9 @@ class Handler(BaseHTTPRequestHandler):
             return False
         if f.get("delay"):
             time.sleep(float(f["delay"]))
+        if f.get("trickle"):
+            self._trickle(float(f["trickle"]))
+            return True
         body = f.get("body")
         if body == "html":
             self._send(
@@ -549,6 +553,22 @@ class Handler(BaseHTTPRequestHandler):
         else:
             return False  # a pure delay: answer normally
         return True
+
+    def _trickle(self, every: float) -> None:
+        """A BMC that hangs mid-answer: headers at once, then one byte of the body every `every` seconds."""
+        body = b'{"@odata.id": "/redfish/v1/", "Name": "' + b"x" * 4000 + b'"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.close_connection = True
+        try:
+            for i in range(len(body)):
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+                time.sleep(every)
+        except OSError:
+            pass  # the client gave up
 
     def do_GET(self) -> None:
         bmc = self.server.bmc
