@@ -4,10 +4,9 @@ PowerSubsystem (PowerSupplies), with sessions, basic auth and `$expand`.
 
 Control plane (no auth) under /_lab/: POST sensor {id, reading?, state?, health?}, psu {id, health?, state?},
 fault {status?, message_id?, delay?, trickle? (seconds per byte), body? ("html"|"malformed"|"half"), path?,
-count?},
-config {option: value}, expire (drops every session), reset; GET stats. The quirk options in `DEFAULTS`
-turn on real-world differences one by one. `--mockup DIR` serves a static mockup tree (DIR/<path>/index.json)
-instead.
+count?}, config {option: value}, expire (drops every session), reset; GET stats. The quirk options in
+`DEFAULTS` turn on real-world differences one by one. Instead of the sensor table, `--mockup DIR` serves a
+static mockup tree (DIR/<path>/index.json, no login) and `--tree FILE` a fixture tree.json (with login).
 
 Run: `python -m lab.bmc_redfish --port 8000 [--port 8001 ...] [--delay 1.0]`.
 """
@@ -590,12 +589,27 @@ class Handler(BaseHTTPRequestHandler):
             return self._error(401, "NoValidSession")
         query = urllib.parse.unquote(url.query)
         expand = "$expand" in query
+        if self.server.tree is not None:
+            return self._tree(url.path, expand)
         skip = urllib.parse.parse_qs(url.query).get("$skip", ["0"])[0]
         with bmc.lock:
             bmc.skip = int(skip) if skip.isdigit() else 0
             doc = bmc.resource(url.path, expand)
         if doc is None:
             return self._error(404, "ResourceMissingAtURI")
+        return self._json(200, doc)
+
+    def _tree(self, path: str, expand: bool) -> None:
+        """A fixture tree (path -> resource); collections expanded when asked and the root advertises it."""
+        tree = self.server.tree
+        assert tree is not None
+        doc = tree.get(urllib.parse.unquote(path).rstrip("/") or "/")
+        if doc is None:
+            return self._error(404, "ResourceMissingAtURI")
+        feats = tree.get(R, {}).get("ProtocolFeaturesSupported", {}).get("ExpandQuery", {})
+        if expand and feats.get("ExpandAll") and isinstance(doc.get("Members"), list):
+            members = [tree.get(m.get("@odata.id", "").rstrip("/"), m) for m in doc["Members"]]
+            doc = {**doc, "Members": members}
         return self._json(200, doc)
 
     def _mockup(self, path: str) -> None:
@@ -700,8 +714,9 @@ class Server(ThreadingHTTPServer):
         mockup: Path | None = None,
         host: str = "127.0.0.1",
         tls: tuple[str, str] | None = None,
+        tree: dict[str, Any] | None = None,
     ) -> None:
-        self.bmc, self.mockup = bmc, mockup
+        self.bmc, self.mockup, self.tree = bmc, mockup, tree
         super().__init__((host, port), Handler)
         if tls:
             import ssl
@@ -723,6 +738,7 @@ class RedfishServer:
         delay: float = 0.0,
         mockup: Path | None = None,
         tls: bool = False,
+        tree: Path | None = None,
     ) -> None:
         from .proc import free_port, port_open, wait_for
 
@@ -732,6 +748,8 @@ class RedfishServer:
             argv += ["--port", str(p)]
         if mockup is not None:
             argv += ["--mockup", str(mockup)]
+        if tree is not None:
+            argv += ["--tree", str(tree)]
         self.ca_file: Path | None = None
         if tls:
             d = lab.workdir / f"{name}-tls"
@@ -823,11 +841,13 @@ def main() -> None:
     ap.add_argument("--port", type=int, action="append", required=True)
     ap.add_argument("--delay", type=float, default=0.0)
     ap.add_argument("--mockup", type=Path)
+    ap.add_argument("--tree", type=Path, help="a fixture tree.json (path -> resource) to serve, with login")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     a = ap.parse_args()
     tls = (a.tls_cert, a.tls_key) if a.tls_cert else None
-    servers = [Server(p, Bmc(a.delay), a.mockup, tls=tls) for p in a.port]
+    tree = json.loads(a.tree.read_text()) if a.tree else None
+    servers = [Server(p, Bmc(a.delay), a.mockup, tls=tls, tree=tree) for p in a.port]
     for s in servers[1:]:
         threading.Thread(target=s.serve_forever, daemon=True).start()
     servers[0].serve_forever()

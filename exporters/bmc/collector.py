@@ -7,7 +7,6 @@ from prometheus_client.core import Metric
 from ..core import Families
 from .model import Snapshot
 
-NS = "colo_bmc"
 _READING = {
     "temperature": ("temperature_celsius", "Temperature reading in degrees Celsius."),
     "fan_rpm": ("fan_speed_rpm", "Fan speed in rotations per minute."),
@@ -36,11 +35,21 @@ _TYPE = {
     "current": "current",
 }
 L = ("target", "source", "sensor")
+_STATE_DOC = (
+    "Sensor state reported by the BMC: 0 ok, 1 warning (non-critical), 2 critical; for discrete IPMI sensors "
+    "the worst asserted state. Absent sensors have no series."
+)
+_PSU_WATTS = {
+    "input": "Power a power supply draws from its input, in watts.",
+    "output": "Power a power supply delivers, in watts.",
+    "capacity": "A power supply's rated output capacity, in watts.",
+}
 
 
-def families(target: str, source: str, snap: Snapshot) -> list[Metric]:
-    f = Families(NS)
+def families(ns: str, target: str, source: str, snap: Snapshot) -> list[Metric]:
+    f = Families(ns)
     base = [target, source]
+    states: set[tuple[str, str]] = set()  # one sensor_state per sensor, whatever sources said
     for s in snap.sensors:
         name, doc = _READING[s.kind]
         if s.value is not None:
@@ -49,13 +58,17 @@ def families(target: str, source: str, snap: Snapshot) -> list[Metric]:
             f.gauge(
                 _THRESHOLD[s.kind], "Threshold of a sensor, in the unit of its reading.", (*L, "threshold")
             ).add_metric([*base, s.name, t], v)
-        if s.health is not None:
-            f.gauge(
-                "sensor_state",
-                "Sensor state reported by the BMC: 0 ok, 1 warning (non-critical), "
-                "2 critical. Absent sensors have no series.",
-                (*L, "type"),
-            ).add_metric([*base, s.name, _TYPE[s.kind]], s.health)
+        if s.health is not None and (s.name, _TYPE[s.kind]) not in states:
+            states.add((s.name, _TYPE[s.kind]))
+            f.gauge("sensor_state", _STATE_DOC, (*L, "type")).add_metric(
+                [*base, s.name, _TYPE[s.kind]], s.health
+            )
+    for st in snap.states:
+        if (st.name, st.type) not in states:
+            states.add((st.name, st.type))
+            f.gauge("sensor_state", _STATE_DOC, (*L, "type")).add_metric(
+                [*base, st.name, st.type], st.severity
+            )
     for p in snap.psus:
         f.gauge("psu_present", "1 if the power supply is installed, 0 if its bay is empty.", L).add_metric(
             [*base, p.name], 1 if p.present else 0
@@ -67,6 +80,13 @@ def families(target: str, source: str, snap: Snapshot) -> list[Metric]:
                 "range), 2 critical (failed, input lost). Absent supplies have no series.",
                 L,
             ).add_metric([*base, p.name], p.health)
+        for key, value in (
+            ("input", p.input_watts),
+            ("output", p.output_watts),
+            ("capacity", p.capacity_watts),
+        ):
+            if value is not None:
+                f.gauge(f"psu_{key}_watts", _PSU_WATTS[key], L).add_metric([*base, p.name], value)
     if snap.power_on is not None:
         f.gauge("chassis_power_on", "1 if the server is powered on.", ("target", "source")).add_metric(
             base, 1 if snap.power_on else 0
@@ -86,6 +106,32 @@ def families(target: str, source: str, snap: Snapshot) -> list[Metric]:
         f.gauge(
             "sel_free_bytes", "Free space in the System Event Log in bytes.", ("target", "source")
         ).add_metric(base, snap.sel_free_bytes)
+    for t, n in snap.sel_by_type:
+        f.gauge(
+            "sel_events",
+            "System Event Log entries by sensor type (IPMI).",
+            ("target", "source", "sensor_type"),
+        ).add_metric([*base, t], n)
+    if snap.sel_last_timestamp is not None:
+        f.gauge(
+            "sel_last_entry_timestamp_seconds",
+            "When the newest System Event Log entry was added (Unix time, by the BMC's clock).",
+            ("target", "source"),
+        ).add_metric(base, snap.sel_last_timestamp)
+    for c in snap.components:
+        f.gauge(
+            "component_health",
+            "Health of a drive, storage controller, memory module or processor: 0 ok, 1 warning, 2 critical "
+            "(Redfish Status.Health; read in the background every components_interval). Absent parts have "
+            "no series.",
+            ("target", "source", "kind", "component"),
+        ).add_metric([*base, c.kind, c.name], c.health)
+    if snap.components_refreshed is not None:
+        f.gauge(
+            "component_refresh_timestamp_seconds",
+            "When the component health was last read successfully (Unix time).",
+            ("target", "source"),
+        ).add_metric(base, snap.components_refreshed)
     for comp, h in snap.health:
         f.gauge(
             "health_rollup",

@@ -50,6 +50,8 @@ class RedfishTarget:
     timeout: Duration = Duration(10.0)  # per request; the scrape deadline applies regardless
     sel: bool = False  # count System Event Log entries (2 more requests)
     insecure_http: bool = False  # allow http:// (the password then crosses the network in clear)
+    components: bool = False  # health of drives, storage controllers, memory, processors (in the background)
+    components_interval: Duration = Duration(300.0)  # how often the component health is read
 
     def validate(self) -> None:
         # Never echo the URL: it may hold a password.
@@ -68,6 +70,8 @@ class RedfishTarget:
             raise ConfigError("url", "has a user name in it: put the credentials under `auths:`")
         if parts.path.rstrip("/") not in ("", "/redfish/v1", "/redfish") or parts.query or parts.fragment:
             raise ConfigError("url", "must be only scheme://host[:port] (optionally with /redfish/v1)")
+        if self.components_interval < 10:
+            raise ConfigError("components_interval", "must be at least 10s")
         if parts.scheme == "http" and not self.insecure_http:
             raise ConfigError(
                 "url",

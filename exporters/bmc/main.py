@@ -80,7 +80,7 @@ def _runner(
     target: str, kind: str, src: IpmiSource | RedfishSource
 ) -> Callable[[Deadline], Iterable[Metric]]:
     def run(deadline: Deadline) -> Iterable[Metric]:
-        return families(target, kind, src.read(deadline))
+        return families(SPEC.namespace, target, kind, src.read(deadline))
 
     return run
 

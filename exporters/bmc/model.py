@@ -41,6 +41,9 @@ class Psu:
     name: str
     present: bool
     health: int | None  # None when absent or unknown
+    input_watts: float | None = None  # None: the BMC does not say (never read as 0)
+    output_watts: float | None = None
+    capacity_watts: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,27 @@ class Snapshot:
     sel_free_bytes: int | None = None
     health: tuple[tuple[str, int], ...] = ()  # (component, OK/WARNING/CRITICAL)
     requests: int = 0  # requests sent to the BMC by this scrape
+    states: tuple[State, ...] = ()  # discrete sensors' states (IPMI)
+    components: tuple[Component, ...] = ()  # drives, controllers, memory, processors (Redfish)
+    components_refreshed: float | None = None  # when `components` were read (Unix time)
+    sel_by_type: tuple[tuple[str, int], ...] = ()  # (sensor type, entries)
+    sel_last_timestamp: float | None = None  # the newest SEL entry (Unix time)
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """A discrete sensor's state as the severity it means to an operator."""
+
+    name: str
+    type: str  # drive, fan, processor, memory, watchdog, intrusion, power_unit, cooling_device, power
+    severity: int  # OK, WARNING, CRITICAL
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    kind: str  # drive, storage_controller, memory, processor
+    name: str
+    health: int
 
 
 def unique_names(names: list[str], ids: list[str]) -> list[str]:

@@ -13,6 +13,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import threading
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from ..core import Deadline, ScrapeError, get_logger
@@ -20,7 +23,7 @@ from ..core.http import Answer, BadLink, Session
 from . import links
 from . import redfish_parse as P
 from .config import Auth, RedfishTarget
-from .model import Psu, Sensor, Snapshot
+from .model import Component, Snapshot
 
 log = get_logger(__name__)
 
@@ -28,6 +31,7 @@ MAX_BODY = 32 * 1024 * 1024
 PARALLEL = 8  # requests in flight per BMC
 MAX_PAGES = 100  # pages followed in one collection
 LOGOUT_BUDGET = 3.0  # seconds for all logouts at shutdown (the core's shutdown budget is 5 s)
+COMPONENTS_SECONDS = 60.0  # one background round of component health
 ROOT = "/redfish/v1"
 SESSIONS = f"{ROOT}/SessionService/Sessions"
 
@@ -164,8 +168,10 @@ class RedfishSource:
         self._closed = False
         self._root: dict[str, Any] | None = None
         self._slots = threading.BoundedSemaphore(PARALLEL)
-        self._requests = 0
-        self._req_lock = threading.Lock()
+        self._components: tuple[Component, ...] = ()
+        self._components_at: float | None = None
+        self._poller: threading.Thread | None = None
+        self._stop = threading.Event()
 
     @property
     def http(self) -> Session:
@@ -183,10 +189,12 @@ class RedfishSource:
         return self._login_state.logins if self._login_state else 0
 
     # -- HTTP ------------------------------------------------------------------------------------------
-    def _send(self, method: str, path: str, deadline: Deadline, json: Any = None) -> Answer:
+    def _send(
+        self, method: str, path: str, deadline: Deadline, json: Any = None, n: Counter | None = None
+    ) -> Answer:
         """One request to `path` (already a checked path), within the per-request timeout and the deadline."""
-        with self._req_lock:
-            self._requests += 1
+        if n is not None:
+            n.add()
         if not self._slots.acquire(timeout=deadline.remaining()):
             raise ScrapeError("timeout", "deadline reached waiting to send a Redfish request")
         try:
@@ -216,7 +224,7 @@ class RedfishSource:
             deadline.skip("bad_link", f"{self.name}: {what}: {e.message}")
             raise _Refused(str(link)[:120]) from None
 
-    def _login(self, deadline: Deadline, stale: str | None) -> None:
+    def _login(self, deadline: Deadline, stale: str | None, n: Counter | None = None) -> None:
         s = self._login_state
         assert s is not None
         if not s.lock.acquire(timeout=deadline.remaining()):
@@ -227,12 +235,12 @@ class RedfishSource:
             if s.token is not None and s.token != stale:
                 return  # another thread logged in already
             s.token = s.location = None
-            self._login_locked(s, deadline)
+            self._login_locked(s, deadline, n)
         finally:
             s.lock.release()
         LOGINS.replaced(s)
 
-    def _login_locked(self, s: _Login, deadline: Deadline) -> None:
+    def _login_locked(self, s: _Login, deadline: Deadline, n: Counter | None) -> None:
         where = SESSIONS
         link = P.link(P.link_holder(self._root or {}, "Links"), "Sessions")
         if link is not None:
@@ -245,6 +253,7 @@ class RedfishSource:
             where,
             deadline,
             json={"UserName": self._auth.user, "Password": self._auth.password.reveal()},
+            n=n,
         )
         token = r.headers.get("X-Auth-Token")
         if r.status in (200, 201, 204) and token:
@@ -271,19 +280,21 @@ class RedfishSource:
             log.warning("redfish session has no usable location; it cannot be deleted", target=self.name)
             return None
 
-    def get(self, link: str, deadline: Deadline, params: str = "") -> dict[str, Any]:
+    def get(
+        self, link: str, deadline: Deadline, params: str = "", n: Counter | None = None
+    ) -> dict[str, Any]:
         """GET a resource as JSON; one re-login on 401 with session auth. A refused link raises _Refused."""
         path = self.path(link, deadline)
         full = path + (("&" if "?" in path else "?") + params if params else "")
         s = self._login_state
         if s is not None and s.token is None:
-            self._login(deadline, None)
+            self._login(deadline, None, n)
         token = s.token if s is not None else None
-        r = self._send("GET", full, deadline)
+        r = self._send("GET", full, deadline, n=n)
         if r.status == 401 and s is not None:
             log.debug("redfish session rejected; logging in again", target=self.name)
-            self._login(deadline, token)
-            r = self._send("GET", full, deadline)
+            self._login(deadline, token, n)
+            r = self._send("GET", full, deadline, n=n)
         if r.status == 404:
             raise _NotFound(path)
         if r.status in (401, 403):
@@ -295,16 +306,22 @@ class RedfishSource:
         return _json(r, path)
 
     # -- one scrape ------------------------------------------------------------------------------------
+    def _service_root(self, deadline: Deadline, n: Counter) -> dict[str, Any]:
+        root = self._root
+        if root is None:
+            r = self._send("GET", ROOT + "/", deadline, n=n)
+            if r.status >= 300:
+                raise ScrapeError("http", f"GET {ROOT}/: HTTP {r.status}")
+            root = self._root = _json(r, ROOT + "/")
+        return root
+
     def read(self, deadline: Deadline) -> Snapshot:
-        with self._req_lock:
-            self._requests = 0
+        n = Counter()
         try:
-            if self._root is None:
-                r = self._send("GET", ROOT + "/", deadline)
-                if r.status >= 300:
-                    raise ScrapeError("http", f"GET {ROOT}/: HTTP {r.status}")
-                self._root = _json(r, ROOT + "/")
-            snap = self._walk(self._root, deadline)
+            root = self._service_root(deadline, n)
+            snap = P.walk(root, _Scrape(self, deadline, n), sel=self.cfg.sel)
+            if self.cfg.components:
+                self._start_poller()
         except ScrapeError:
             self._root = None  # read it again next time (the BMC may have been replaced or reset)
             raise
@@ -317,9 +334,34 @@ class RedfishSource:
         except Exception:
             self._root = None
             raise
-        with self._req_lock:
-            n = self._requests
-        return dataclasses.replace(snap, requests=n)
+        return dataclasses.replace(
+            snap, requests=n.value, components=self._components, components_refreshed=self._components_at
+        )
+
+    # -- component health, in the background -----------------------------------------------------------
+    def _start_poller(self) -> None:
+        if self._poller is None and not self._closed:
+            self._poller = threading.Thread(
+                target=self._poll, daemon=True, name=f"redfish components {self.name}"
+            )
+            self._poller.start()
+
+    def _poll(self) -> None:
+        """Read the component health now and then every `components_interval`, each round bounded by
+        COMPONENTS_SECONDS; a failed round keeps the previous result (its timestamp says how old it is)."""
+        interval = float(self.cfg.components_interval)
+        while not self._stop.is_set():
+            deadline = Deadline(min(COMPONENTS_SECONDS, interval))
+            try:
+                root = self._service_root(deadline, Counter())
+                got = P.components(root, _Scrape(self, deadline, Counter()))
+                self._components, self._components_at = got, time.time()
+                log.debug("redfish components read", target=self.name, components=len(got))
+            except (ScrapeError, _NotFound) as e:
+                log.warning("redfish component health not read", target=self.name, err=str(e))
+            except Exception as e:  # noqa: BLE001 - a background thread must not die silently
+                log.error("redfish component health failed", target=self.name, err=f"{type(e).__name__}: {e}")
+            self._stop.wait(interval)
 
     def _expand(self) -> str:
         f = (self._root or {}).get("ProtocolFeaturesSupported")
@@ -328,63 +370,69 @@ class RedfishSource:
             return "$expand=.($levels=1)"
         return ""
 
-    def collection(self, path: str, deadline: Deadline) -> list[dict[str, Any]]:
-        """A collection's members as resources: expanded where the service can, else fetched in parallel
-        (a member that came back as a bare link is fetched)."""
-        doc = self.get(path, deadline, self._expand())
+    def collection(
+        self, link: str, deadline: Deadline, n: Counter | None = None
+    ) -> list[tuple[str | None, dict[str, Any]]]:
+        """A collection's members, each with the link it was fetched from (None when the service expanded
+        it): expanded where the service can, else fetched in parallel; a refused or missing member costs
+        only itself, a refused next link ends the paging."""
+        doc = self.get(link, deadline, self._expand(), n)
         found = P.members(doc)
         pages = 0
         while isinstance(doc.get("Members@odata.nextLink"), str) and pages < MAX_PAGES:
             pages += 1  # a paged collection: follow the next links
             try:
-                doc = self.get(doc["Members@odata.nextLink"], deadline)
+                doc = self.get(doc["Members@odata.nextLink"], deadline, n=n)
             except _Refused:
                 break
             found += P.members(doc)
-        out: list[dict[str, Any] | None] = []
+        out: list[tuple[str | None, dict[str, Any]] | None] = []
         todo: list[tuple[int, str]] = []
         for m in found:
             if set(m) <= {"@odata.id"} and isinstance(m.get("@odata.id"), str):
-                todo.append((len(out), P.norm(m["@odata.id"])))
+                todo.append((len(out), m["@odata.id"]))
                 out.append(None)
             else:
-                out.append(m)
+                out.append((None, m))
         # Members are fetched by at most PARALLEL workers (a collection may hold hundreds).
         groups = [todo[k::PARALLEL] for k in range(min(PARALLEL, len(todo)))]
-        for group, results in zip(
-            groups, self._parallel([(self._get_all, g) for g in groups], deadline), strict=True
-        ):
-            for (i, _), res in zip(group, results, strict=True):
-                out[i] = res
+        calls = [partial(self._get_all, g, deadline, n) for g in groups]
+        for group, results in zip(groups, self._parallel(calls, deadline), strict=True):
+            for (i, u), res in zip(group, results, strict=True):
+                out[i] = (u, res) if res is not None else None
         return [x for x in out if x is not None]
 
-    def _get_all(self, items: list[tuple[int, str]], deadline: Deadline) -> list[dict[str, Any] | None]:
-        return [self._get_or_none(u, deadline) for _, u in items]
+    def _get_all(
+        self, items: list[tuple[int, str]], deadline: Deadline, n: Counter | None
+    ) -> list[dict[str, Any] | None]:
+        return [self._get_or_none(u, deadline, n) for _, u in items]
 
-    def _get_or_none(self, path: str, deadline: Deadline) -> dict[str, Any] | None:
+    def _get_or_none(self, link: str, deadline: Deadline, n: Counter | None) -> dict[str, Any] | None:
         try:
-            return self.get(path, deadline)
+            return self.get(link, deadline, n=n)
+        except _Refused:
+            return None
         except _NotFound:
-            log.debug("redfish resource missing; skipped", target=self.name, path=path)
+            log.debug("redfish resource missing; skipped", target=self.name, path=link)
             return None
 
-    def _parallel(self, calls: list[tuple[Any, Any]], deadline: Deadline) -> list[Any]:
-        """Run `fn(arg, deadline)` for each call at once (a thread each; the HTTP requests themselves are
-        limited by a per-BMC semaphore, so nesting cannot deadlock). Re-raises the first error."""
+    def _parallel(self, calls: Sequence[Callable[[], Any]], deadline: Deadline) -> list[Any]:
+        """Run the calls at once (a thread each; the HTTP requests themselves are limited by a per-BMC
+        semaphore, so nesting cannot deadlock). Re-raises the first error."""
         if len(calls) <= 1:
-            return [fn(arg, deadline) for fn, arg in calls]
+            return [c() for c in calls]
         results: list[Any] = [None] * len(calls)
         errors: list[BaseException | None] = [None] * len(calls)
 
-        def run(i: int, fn: Any, arg: Any) -> None:
+        def run(i: int, call: Callable[[], Any]) -> None:
             try:
-                results[i] = fn(arg, deadline)
+                results[i] = call()
             except BaseException as e:  # noqa: BLE001 - handed to the caller
                 errors[i] = e
 
         threads = [
-            threading.Thread(target=run, args=(i, fn, arg), daemon=True, name=f"redfish {self.name}")
-            for i, (fn, arg) in enumerate(calls)
+            threading.Thread(target=run, args=(i, c), daemon=True, name=f"redfish {self.name}")
+            for i, c in enumerate(calls)
         ]
         for t in threads:
             t.start()
@@ -397,182 +445,58 @@ class RedfishSource:
                 raise e
         return results
 
-    def _walk(self, root: dict[str, Any], deadline: Deadline) -> Snapshot:
-        calls: list[tuple[Any, Any]] = []
-        systems = P.link(root, "Systems")
-        chassis_path = P.link(root, "Chassis")
-        if chassis_path is None:
-            raise ScrapeError("malformed", "service root has no Chassis link")
-        calls.append((self._systems, systems))
-        calls.append((self._all_chassis, chassis_path))
-        sys_result, (chassis, parts) = self._parallel(calls, deadline)
-        sensors: list[Sensor] = []
-        psus: list[Psu] = []
-        total = None
-        health: list[tuple[str, int]] = []
-        chassis_on = None
-        names = P.unique_names(
-            [P._name(c, i) for i, c in enumerate(chassis)],  # noqa: SLF001
-            [P.member_id(c, i) for i, c in enumerate(chassis)],
-        )
-        # A sensor name found in several chassis is qualified by its chassis ("Backplane 1/Temp").
-        seen: dict[str, set[int]] = {}
-        for i, (s, p, _) in enumerate(parts):
-            for x in [*s, *p]:
-                seen.setdefault(x.name, set()).add(i)
-        for name, c, (s, p, w) in zip(names, chassis, parts, strict=True):
-            q = {n for n, where in seen.items() if len(where) > 1}
-            sensors += [
-                Sensor(f"{name}/{x.name}" if x.name in q else x.name, x.kind, x.value, x.health, x.thresholds)
-                for x in s
-            ]
-            psus += [Psu(f"{name}/{x.name}" if x.name in q else x.name, x.present, x.health) for x in p]
-            total = total if total is not None else w
-            on, h = P.system(c)
-            chassis_on = chassis_on if chassis_on is not None else on
-            if h is not None:
-                health.append((f"chassis {name}", h))
-        power_on, sys_health, sel = sys_result
-        health = sys_health + health
-        return Snapshot(
-            sensors=tuple(sensors),
-            psus=tuple(psus),
-            power_on=power_on if power_on is not None else chassis_on,
-            system_power_watts=total,
-            health=tuple(health),
-            sel_entries=sel,
-        )
-
-    def _all_chassis(self, path: str, deadline: Deadline) -> tuple[list[dict[str, Any]], list[Any]]:
-        chassis = self.collection(path, deadline)
-        return chassis, self._parallel([(self._chassis, c) for c in chassis], deadline)
-
-    def _systems(
-        self, path: str | None, deadline: Deadline
-    ) -> tuple[bool | None, list[tuple[str, int]], int | None]:
-        """Power state, health rollup and (with `sel: true`) SEL entries of the computer systems."""
-        if path is None:
-            return None, [], None
-        try:
-            docs = self.collection(path, deadline)
-        except _NotFound:
-            return None, [], None
-        on = None
-        out = []
-        names = P.unique_names(
-            [P._name(d, i) for i, d in enumerate(docs)],  # noqa: SLF001
-            [P.member_id(d, i) for i, d in enumerate(docs)],
-        )
-        for name, d in zip(names, docs, strict=True):
-            o, h = P.system(d)
-            on = o if on is None else (on or bool(o))
-            if h is not None:
-                out.append((f"system {name}", h))
-        sel = None
-        if self.cfg.sel:
-            links = [x for x in (P.link(d, "LogServices") for d in docs) if x]
-            counts = [
-                c for c in self._parallel([(self._sel_entries, x) for x in links], deadline) if c is not None
-            ]
-            sel = sum(counts) if counts else None
-        return on, out, sel
-
-    def _sel_entries(self, path: str, deadline: Deadline) -> int | None:
-        try:
-            svc = P.sel_service(self.collection(path, deadline))
-            entries = P.link(svc, "Entries") if svc else None
-            return P.entries_count(self.get(entries, deadline)) if entries else None
-        except _NotFound:
-            return None
-
-    def _chassis(self, c: dict[str, Any], deadline: Deadline) -> tuple[list[Sensor], list[Psu], float | None]:
-        """One chassis: `Sensors` first; temperatures and fans from Thermal/ThermalSubsystem when Sensors
-        has none; PSUs from PowerSubsystem, else legacy Power."""
-        sensors_link = P.link(c, "Sensors")
-        thermal, thermal_sub = P.link(c, "Thermal"), P.link(c, "ThermalSubsystem")
-        power_link, power_sub = P.link(c, "Power"), P.link(c, "PowerSubsystem")
-        # Phase 1, in parallel: Sensors, and the PSUs from PowerSubsystem.
-        first: list[tuple[Any, Any]] = [(self._sensors, sensors_link)]
-        if power_sub:
-            first.append((self._power_subsystem, power_sub))
-        got = self._parallel(first, deadline)
-        sensors, total = got[0]
-        psus: list[Psu] | None = got[1] if power_sub else None
-        # Phase 2: what Sensors did not have, from the other resources.
-        kinds = {s.kind for s in sensors}
-        need_temps = "temperature" not in kinds
-        need_fans = not kinds & {"fan_rpm", "fan_ratio"}
-        calls: list[tuple[Any, Any]] = []
-        if (need_temps or need_fans) and (thermal or thermal_sub):
-            calls.append((self._thermal, (thermal, thermal_sub, need_temps, need_fans)))
-        if power_link and (psus is None or total is None or "voltage" not in kinds):
-            calls.append((self._legacy_power, power_link))
-        for call, result in zip(calls, self._parallel(calls, deadline), strict=True):
-            if call[0] == self._thermal:
-                sensors += result
-            elif result is not None:
-                volts, legacy_psus, watts = result
-                if "voltage" not in kinds:
-                    sensors += [s for s in volts if s.kind == "voltage"]
-                if psus is None:
-                    psus = legacy_psus
-                total = total if total is not None else watts
-        return sensors, psus or [], total
-
-    def _sensors(self, path: str | None, deadline: Deadline) -> tuple[list[Sensor], float | None]:
-        if not path:
-            return [], None
-        try:
-            return P.sensors_from_collection(self.collection(path, deadline))
-        except _NotFound:
-            return [], None
-
-    def _thermal(self, args: tuple[str | None, str | None, bool, bool], deadline: Deadline) -> list[Sensor]:
-        thermal, sub, need_temps, need_fans = args
-        try:
-            if thermal:
-                got = P.thermal(self.get(thermal, deadline))
-                return [
-                    s
-                    for s in got
-                    if (s.kind == "temperature" and need_temps) or (s.kind != "temperature" and need_fans)
-                ]
-            out: list[Sensor] = []
-            doc = self.get(sub, deadline)  # type: ignore[arg-type]  # no thermal link: sub is set (caller)
-            fans_link, metrics_link = P.link(doc, "Fans"), P.link(doc, "ThermalMetrics")
-            if need_fans and fans_link:
-                out += P.fans(self.collection(fans_link, deadline))
-            if need_temps and metrics_link:
-                out += P.thermal_metrics(self.get(metrics_link, deadline))
-            return out
-        except _NotFound as e:
-            log.debug("redfish thermal resource missing; skipped", target=self.name, path=str(e))
-            return []
-
-    def _power_subsystem(self, path: str, deadline: Deadline) -> list[Psu] | None:
-        try:
-            doc = self.get(path, deadline)
-            supplies = P.link(doc, "PowerSupplies")
-            return P.psus(self.collection(supplies, deadline)) if supplies else []
-        except _NotFound:
-            return None
-
-    def _legacy_power(
-        self, path: str, deadline: Deadline
-    ) -> tuple[list[Sensor], list[Psu], float | None] | None:
-        try:
-            return P.power(self.get(path, deadline))
-        except _NotFound:
-            return None
-
     def close(self) -> None:
         """Release connections; the session is deleted when no source of a newer config uses it."""
         self._closed = True
+        self._stop.set()
         if self._login_state is not None:
             LOGINS.detach(self._login_state)
         with self._http_lock:
             if self._http is not None:
                 self._http.close()
+
+
+class Counter:
+    """Requests sent by one scrape (or one background round)."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+class _Scrape:
+    """One scrape's view of the BMC for `redfish_parse.walk`: every call bounded by the scrape deadline."""
+
+    def __init__(self, src: RedfishSource, deadline: Deadline, n: Counter) -> None:
+        self.src, self.deadline, self.n = src, deadline, n
+
+    def get(self, link: str, required: bool = False) -> dict[str, Any] | None:
+        try:
+            return self.src.get(link, self.deadline, n=self.n)
+        except _NotFound as e:
+            self._missing(e, link, required)
+            return None
+
+    def collection(self, link: str, required: bool = False) -> list[tuple[str | None, dict[str, Any]]] | None:
+        try:
+            return self.src.collection(link, self.deadline, self.n)
+        except _NotFound as e:
+            self._missing(e, link, required)
+            return None
+
+    def parallel(self, calls: Sequence[Callable[[], Any]]) -> list[Any]:
+        return self.src._parallel(calls, self.deadline)  # noqa: SLF001 - the transport's own helper
+
+    def _missing(self, e: _NotFound, link: str, required: bool) -> None:
+        if required:
+            raise e
+        if not isinstance(e, _Refused):
+            log.debug("redfish resource missing; skipped", target=self.src.name, path=link)
+        return None
 
 
 def _json(r: Answer, path: str) -> dict[str, Any]:

@@ -233,7 +233,7 @@ def test_collector_output_is_valid() -> None:
 
     class C:
         def collect(self):
-            return families("s1", "ipmi", snap)
+            return families("colo_bmc", "s1", "ipmi", snap)
 
     reg = CollectorRegistry()
     reg.register(C())
