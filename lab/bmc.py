@@ -75,7 +75,7 @@ SENSORS: tuple[LabSensor, ...] = (
         0x42,
         "Pwr Consumption",
         "power",
-        "power_supply",
+        "system_board",  # the server's draw, not one PSU's
         1,
         280,
         {"unc": 800, "ucr": 900},
@@ -231,7 +231,11 @@ class IpmiSim:
         name: str = "bmc-ipmi-sim",
         port: int | None = None,
         sensors: tuple[LabSensor, ...] = SENSORS,
+        extra_sdrs: str = "",
+        extra_emu: tuple[str, ...] = (),
     ) -> None:
+        """`extra_sdrs` (sdrcomp source) and `extra_emu` (emulation commands, after the SDRs) add records
+        that LabSensor cannot describe (lab/bmc_sdr_odd.py)."""
         sim = require("ipmi_sim", "openipmi")
         sdrcomp = require("sdrcomp", "openipmi")
         self.sensors = {s.name: s for s in sensors}
@@ -240,7 +244,7 @@ class IpmiSim:
         self.console_port = free_port()
         d = lab.workdir / name
         (d / "state").mkdir(parents=True, exist_ok=True)
-        (d / "bmc.sdrs").write_text(sdr_source(sensors))
+        (d / "bmc.sdrs").write_text(sdr_source(sensors) + "\n" + extra_sdrs)
         run([sdrcomp, "-8", "-r", "-o", str(d / "bmc.sdr.bin"), str(d / "bmc.sdrs")], cwd=d)
         emu = [
             "mc_setbmc 0x20",
@@ -258,6 +262,7 @@ class IpmiSim:
                 if s.kind == "psu"
                 else f"sensor_set_value 0x20 0 0x{s.number:02x} {raw_of(s, s.value)} 0"
             )
+        emu += extra_emu
         emu.append("mc_enable 0x20")
         (d / "bmc.emu").write_text("\n".join(emu) + "\n")
         (d / "lan.conf").write_text(f"""name "{name}"

@@ -195,6 +195,18 @@ ODD: tuple[OddSensor, ...] = (
         states=(0,),
         expect={"metric": "colo_bmc_sensor_state", "type": "intrusion", "value": 1},
     ),
+    # A PSU's own input power (entity power supply, instance 2 like "PSU2 Status"): that PSU's input watts.
+    OddSensor(
+        0x7C,
+        "PSU2 Input Power",
+        _analog("Watts", 2, 0),
+        0x0B,
+        0x01,
+        "power_supply",
+        2,
+        raw=85,
+        expect={"metric": "colo_bmc_psu_input_watts", "sensor": "PSU2 Status", "value": 170.0},
+    ),
     # Event-only: never read.
     OddSensor(
         0x7A,

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from ..core import ConfigError, Duration, Secret
+from .ipmi_compat import READ, parse_module, settings
 
-IPMI_WORKAROUNDS = ("ignore_sdu_length", "ignore_rq_seq", "skip_sel", "skip_chassis", "skip_dcmi")
+IPMI_WORKAROUNDS = (
+    "ignore_sdu_length",  # python-ipmi RMCP quirks
+    "ignore_rq_seq",
+    "skip_sensors",  # what not to ask for (ipmi_exporter modules without these collectors)
+    "skip_sel",
+    "skip_chassis",
+    "skip_dcmi",
+    "ignore_scanning_disabled",  # read sensors the BMC says it does not scan (FreeIPMI's flag of that name)
+    "assume_system_event",  # count every SEL record as a system event (FreeIPMI assumesystemevent)
+)
 
 
 @dataclass(frozen=True)
@@ -20,13 +32,17 @@ class Auth:
 @dataclass(frozen=True)
 class IpmiTarget:
     host: str
-    auth: str  # a key of `auths`
+    auth: str | None = None  # a key of `auths` (or `module:`)
+    module: str | None = None  # a key of `modules` (ipmi_exporter's format): credentials and settings
     port: int = 623
+    interface: Literal["lanplus", "lan"] = "lanplus"  # IPMI 2.0 RMCP+, or IPMI 1.5
     cipher_suite: int | None = 3  # None: try 17, then 3
     privilege: Literal["user", "operator", "administrator"] = "user"
     workarounds: list[str] = field(default_factory=list)
     timeout: Duration = Duration(2.0)  # per request; the scrape deadline applies regardless
     power_sensor: str | None = None  # the sensor that is the system's power draw (else DCMI)
+    exclude_sensors: list[str] = field(default_factory=list)  # names, or regular expressions matching names
+    exclude_record_ids: list[int] = field(default_factory=list)  # SDR record ids (ipmi_exporter's sensor ids)
 
     def validate(self) -> None:
         for i, w in enumerate(self.workarounds):
@@ -38,6 +54,22 @@ class IpmiTarget:
             raise ConfigError("cipher_suite", "must be one of 1, 2, 3, 15, 16, 17 (or null for 17 then 3)")
         if not 0 < self.port < 65536:
             raise ConfigError("port", "must be 1-65535")
+        if (self.auth is None) == (self.module is None):
+            raise ConfigError("auth", "an IPMI target needs exactly one of `auth:` and `module:`")
+        for i, pattern in enumerate(self.exclude_sensors):
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise ConfigError(
+                    f"exclude_sensors[{i}]", f"not a regular expression ({e}); escape it"
+                ) from None
+
+    def excluded(self, name: str, record_id: int) -> bool:
+        """A sensor the operator does not want: its name equals or fully matches an entry, or its record id
+        is listed."""
+        return record_id in self.exclude_record_ids or any(
+            name == p or re.fullmatch(p, name) for p in self.exclude_sensors
+        )
 
 
 @dataclass(frozen=True)
@@ -100,14 +132,52 @@ class Target:
 @dataclass(frozen=True)
 class Config:
     auths: dict[str, Auth] = field(default_factory=dict)
+    modules: dict[str, Any] = field(default_factory=dict)  # ipmi_exporter's `modules:`, as it documents them
     targets: dict[str, Target] = field(default_factory=dict)
 
     def validate(self) -> None:
+        mods = {}
+        for name, raw in self.modules.items():
+            mods[name] = parse_module(raw, f"modules.{name}")
+        object.__setattr__(self, "_modules", mods)
         for name, t in self.targets.items():
             for kind, src in (("ipmi", t.ipmi), ("redfish", t.redfish)):
-                if src is not None and src.auth not in self.auths:
+                if src is not None and src.auth is not None and src.auth not in self.auths:
                     raise ConfigError(
                         f"targets.{name}.{kind}.auth",
-                        f"no auth named {src.auth!r} in `auths` (have: "
-                        f"{', '.join(sorted(self.auths)) or 'none'})",
+                        f"no auth named {src.auth!r} in `auths` (have: {_names(self.auths)})",
                     )
+            if t.ipmi is not None and t.ipmi.module is not None:
+                if t.ipmi.module not in mods:
+                    raise ConfigError(
+                        f"targets.{name}.ipmi.module",
+                        f"no module named {t.ipmi.module!r} in `modules` (have: {_names(mods)})",
+                    )
+                settings(mods[t.ipmi.module], f"modules.{t.ipmi.module}")
+
+    def ipmi_for(self, name: str) -> tuple[IpmiTarget, Auth, tuple[str, ...]]:
+        """A target's IPMI settings with its module applied, its credentials, and the module keys that have no
+        effect here (for one log line)."""
+        t = self.targets[name].ipmi
+        assert t is not None
+        if t.module is None:
+            assert t.auth is not None
+            return t, self.auths[t.auth], ()
+        m = settings(getattr(self, "_modules")[t.module], f"modules.{t.module}")  # noqa: B009 - set in validate
+        skips = [f"skip_{c if c != 'ipmi' else 'sensors'}" for c in READ if c not in m.read]
+        flags = ["ignore_scanning_disabled"] * m.ignore_scanning_disabled + [
+            "assume_system_event"
+        ] * m.assume_system_event
+        target = dataclasses.replace(
+            t,
+            privilege=m.privilege,
+            interface="lanplus" if m.interface == "rmcpplus" else "lan",
+            timeout=m.timeout if m.timeout is not None else t.timeout,
+            workarounds=list(dict.fromkeys([*t.workarounds, *skips, *flags])),
+            exclude_record_ids=sorted({*t.exclude_record_ids, *m.exclude_record_ids}),
+        )
+        return target, Auth(m.user, m.password), m.no_effect
+
+
+def _names(d: dict[str, Any]) -> str:
+    return ", ".join(sorted(d)) or "none"

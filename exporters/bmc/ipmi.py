@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pyipmi
 import pyipmi.interfaces
@@ -19,17 +18,19 @@ from pyipmi.errors import (
     NotSupportedError,
     RetryError,
 )
+from pyipmi.helper import get_sdr_data_helper
 
 from ..core import Deadline, ScrapeError, get_logger
 from . import ipmi_parse as P
 from .config import Auth, IpmiTarget
-from .model import Psu, Sensor, Snapshot
+from .model import Psu, Sensor, Snapshot, State
 
 log = get_logger(__name__)
 
 NETFN_CHASSIS, NETFN_SENSOR, NETFN_STORAGE, NETFN_GROUP = 0x00, 0x04, 0x0A, 0x2C
 # The first request on a warm session may find it expired; give it at most this long before re-opening.
 WARM_PROBE_SECONDS = 1.0
+SEL_PER_SCRAPE = 64  # SEL entries read in one scrape (a big SEL is read over several)
 _IO_ERRORS = (
     TimeoutError,
     socket.timeout,
@@ -58,6 +59,7 @@ class IpmiSource:
         self._defs: list[P.SensorDef] = []
         self._dcmi = "skip_dcmi" not in cfg.workarounds and cfg.power_sensor is None
         self._requests = 0
+        self._sel = _SelState()
         self.sdr_reads = 0  # how often the SDR was read (tests check it is not every scrape)
         self.opens = 0  # sessions opened
 
@@ -67,13 +69,18 @@ class IpmiSource:
             "rmcp_ignore_sdu_length": "ignore_sdu_length" in self.cfg.workarounds,
             "rmcp_ignore_rq_seq": "ignore_rq_seq" in self.cfg.workarounds,
         }
-        intf = pyipmi.interfaces.create_interface(
-            "rmcpplus",
-            cipher_suite=self.cfg.cipher_suite,
-            keep_alive_interval=0,
-            max_retries=0,
-            quirks_cfg=quirks,
-        )
+        if self.cfg.interface == "lan":  # IPMI 1.5
+            intf = pyipmi.interfaces.create_interface(
+                "rmcp", keep_alive_interval=0, max_retries=0, quirks_cfg=quirks
+            )
+        else:
+            intf = pyipmi.interfaces.create_interface(
+                "rmcpplus",
+                cipher_suite=self.cfg.cipher_suite,
+                keep_alive_interval=0,
+                max_retries=0,
+                quirks_cfg=quirks,
+            )
         ipmi = pyipmi.create_connection(intf)
         ipmi.target = pyipmi.Target(ipmb_address=0x20)
         ipmi.session.set_session_type_rmcp(self.cfg.host, self.cfg.port)
@@ -191,34 +198,81 @@ class IpmiSource:
 
     def _collect(self, deadline: Deadline, stamp: tuple[int, int, int]) -> Snapshot:
         assert self._ipmi is not None
+        w = self.cfg.workarounds
         if stamp != self._sdr_stamp or not self._defs:
             self._load_sdr(deadline)
             self._sdr_stamp = stamp
         sensors: list[Sensor] = []
         psus: list[Psu] = []
-        for d in self._defs:
+        states: list[State] = []
+        for d in self._defs if "skip_sensors" not in w else []:
             rsp = self._raw(deadline, NETFN_SENSOR, bytes([0x2D, d.number]), lun=d.lun)
-            item = P.to_model(d, P.decode_reading(rsp))
+            item = P.to_model(d, P.decode_reading(rsp), "ignore_scanning_disabled" in w)
             if isinstance(item, Sensor):
                 sensors.append(item)
             elif isinstance(item, Psu):
                 psus.append(item)
-        sel_entries = sel_free = None
-        if "skip_sel" not in self.cfg.workarounds:
-            sel_entries, sel_free = P.sel_info(self._raw(deadline, NETFN_STORAGE, b"\x40"))
+            elif isinstance(item, State):
+                states.append(item)
+        psus = P.psu_watts(self._defs, sensors, psus)
+        sel_entries = sel_free = last = None
+        by_type: dict[str, int] | None = None
+        if "skip_sel" not in w:
+            info = self._raw(deadline, NETFN_STORAGE, b"\x40")
+            sel_entries, sel_free = P.sel_info(info)
+            last, erased = P.sel_stamps(info)
+            by_type = self._sel_types(deadline, sel_entries, erased)
         power_on = None
-        if "skip_chassis" not in self.cfg.workarounds:
+        if "skip_chassis" not in w:
             power_on = P.chassis_power_on(self._raw(deadline, NETFN_CHASSIS, b"\x01"))
         watts = self._system_power(deadline, sensors)
         return Snapshot(
             sensors=tuple(sensors),
             psus=tuple(psus),
+            states=tuple(states),
             power_on=power_on,
             system_power_watts=watts,
             sel_entries=sel_entries,
             sel_free_bytes=sel_free,
-            health=(("sensors", _worst(sensors, psus)),),
+            sel_by_type=tuple(sorted(by_type.items())) if by_type is not None else (),
+            sel_last_timestamp=last,
+            health=(("sensors", _worst(sensors, psus, states)),),
             requests=self._requests,
+        )
+
+    def _sel_types(self, deadline: Deadline, entries: int, erased: int) -> dict[str, int] | None:
+        """SEL entries by sensor type, read incrementally: at most SEL_PER_SCRAPE entries a scrape, from where
+        the last scrape stopped; all again after the SEL was cleared. None until every entry was read once
+        (a partial count would be a wrong number)."""
+        sel = self._sel
+        if erased != sel.erased or entries < sel.read:
+            sel.__init__()  # type: ignore[misc]  # the SEL was cleared: start over
+            sel.erased = erased
+        if sel.done and entries > sel.read and sel.last is not None:
+            # New entries since: continue after the last one read (its next id was "none" then).
+            nxt, _ = P.sel_entry(self._sel_get(deadline, sel.last))
+            if nxt != 0xFFFF:
+                sel.next, sel.done = nxt, False
+        budget = SEL_PER_SCRAPE
+        while not sel.done and budget > 0:
+            if entries == 0:
+                sel.done = True
+                break
+            budget -= 1
+            rsp = self._sel_get(deadline, sel.next)
+            if rsp[:1] != b"\x00":
+                break  # not there (yet): try again next scrape
+            nxt, kind = P.sel_entry(rsp, "assume_system_event" in self.cfg.workarounds)
+            sel.counts[kind] = sel.counts.get(kind, 0) + 1
+            sel.read += 1
+            sel.last, sel.next = sel.next, nxt
+            sel.done = nxt == 0xFFFF
+        return dict(sel.counts) if sel.done else None
+
+    def _sel_get(self, deadline: Deadline, record_id: int) -> bytes:
+        """Get SEL Entry: the whole record (no reservation needed for that)."""
+        return self._raw(
+            deadline, NETFN_STORAGE, b"\x43\x00\x00" + record_id.to_bytes(2, "little") + b"\x00\xff"
         )
 
     def _system_power(self, deadline: Deadline, sensors: list[Sensor]) -> float | None:
@@ -238,37 +292,55 @@ class IpmiSource:
 
     def _load_sdr(self, deadline: Deadline) -> None:
         assert self._ipmi is not None
-        self._ipmi.interface.set_timeout(self._timeout(deadline))
-        records = []
-        for rec in _entries(
-            self._ipmi,
-            # self._ipmi is re-read before each record; mypy does not carry the assert above into a lambda.
-            lambda: self._ipmi.interface.set_timeout(self._timeout(deadline)),  # type: ignore[union-attr]
-        ):
-            records.append(rec)
+        ipmi = self._ipmi
+        ipmi.interface.set_timeout(self._timeout(deadline))
+        raw = []
+        for item in _entries(ipmi, lambda: ipmi.interface.set_timeout(self._timeout(deadline))):
+            raw.append(item)
             self._requests += 1
-        self._defs = P.sensor_defs(records)
+
+        def skip(msg: str) -> None:
+            deadline.skip("bad_sdr", f"{self.name}: {msg}")
+
+        self._defs = P.sensor_defs(P.decode_records(raw, skip), skip, self.cfg.excluded)
         self._dcmi = "skip_dcmi" not in self.cfg.workarounds and self.cfg.power_sensor is None
         self.sdr_reads += 1
-        log.debug("ipmi SDR read", target=self.name, records=len(records), sensors=len(self._defs))
+        log.debug("ipmi SDR read", target=self.name, records=len(raw), sensors=len(self._defs))
 
 
-def _entries(ipmi: pyipmi.Ipmi, before_each: Callable[[], None]) -> Iterator[Any]:
-    """The SDR repository's records, re-arming the deadline before each one."""
+def _entries(ipmi: pyipmi.Ipmi, before_each: Callable[[], None]) -> Iterator[tuple[int, bytes]]:
+    """The SDR repository's records as (next record id, bytes), re-arming the deadline before each one;
+    decoding is left to ipmi_parse, where one bad record costs only itself."""
     reservation = ipmi.reserve_sdr_repository()
+    read_length = ipmi._sdr_read_length  # noqa: SLF001 - python-ipmi's chunk size, kept across records
+    get_chunk = ipmi._get_sdr_chunk  # noqa: SLF001 - the raw record reader behind get_repository_sdr
     record_id = 0
     while True:
         before_each()
-        rec = ipmi.get_repository_sdr(record_id, reservation)
-        yield rec
-        if rec.next_id == 0xFFFF:
+        next_id, data = get_sdr_data_helper(
+            ipmi.reserve_sdr_repository, get_chunk, record_id, reservation, read_length
+        )
+        yield next_id, bytes(data)
+        if next_id == 0xFFFF:
             return
-        record_id = rec.next_id
+        record_id = next_id
 
 
-def _worst(sensors: list[Sensor], psus: list[Psu]) -> int:
+class _SelState:
+    """What was read of the SEL so far (see IpmiSource._sel_types)."""
+
+    def __init__(self) -> None:
+        self.erased = -2  # the SEL Info erase stamp the counts belong to
+        self.counts: dict[str, int] = {}
+        self.read = 0
+        self.next = 0x0000  # the record to read next (0: the first)
+        self.last: int | None = None
+        self.done = False
+
+
+def _worst(sensors: list[Sensor], psus: list[Psu], states: list[State]) -> int:
     h = [s.health for s in sensors if s.health is not None] + [p.health for p in psus if p.health is not None]
-    return max(h, default=0)
+    return max([*h, *(s.severity for s in states)], default=0)
 
 
 def _msg(e: BaseException) -> str:

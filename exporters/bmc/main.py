@@ -36,7 +36,11 @@ class Runtime:
             srcs: list[tuple[str, IpmiSource | RedfishSource, float | None]] = []
             timeout = float(t.timeout) if t.timeout is not None else None
             if t.ipmi is not None:
-                srcs.append(("ipmi", IpmiSource(name, t.ipmi, config.auths[t.ipmi.auth]), timeout))
+                ipmi, auth, no_effect = config.ipmi_for(name)
+                if no_effect:
+                    log.info("ipmi_exporter module settings that have no effect here", target=name,
+                             settings="; ".join(no_effect))  # fmt: skip
+                srcs.append(("ipmi", IpmiSource(name, ipmi, auth), timeout))
             if t.redfish is not None:
                 if t.redfish.origin.startswith("http://"):
                     log.warning(
@@ -95,7 +99,7 @@ SPEC = ExporterSpec(
     multi_target=True,
     default_config_file="/etc/colo-exporters/bmc.yml",
     config_required=True,
-    error_reasons=("auth", "session_limit", "connect", "tls", "http", "malformed", "bad_link"),
+    error_reasons=("auth", "session_limit", "connect", "tls", "http", "malformed", "bad_link", "bad_sdr"),
 )
 
 

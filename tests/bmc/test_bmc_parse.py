@@ -288,3 +288,30 @@ def test_redfish_links_stay_on_the_configured_bmc() -> None:
     assert sent == []
     assert d.tally is not None and d.tally.counts == {"bad_link": 3}
     src.close()
+
+
+def test_ipmi_one_bad_record_costs_only_itself(cap: dict) -> None:
+    from lab.bmc_sdr_odd import truncated_record
+
+    good = [(0xFFFF, bytes.fromhex(h)) for h in cap["sdr_records"][:5]]
+    skipped: list[str] = []
+    records = I.decode_records([good[0], (0x0003, truncated_record()), *good[1:]], skipped.append)
+    assert len(records) == 5 and len(skipped) == 1 and "SDR record 240" in skipped[0]
+    defs = I.sensor_defs(records, skipped.append, lambda name, rid: name == "CPU2 Temp")
+    assert "CPU2 Temp" not in [d.name for d in defs] and "CPU1 Temp" in [d.name for d in defs]
+
+
+def test_ipmi_sel_entries_and_stamps() -> None:
+    # Get SEL Entry: cc, next id, then a system event record about a fan (sensor type 04h)
+    rec = (
+        bytes([0x05, 0x00, 0x02]) + (1764600000).to_bytes(4, "little") + bytes([0x20, 0x00, 0x04, 0x04, 0x32])
+    )
+    rec += bytes([0x01, 0x00, 0x00, 0x00])
+    assert I.sel_entry(b"\x00\x06\x00" + rec) == (6, "fan")
+    oem = rec[:2] + b"\xe0" + rec[3:]
+    assert I.sel_entry(b"\x00\xff\xff" + oem) == (0xFFFF, "oem")
+    assert I.sel_entry(b"\x00\xff\xff" + oem, assume_system_event=True) == (0xFFFF, "fan")
+    info = bytes([0, 0x51, 3, 0, 0x60, 0x3E]) + (1764600000).to_bytes(4, "little") + bytes(4) + b"\x0a"
+    assert I.sel_stamps(info) == (1764600000.0, 0)
+    pre_init = info[:6] + (745).to_bytes(4, "little") + info[10:]
+    assert I.sel_stamps(pre_init)[0] is None  # seconds since the BMC started, not a date
