@@ -1,5 +1,6 @@
 """BMC peers for tests, benchmark and demo: OpenIPMI's `ipmi_sim` on UDP loopback (with its runtime
-console on TCP), and the project's Redfish test server (`lab/bmc_redfish.py`), fed one sensor table.
+console on TCP), and the project's Redfish test server (`lab/bmc_redfish.py`), fed one sensor table
+(`lab/bmc_sensors.py`).
 
 The SDRs are generated here from `SENSORS`, compiled with `sdrcomp -8` and loaded with `main_sdr_add`
 BEFORE `sensor_add` (which copies thresholds from the SDR). Readings change at runtime through the
@@ -11,103 +12,24 @@ from __future__ import annotations
 import socket
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .bmc_redfish import RedfishServer
+from .bmc_sensors import MONITOR_PASSWORD, MONITOR_USER, PASSWORD, SENSORS, USER, LabSensor
 from .proc import Lab, LabError, free_port, require, run, wait_for
 
-USER, PASSWORD = "admin", "colo-lab-Pw7"
-MONITOR_USER, MONITOR_PASSWORD = "monitor", "monitorpw"
+__all__ = [
+    "MONITOR_PASSWORD",
+    "MONITOR_USER",
+    "PASSWORD",
+    "SENSORS",
+    "USER",
+    "IpmiSim",
+    "LabSensor",
+    "ipmi_target",
+]
 
-
-@dataclass(frozen=True)
-class LabSensor:
-    """One sensor of the simulated server: number, name, kind, scale (value = raw * m * 10^r + b),
-    thresholds (value units) and the initial value."""
-
-    number: int
-    name: str
-    kind: str  # temperature fan power current voltage psu
-    entity: str
-    instance: int
-    value: float
-    thresholds: dict[str, float]  # lnr lcr lnc unc ucr unr
-    m: int = 1
-    r_exp: int = 0
-    b: int = 0
-    b_exp: int = 0
-    rf_id: str = ""  # the Redfish id
-
-
-def _temp(
-    num: int, name: str, entity: str, inst: int, value: float, unc: float, uc: float, unr: float, rf_id: str
-) -> LabSensor:
-    return LabSensor(
-        num, name, "temperature", entity, inst, value, {"unc": unc, "ucr": uc, "unr": unr}, rf_id=rf_id
-    )
-
-
-SENSORS: tuple[LabSensor, ...] = (
-    _temp(0x01, "CPU1 Temp", "processor", 1, 45, 85, 95, 105, "CPU1Temp"),
-    _temp(0x02, "CPU2 Temp", "processor", 2, 47, 85, 95, 105, "CPU2Temp"),
-    _temp(0x03, "Inlet Temp", "0x37", 1, 22, 38, 42, 47, "InletTemp"),
-    _temp(0x04, "Exhaust Temp", "system_board", 1, 35, 70, 75, 80, "ExhaustTemp"),
-    _temp(0x05, "DIMM A1 Temp", "memory_device", 1, 38, 80, 85, 90, "DIMMA1Temp"),
-    _temp(0x06, "DIMM B1 Temp", "memory_device", 2, 39, 80, 85, 90, "DIMMB1Temp"),
-    *(
-        LabSensor(
-            0x2F + i,
-            f"FAN{i}",
-            "fan",
-            "fan_cooling_device",
-            i,
-            rpm,
-            {"lnc": 1500, "lcr": 1000, "lnr": 500},
-            m=100,
-            rf_id=f"Fan{i}",
-        )
-        for i, rpm in zip(range(1, 7), (5400, 5500, 5300, 5600, 5400, 5200), strict=True)
-    ),
-    LabSensor(0x40, "PSU1 Status", "psu", "power_supply", 1, 1, {}, rf_id="PSU1"),
-    LabSensor(0x41, "PSU2 Status", "psu", "power_supply", 2, 1, {}, rf_id="PSU2"),
-    LabSensor(
-        0x42,
-        "Pwr Consumption",
-        "power",
-        "system_board",  # the server's draw, not one PSU's
-        1,
-        280,
-        {"unc": 800, "ucr": 900},
-        m=4,
-        rf_id="TotalPower",
-    ),
-    LabSensor(
-        0x43,
-        "PSU1 Current",
-        "current",
-        "power_supply",
-        1,
-        2.3,
-        {"unc": 20.0, "ucr": 23.0},
-        r_exp=-1,
-        rf_id="PSU1Current",
-    ),
-    LabSensor(
-        0x50,
-        "12V",
-        "voltage",
-        "system_board",
-        1,
-        12.0,
-        {"lcr": 11.408, "lnc": 11.648, "unc": 12.72, "ucr": 12.96},
-        m=16,
-        r_exp=-3,
-        b=10,
-        b_exp=3,
-        rf_id="Rail12V",
-    ),
-)
 
 _TYPE = {
     "temperature": ("Temperature", "degrees_C", 0x01),
@@ -391,7 +313,6 @@ def ipmi_target(sim: IpmiSim, **extra: Any) -> dict[str, Any]:
 
 def demo(lab: Lab) -> list[dict[str, Any]]:
     """Two BMCs (one IPMI, one Redfish) and colo-bmc-exporter on its default port."""
-    from .bmc_redfish import RedfishServer
     from .exporter import ExporterProc
 
     sim = IpmiSim(lab, name="bmc-demo-ipmi")
