@@ -90,6 +90,19 @@ class Bmc:
             self.stats = {"requests": 0, "logins": 0, "logouts": 0}
             self.sel: list[dict[str, Any]] = []
             self.skip = 0
+            # Parts whose health the exporter reads in the background (POST /_lab/part {id, health?, state?}).
+            self.parts = {
+                pid: {"id": pid, "name": name, "kind": kind, "health": "OK", "state": "Enabled"}
+                for pid, name, kind in (
+                    ("Disk0", "Drive 0", "drive"),
+                    ("Disk1", "Drive 1", "drive"),
+                    ("RAID", "RAID Controller", "controller"),
+                    ("DIMM0", "DIMM A0", "memory"),
+                    ("DIMM1", "DIMM B0", "memory"),
+                    ("CPU1", "CPU 1", "processor"),
+                    ("CPU2", "CPU 2", "processor"),
+                )
+            }
 
     # -- the sensor table as Redfish ---------------------------------------------------------------------
     def _link(self, path: str) -> dict[str, str]:
@@ -330,6 +343,12 @@ class Bmc:
         (r"/redfish/v1/Systems/1/LogServices", "any", "_logs_coll"),
         (r"/redfish/v1/Systems/1/LogServices/SEL", "any", "_sel_doc"),
         (r"/redfish/v1/Systems/1/LogServices/SEL/Entries", "any", "_sel_coll"),
+        (r"/redfish/v1/Systems/1/Storage", "any", "_storage_coll"),
+        (r"/redfish/v1/Systems/1/Storage/1", "any", "_storage_doc"),
+        (r"/redfish/v1/Systems/1/Storage/1/Drives/(?P<pid>[^/]+)", "any", "_drive_doc"),
+        (r"/redfish/v1/Systems/1/Memory", "any", "_memory_coll"),
+        (r"/redfish/v1/Systems/1/(?P<group>Memory|Processors)/(?P<pid>[^/]+)", "any", "_part_doc"),
+        (r"/redfish/v1/Systems/1/Processors", "any", "_cpus_coll"),
         (r"/redfish/v1/Chassis", "any", "_chassis_coll"),
         (r"/redfish/v1/Chassis/(?P<cid>[^/]+)", "any", "_chassis_doc"),
         (r"/redfish/v1/Chassis/(?P<cid>BP\d+)/Sensors", "any", "_empty_sensors"),
@@ -394,6 +413,9 @@ class Bmc:
             "PowerState": "On",
             "Status": {"State": "Enabled", "Health": "OK", "HealthRollup": self._rollup()},
             "LogServices": self._link(f"{p}/LogServices"),
+            "Storage": self._link(f"{p}/Storage"),
+            "Memory": self._link(f"{p}/Memory"),
+            "Processors": self._link(f"{p}/Processors"),
         }
 
     def _logs_coll(self, p: str, expand: bool) -> dict[str, Any]:
@@ -412,6 +434,45 @@ class Bmc:
 
     def _sel_coll(self, p: str, expand: bool) -> dict[str, Any]:
         return self._coll(p, "Log Entries", self.sel, expand)
+
+    def _part(self, pid: str, path: str) -> dict[str, Any]:
+        x = self.parts[pid]
+        status = (
+            {"State": "Absent"} if x["state"] == "Absent" else {"State": x["state"], "Health": x["health"]}
+        )
+        return {"@odata.id": path, "Id": pid, "Name": x["name"], "Status": status}
+
+    def _of_parts(self, kind: str) -> list[str]:
+        return [pid for pid, x in self.parts.items() if x["kind"] == kind]
+
+    def _storage_coll(self, p: str, expand: bool) -> dict[str, Any]:
+        return self._coll(p, "Storage", [self._storage_doc(f"{p}/1", False)], expand)
+
+    def _storage_doc(self, p: str, expand: bool) -> dict[str, Any]:
+        ctl = {**self._part("RAID", f"{p}#/StorageControllers/0"), "MemberId": "0"}
+        return {
+            "@odata.id": p,
+            "Id": "1",
+            "Name": "Storage",
+            "Status": {"State": "Enabled", "Health": "OK"},
+            "StorageControllers": [ctl],
+            "Drives": [self._link(f"{p}/Drives/{d}") for d in self._of_parts("drive")],
+        }
+
+    def _drive_doc(self, p: str, expand: bool, pid: str) -> dict[str, Any] | None:
+        return self._part(pid, p) if pid in self._of_parts("drive") else None
+
+    def _memory_coll(self, p: str, expand: bool) -> dict[str, Any]:
+        return self._coll(p, "Memory", [self._part(d, f"{p}/{d}") for d in self._of_parts("memory")], expand)
+
+    def _cpus_coll(self, p: str, expand: bool) -> dict[str, Any]:
+        return self._coll(
+            p, "Processors", [self._part(d, f"{p}/{d}") for d in self._of_parts("processor")], expand
+        )
+
+    def _part_doc(self, p: str, expand: bool, group: str, pid: str) -> dict[str, Any] | None:
+        kind = "memory" if group == "Memory" else "processor"
+        return self._part(pid, p) if pid in self._of_parts(kind) else None
 
     def _chassis_coll(self, p: str, expand: bool) -> dict[str, Any]:
         return self._coll(p, "Chassis", [self._chassis(c) for c in self._chassis_ids()], expand)

@@ -2,6 +2,7 @@
 port, or a static mockup/fixture tree, with sessions, basic auth and faults.
 
 Control plane (no auth) under /_lab/: POST sensor {id, reading?, state?, health?}, psu {id, health?, state?},
+part {id, health?, state?} (drives, controller, DIMMs, CPUs),
 fault {status?, message_id?, delay?, trickle? (seconds per byte), body? ("html"|"malformed"|"half"), path?,
 count?}, config {option: value}, expire (drops every session), reset; GET stats. The quirk options in
 `DEFAULTS` turn on real-world differences one by one. Instead of the sensor table, `--mockup DIR` serves a
@@ -237,6 +238,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def _control(self, bmc: Bmc, what: str, body: dict[str, Any]) -> None:
         with bmc.lock:
+            if what == "part":
+                x = bmc.parts.get(body.get("id", ""))
+                if x is None:
+                    return self._error(404, "ResourceMissingAtURI")
+                x.update({k: body[k] for k in ("health", "state") if k in body})
+                return self._json(200, {"ok": True})
             if what in ("sensor", "psu"):
                 s = bmc.sensors.get(body.get("id", ""))
                 if s is None:

@@ -37,6 +37,15 @@ def exp(module_lab: Lab, rfs: RedfishServer) -> ExporterProc:
                 }
             },
             "badpw": {"redfish": {"url": rfs.url, "auth": "wrong", "insecure_http": True}},
+            "comp": {
+                "redfish": {
+                    "url": rfs.url,
+                    "auth": "lab",
+                    "insecure_http": True,
+                    "components": True,
+                    "login": "basic",
+                }
+            },
         },
     }
     return ExporterProc(module_lab, "bmc", cfg)
@@ -333,3 +342,29 @@ def test_locked_account(exp: ExporterProc, rfs: RedfishServer) -> None:
     m = probe(exp)
     assert value(m, "colo_bmc_up", **LB) == 0
     assert "account locked" in exp.log_text()
+
+
+def test_component_health_in_the_background(exp: ExporterProc, rfs: RedfishServer) -> None:
+    lb = {"target": "comp", "source": "redfish"}
+    rfs.control("part", {"id": "Disk1", "health": "Critical"})
+    rfs.control("part", {"id": "DIMM1", "state": "Absent"})
+    m = probe(exp, "comp")
+    for _ in range(50):  # the first background round starts with the first scrape
+        if find(m, "colo_bmc_component_health", **lb):
+            break
+        time.sleep(0.1)
+        m = probe(exp, "comp")
+    assert value(m, "colo_bmc_component_health", kind="drive", component="Drive 1", **lb) == 2
+    assert value(m, "colo_bmc_component_health", kind="drive", component="Drive 0", **lb) == 0
+    assert (
+        value(m, "colo_bmc_component_health", kind="storage_controller", component="RAID Controller", **lb)
+        == 0
+    )
+    assert value(m, "colo_bmc_component_health", kind="processor", component="CPU 2", **lb) == 0
+    assert find(m, "colo_bmc_component_health", component="DIMM B0") == []  # absent: no series
+    assert value(m, "colo_bmc_component_refresh_timestamp_seconds", **lb) > time.time() - 60
+    # The scrape itself sends no request for the components (the background round does).
+    probe(exp)
+    assert value(probe(exp, "comp"), "colo_bmc_scrape_requests", **lb) == value(
+        probe(exp), "colo_bmc_scrape_requests", **LB
+    )
