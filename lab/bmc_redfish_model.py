@@ -6,7 +6,6 @@ is lab/bmc_redfish_server.py.
 
 from __future__ import annotations
 
-import copy
 import re
 import threading
 import urllib.parse
@@ -289,7 +288,7 @@ class Bmc:
         }
 
     def _coll(self, path: str, name: str, docs: list[dict[str, Any]], expand: bool) -> dict[str, Any]:
-        mem = [copy.deepcopy(d) if expand else self._link(d["@odata.id"]) for d in docs]
+        mem = [d if expand else self._link(d["@odata.id"]) for d in docs]  # docs are built per request
         out = {"@odata.id": path, "Name": name, "Members@odata.count": len(mem), "Members": mem}
         size = int(self.opts["page_size"])
         if size and len(mem) > size:

@@ -52,6 +52,9 @@ class Runtime:
                     ("redfish", RedfishSource(name, t.redfish, config.auths[t.redfish.auth]), timeout)
                 )
             self.sources[name] = srcs
+        # Targets the new config no longer has: their Redfish sessions are deleted now, not with the old
+        # runtime (the core closes that one later).
+        LOGINS.keep_only({n for n, t in config.targets.items() if t.redfish is not None})
 
     def targets(self) -> list[str]:
         return list(self.sources)

@@ -93,6 +93,16 @@ class _Logins:
         if old:
             threading.Thread(target=_logout_all, args=(old, LOGOUT_BUDGET), daemon=True).start()
 
+    def keep_only(self, targets: set[str]) -> None:
+        """A new config without some targets: their sessions go now (in the background)."""
+        with self.lock:
+            gone = [o for o in self.by_key.values() if o.target not in targets]
+            for o in gone:
+                o.retired = True
+                del self.by_key[o.key]
+        if gone:
+            threading.Thread(target=_logout_all, args=(gone, LOGOUT_BUDGET), daemon=True).start()
+
     def close_all(self) -> None:
         with self.lock:
             every = list(self.by_key.values())

@@ -666,29 +666,41 @@ def _all_chassis(reader: Reader, path: str) -> list[ChassisRead]:
 
 def _chassis(reader: Reader, name: str, c: dict[str, Any]) -> ChassisRead:
     """One chassis: Sensors; ThermalSubsystem (Fans, ThermalMetrics), else legacy Thermal; PowerSubsystem
-    (PSUs and their Metrics) and legacy Power (PowerControl, voltages; PSUs when there is no
-    PowerSubsystem); EnvironmentMetrics only when nothing else gave the system power."""
+    (PSUs and their Metrics); legacy Power (PowerControl, voltages; PSUs when there is no PowerSubsystem)
+    unless Sensors and PowerSubsystem cover it; EnvironmentMetrics only when nothing else gave the system
+    power."""
     sensors_l, thermal_l, thermal_sub_l = link(c, "Sensors"), link(c, "Thermal"), link(c, "ThermalSubsystem")
     power_l, power_sub_l, env_l = link(c, "Power"), link(c, "PowerSubsystem"), link(c, "EnvironmentMetrics")
-    # Round 1: everything the chassis links to directly.
+    # Round 1: everything the chassis links to directly (legacy Power here only when there is no
+    # PowerSubsystem or no Sensors; else it is read in round 2, and only if Sensors lack what it gives).
+    power_now = bool(power_l) and not (power_sub_l and sensors_l)
     sensor_docs, ts, ps, legacy_power, legacy_thermal = reader.parallel([
         lambda: [d for _, d in reader.collection(sensors_l) or []] if sensors_l else [],
         lambda: reader.get(thermal_sub_l) if thermal_sub_l else None,
         lambda: reader.get(power_sub_l) if power_sub_l else None,
-        lambda: reader.get(power_l) if power_l else None,
+        lambda: reader.get(power_l) if power_l and power_now else None,
         lambda: reader.get(thermal_l) if thermal_l and not thermal_sub_l else None,
     ])  # fmt: skip
-    # Round 2: the subsystems' collections.
+    # Round 2: the subsystems' collections; legacy Power when Sensors have no voltages or no chassis power
+    # sensor (its PowerControl and Voltages, e.g. a CMOS battery), or the PowerSubsystem could not be read.
     fans_l, metrics_l = (link(ts, "Fans"), link(ts, "ThermalMetrics")) if ts else (None, None)
     supplies_l = link(ps, "PowerSupplies") if ps else None
-    fan_docs, thermal_metrics_doc, supply_members, late_thermal = reader.parallel([
+    kinds = {sensor_kind(d) for d in sensor_docs}
+    power_late = (
+        bool(power_l)
+        and not power_now
+        and (ps is None or "voltage" not in kinds or chassis_power(sensor_docs) is None)
+    )
+    fan_docs, thermal_metrics_doc, supply_members, late_thermal, late_power = reader.parallel([
         lambda: [d for _, d in reader.collection(fans_l) or []] if fans_l else [],
         lambda: reader.get(metrics_l) if metrics_l else None,
         lambda: reader.collection(supplies_l) if supplies_l else None,
         # a ThermalSubsystem that could not be read: the legacy Thermal after all
         lambda: reader.get(thermal_l) if thermal_l and thermal_sub_l and ts is None else None,
+        lambda: reader.get(power_l) if power_l and power_late else None,
     ])  # fmt: skip
     legacy_thermal = legacy_thermal or late_thermal
+    legacy_power = legacy_power or late_power
     # Round 3: each PSU's Metrics.
     supply_docs = [d for _, d in supply_members or []]
     supply_metrics = reader.parallel([partial(_get, reader, link(d, "Metrics")) for d in supply_docs])

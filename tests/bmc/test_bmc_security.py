@@ -173,6 +173,16 @@ def test_sessions_after_reloads_and_sigterm(lab: Lab) -> None:
         time.sleep(0.3)  # the old session's DELETE runs beside the scrape
         assert rfs.stats()["sessions"] == 2, rfs.stats()
     assert rfs.stats()["logins"] == 2 + 12 and rfs.stats()["logouts"] == 12
+    # A reload that drops target b deletes its session at once (not when the old runtime is closed).
+    only_a = cfg("127.0.0.1")
+    del only_a["targets"]["b"]
+    _reload(exp, only_a)
+    for _ in range(30):
+        if rfs.stats()["sessions"] == 1:
+            break
+        time.sleep(0.1)
+    assert rfs.stats()["sessions"] == 1 and rfs.stats()["logouts"] == 13
+    assert value(_probe(exp, "a"), "colo_bmc_up", target="a", source="redfish") == 1
     t0 = time.monotonic()
     exp.proc.stop()
     assert time.monotonic() - t0 < 5
