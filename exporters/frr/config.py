@@ -9,10 +9,11 @@ from typing import Literal
 
 from exporters.core import ConfigError
 
-Daemon = Literal["bgpd", "bfdd", "vrrpd", "zebra"]
+from .daemons import DAEMONS
+from .vty import DEFAULT_MAX_BYTES
+
 # What may go into a vty command line: no spaces, no NUL (which would end the command), no quotes.
 NAME = re.compile(r"[A-Za-z0-9_.:@/+-]{1,64}")
-ALL_DAEMONS: tuple[Daemon, ...] = ("bgpd", "bfdd", "vrrpd", "zebra")
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,13 @@ class Instance:
 
     pathspace: str | None = None
     socket_dir: str | None = None
-    daemons: list[Daemon] = field(default_factory=lambda: list(ALL_DAEMONS))
+    daemons: list[str] = field(default_factory=lambda: list(DAEMONS))
     expected_advertisements: list[ExpectedAdvertisement] = field(default_factory=list)
 
     def validate(self) -> None:
+        for i, d in enumerate(self.daemons):
+            if d not in DAEMONS:
+                raise ConfigError(f"daemons[{i}]", f"unknown daemon {d!r}; known: {', '.join(DAEMONS)}")
         if len(set(self.daemons)) != len(self.daemons):
             raise ConfigError("daemons", "lists a daemon twice")
         if self.pathspace and (
@@ -70,7 +74,7 @@ class Instance:
 
 @dataclass(frozen=True)
 class Config:
-    # Instance name (the `instance` label) -> instance. Without a pathspace, the name is the pathspace,
+    # Instance name (the `frr_instance` label) -> instance. Without a pathspace, the name is the pathspace,
     # except for the name "default", which is FRR's default instance.
     instances: dict[str, Instance] = field(default_factory=lambda: {"default": Instance()})
     run_dir: str = "/var/run/frr"
@@ -84,11 +88,12 @@ class Config:
     vtysh_path: str = "/usr/bin/vtysh"
     # Peer descriptions as a `description` label (they change, and each change starts new series).
     description_label: bool = False
-    # BGP summary command: "all" (`show bgp vrf all summary json`, nested by address family) or
-    # "per-family" (`... ipv4 unicast summary json` and `... ipv6 unicast summary json`, for FRR < 7.5).
+    # BGP summary command to try first: "all" (`show bgp vrf all summary json`) or "per-family"
+    # (`... ipv4 unicast summary json` and `... ipv6 ...`). Either falls back to the other by itself
+    # when the daemon does not know it; there is no need to set this for any FRR release.
     bgp_summary: Literal["all", "per-family"] = "all"
-    # A reply larger than this is refused (a lying or runaway daemon).
-    max_reply_bytes: int = 256 * 1024 * 1024
+    # A reply larger than this is refused (a lying or runaway daemon); 10,000 BGP peers are ~45 MB.
+    max_reply_bytes: int = DEFAULT_MAX_BYTES
 
     def validate(self) -> None:
         if not self.instances:

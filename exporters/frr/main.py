@@ -1,51 +1,39 @@
 """colo-frr-exporter: BGP sessions, BFD peers, VRRP state and routes of one or more FRR instances.
 
-Each scrape runs one job per (instance, daemon); a job opens one connection to that daemon's vty socket
-and sends all its commands on it, so a stopped daemon is `colo_frr_up{instance,daemon} 0` while the
-other daemons keep reporting.
+Each scrape runs one job per (FRR instance, daemon); a job opens one connection to that daemon's vty
+socket and sends all its commands on it. `colo_frr_up{frr_instance,daemon}` says whether the daemon
+answered at all; `colo_frr_collector_success{frr_instance,daemon,collector}` whether each of its commands
+did (see commands.py). What each daemon is asked, and how it becomes metrics, is in daemons.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+import threading
+import time
+from contextlib import AbstractContextManager
 from functools import partial
 
 from prometheus_client.core import Metric
 
-from exporters.core import Deadline, Job, ScrapeError, get_logger
+from exporters.core import Deadline, Exclusive, Job, ScrapeError, get_logger
 from exporters.core.app import ExporterSpec
 from exporters.core.cli import main_for
 
 from . import collector
+from .commands import Context, DaemonState, parse_all, paused_gc, run_queries
 from .config import Config
-from .parse_bfd import parse_bfd
-from .parse_bgp import parse_advertised_to, parse_neighbors, parse_summary
-from .parse_common import ParseError
-from .parse_vrrp import parse_vrrp
-from .parse_zebra import parse_route_summary, parse_version
-from .vty import socket_commands, vtysh_commands
-
-BGP_SUMMARY = "show bgp vrf all summary json"
-BGP_SUMMARY_V4 = "show bgp vrf all ipv4 unicast summary json"
-BGP_SUMMARY_V6 = "show bgp vrf all ipv6 unicast summary json"
-BGP_NEIGHBORS = "show bgp vrf all neighbors json"
-BFD_PEERS = "show bfd peers json"
-BFD_COUNTERS = "show bfd peers counters json"
-VRRP = "show vrrp json"
-VERSION = "show version"
-ROUTES_V4 = "show ip route summary json"
-ROUTES_V6 = "show ipv6 route summary json"
+from .daemons import DAEMONS
+from .vty import Vtysh, VtySocket, identity
 
 log = get_logger(__name__)
-
-
-def prefix_command(vrf: str, afi: str, prefix: str) -> str:
-    return f"show bgp vrf {vrf} {afi} unicast {prefix} json"
 
 
 class Runtime:
     def __init__(self, config: Config) -> None:
         self.config = config
+        self._states: dict[tuple[str, str], tuple[DaemonState, Exclusive]] = {}
+        self._lock = threading.Lock()
 
     def targets(self) -> list[str]:
         return list(self.config.instances)
@@ -60,75 +48,62 @@ class Runtime:
     def close(self) -> None:
         pass
 
-    # one job ---------------------------------------------------------------------------------------
-    def commands(self, name: str, daemon: str) -> list[str]:
-        inst = self.config.instances[name]
-        if daemon == "bgpd":
-            cmds = [BGP_SUMMARY] if self.config.bgp_summary == "all" else [BGP_SUMMARY_V4, BGP_SUMMARY_V6]
-            cmds.append(BGP_NEIGHBORS)
-            for a in inst.expected_advertisements:
-                c = prefix_command(a.vrf, a.afi, a.prefix)
-                if c not in cmds:
-                    cmds.append(c)
-            return cmds
-        return {"bfdd": [BFD_PEERS, BFD_COUNTERS], "vrrpd": [VRRP], "zebra": [VERSION, ROUTES_V4, ROUTES_V6]}[
-            daemon
-        ]
+    def state(self, name: str, daemon: str) -> tuple[DaemonState, Exclusive]:
+        """What this daemon told us about itself, and the gate that keeps its scrapes one at a time."""
+        with self._lock:
+            return self._states.setdefault((name, daemon), (DaemonState(), Exclusive()))
 
-    def fetch(self, name: str, daemon: str, cmds: list[str], deadline: Deadline) -> list[bytes]:
+    # one job ---------------------------------------------------------------------------------------
+    def _session(
+        self, name: str, daemon: str, deadline: Deadline
+    ) -> AbstractContextManager[VtySocket | Vtysh]:
         c = self.config
         sock_dir = c.socket_dir(name)
-        # Expected-advertisement lookups answer a warning for an unknown VRF: that is "not advertised".
-        lenient = [x for x in cmds if x.startswith("show bgp vrf ") and not x.startswith("show bgp vrf all ")]
+        vtysh = partial(Vtysh, c.vtysh_path, sock_dir, daemon, deadline, c.max_reply_bytes)
         if c.transport == "vtysh":
-            return vtysh_commands(c.vtysh_path, sock_dir, daemon, cmds, deadline, c.max_reply_bytes, lenient)
+            return vtysh()
         try:
-            return socket_commands(sock_dir, daemon, cmds, deadline, c.max_reply_bytes, lenient, c.pipeline)
+            return VtySocket(os.path.join(sock_dir, f"{daemon}.vty"), deadline, c.max_reply_bytes)
         except ScrapeError as e:
             if not (c.vtysh_fallback and e.reason in ("connect", "permission")):
                 raise
             log.debug("socket failed; trying vtysh", frr_instance=name, daemon=daemon, err=e.message)
-        return vtysh_commands(c.vtysh_path, sock_dir, daemon, cmds, deadline, c.max_reply_bytes, lenient)
+        return vtysh()
 
-    def collect(self, name: str, daemon: str, deadline: Deadline) -> Iterable[Metric]:
-        cmds = self.commands(name, daemon)
-        out = dict(zip(cmds, self.fetch(name, daemon, cmds, deadline), strict=True))
-        try:
-            if daemon == "bgpd":
-                return self._bgp(name, out)
-            if daemon == "bfdd":
-                return collector.bfd(name, parse_bfd(out[BFD_PEERS], out[BFD_COUNTERS]))
-            if daemon == "vrrpd":
-                return collector.vrrp(name, parse_vrrp(out[VRRP]))
-            return collector.zebra(
-                name,
-                parse_version(out[VERSION]),
-                {"ipv4": parse_route_summary(out[ROUTES_V4]), "ipv6": parse_route_summary(out[ROUTES_V6])},
-            )
-        except ParseError as e:
-            raise ScrapeError("malformed", str(e)) from None
-
-    def _bgp(self, name: str, out: dict[str, bytes]) -> collector.Families:
-        if self.config.bgp_summary == "all":
-            summary = parse_summary(out[BGP_SUMMARY])
-        else:
-            summary = parse_summary(out[BGP_SUMMARY_V4], "ipv4Unicast") + parse_summary(
-                out[BGP_SUMMARY_V6], "ipv6Unicast"
-            )
-        neighbors = parse_neighbors(out[BGP_NEIGHBORS])
-        adverts = []
-        for a in self.config.instances[name].expected_advertisements:
-            to = parse_advertised_to(out[prefix_command(a.vrf, a.afi, a.prefix)], a.prefix)
-            if to is None:
-                log.warning(
-                    "expected advertisement: bgpd has no BGP instance for this VRF",
-                    frr_instance=name,
-                    vrf=a.vrf,
-                    prefix=a.prefix,
+    def collect(self, name: str, daemon: str, deadline: Deadline) -> list[Metric]:
+        c = self.config
+        inst = c.instances[name]
+        d = DAEMONS[daemon]
+        state, gate = self.state(name, daemon)
+        ctx = Context(
+            ns=SPEC.namespace,
+            instance=name,
+            daemon=daemon,
+            now=time.time(),
+            description_label=c.description_label,
+            count=deadline.skip,
+            check=partial(deadline.timeout, doing="reading the replies"),
+        )
+        # A scrape still reading this daemon past its deadline makes the next one fail at once ("busy")
+        # instead of stacking a second one on the same daemon.
+        with gate.enter(deadline):
+            if state.seen(identity(os.path.join(c.socket_dir(name), f"{daemon}.vty"))):
+                log.info(
+                    "the daemon restarted; asking it every command again", frr_instance=name, daemon=daemon
                 )
-                to = set()
-            adverts += [(a.vrf, a.prefix, p, p in to) for p in a.peers]
-        return collector.bgp(name, summary, neighbors, adverts, self.config.description_label)
+            queries = d.queries(inst, c)
+            try:
+                with self._session(name, daemon, deadline) as session:
+                    outcomes = run_queries(session, queries, state, ctx, c.pipeline)
+            except ScrapeError as e:
+                if e.reason in ("connect", "permission"):  # not reached at all: maybe not the same daemon
+                    state.lost()
+                raise
+            parse_all(queries, outcomes, ctx)
+            with paused_gc():
+                fams = d.collect(ctx, {k: o.value for k, o in outcomes.items() if o.ok}, inst)
+        success = collector.collector_success(ctx.ns, name, daemon, {k: o.ok for k, o in outcomes.items()})
+        return [*fams, *success]
 
 
 SPEC = ExporterSpec(

@@ -52,9 +52,11 @@ def test_example_config_passes_config_check() -> None:
 
 
 def _all_metric_names() -> set[str]:
+    ns = "colo_frr"
     e = SHARED / "r1/prov-nbr-shutdown"
     fams = list(
         collector.bgp(
+            ns,
             "r1",
             parse_summary(read(e / "show_bgp_vrf_all_summary.json")),
             parse_neighbors(read(e / "show_bgp_vrf_all_neighbors.json")),
@@ -64,17 +66,19 @@ def _all_metric_names() -> set[str]:
     d = CAPTURED / "r1/established"
     fams += list(
         collector.bfd(
-            "r1", parse_bfd(read(d / "show_bfd_peers.json"), read(d / "show_bfd_peers_counters.json"))
+            ns, "r1", parse_bfd(read(d / "show_bfd_peers.json"), read(d / "show_bfd_peers_counters.json"))
         )
     )
-    fams += list(collector.vrrp("r1", parse_vrrp(read(d / "show_vrrp.json"))))
+    fams += list(collector.vrrp(ns, "r1", parse_vrrp(read(d / "show_vrrp.json"))))
     fams += list(
         collector.zebra(
+            ns,
             "r1",
             parse_version(read(d / "show_version.txt")),
             {"ipv4": parse_route_summary(read(d / "show_ip_route_summary.json"))},
         )
     )
+    fams += list(collector.collector_success(ns, "r1", "zebra", {"version": True}))
     names = set(re.findall(r"^# TYPE (\S+)", expose(fams), re.M))
     return names | {
         "colo_frr_up",

@@ -6,6 +6,8 @@ stopped) come last.
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +18,7 @@ import pytest
 
 from lab.exporter import ExporterProc, find, parse, value
 from lab.frr import ANYCAST_V4, ANYCAST_V6, DAEMONS, FrrRack
+from lab.frr_fake import VtyProxy
 from lab.proc import Lab, free_port, port_open, wait_for
 from lab.prometheus import check_metrics
 
@@ -78,6 +81,88 @@ def test_established_rack(rack: FrrRack, exporter: ExporterProc) -> None:
     for r, v4, v6 in (("r1", "192.0.2.0", "2001:db8:0:1::1"), ("r2", "192.0.2.2", "2001:db8:0:2::1")):
         assert value(s, "colo_frr_bgp_prefix_advertised", frr_instance=r, prefix=ANYCAST_V4, peer=v4) == 1
         assert value(s, "colo_frr_bgp_prefix_advertised", frr_instance=r, prefix=ANYCAST_V6, peer=v6) == 1
+
+
+def test_a_command_the_daemon_lacks_costs_only_itself(
+    rack: FrrRack, exporter: ExporterProc, module_lab: Lab
+) -> None:
+    """Real FRR 8.4 daemons behind a proxy that answers three commands as unknown, as an FRR release
+    without them would: bgpd falls back to the per-family summaries by itself, bfdd loses only its
+    counters, zebra only its IPv6 routes; every other series of those daemons stays as it is."""
+    d = Path("/tmp") / f"colo-frr-{os.getpid()}-proxy"
+    d.mkdir(exist_ok=True)
+    module_lab.callback(shutil.rmtree, d, True)
+    refused = {
+        "bgpd": {"show bgp vrf all summary json"},
+        "bfdd": {"show bfd peers counters json"},
+        "zebra": {"show ipv6 route summary json"},
+    }
+    proxies = {
+        daemon: VtyProxy(module_lab, rack.run_dir("r1") / f"{daemon}.vty", d, daemon, cmds)
+        for daemon, cmds in refused.items()
+    }
+    cfg = exporter_config(rack)
+    cfg["instances"] = {"r1": {**cfg["instances"]["r1"], "socket_dir": str(d), "daemons": list(refused)}}
+    lacking = ExporterProc(module_lab, "frr", cfg, log_level="info")
+    s, direct = scrape(lacking), scrape(exporter)
+    for daemon in refused:
+        assert value(s, "colo_frr_up", frr_instance="r1", daemon=daemon) == 1
+    ok = {lbl["collector"]: v for lbl, v in find(s, "colo_frr_collector_success", frr_instance="r1")}
+    assert ok == {
+        "summary": 1,  # from `show bgp vrf all ipv4|ipv6 unicast summary json`
+        "neighbors": 1,
+        f"advertised:default:{ANYCAST_V4}": 1,
+        f"advertised:default:{ANYCAST_V6}": 1,
+        "peers": 1,
+        "counters": 0,
+        "version": 1,
+        "routes_ipv4": 1,
+        "routes_ipv6": 0,
+    }
+    assert set(proxies["bgpd"].commands) >= {"show bgp vrf all ipv4 unicast summary json"}
+    assert "does not know this command" in lacking.log_text()
+
+    def series(samples: dict, prefix: str, keep: tuple[str, ...] = ()) -> dict:
+        return {
+            k: (v if k[0] in keep else None)
+            for k, v in samples.items()
+            if k[0].startswith(prefix) and ("frr_instance", "r1") in k[1]
+        }
+
+    stable = (
+        "colo_frr_bgp_peer_up",
+        "colo_frr_bgp_peer_state",
+        "colo_frr_bgp_peer_admin_shutdown",
+        "colo_frr_bgp_peer_received_prefixes",
+        "colo_frr_bgp_peer_accepted_prefixes",
+        "colo_frr_bgp_peer_advertised_prefixes",
+        "colo_frr_bgp_prefix_advertised",
+        "colo_frr_bfd_peer_up",
+        "colo_frr_rib_routes",
+        "colo_frr_version_info",
+    )
+    # Every BGP series, with the same values where they do not move between two scrapes.
+    assert series(s, "colo_frr_bgp_", stable) == series(direct, "colo_frr_bgp_", stable)
+    counters = ("colo_frr_bfd_peer_session_up_total", "colo_frr_bfd_peer_session_down_total")
+    counters += (
+        "colo_frr_bfd_peer_control_packets_received_total",
+        "colo_frr_bfd_peer_control_packets_sent_total",
+    )
+    bfd = {k: v for k, v in series(direct, "colo_frr_bfd_", stable).items() if k[0] not in counters}
+    assert series(s, "colo_frr_bfd_", stable) == bfd and bfd
+    assert not find(s, "colo_frr_bfd_peer_session_down_total", frr_instance="r1")
+    zebra = {
+        k: v
+        for k, v in series(direct, "colo_frr_", stable).items()
+        if k[0] in ("colo_frr_rib_routes", "colo_frr_fib_routes", "colo_frr_version_info")
+    }
+    v4 = {k: v for k, v in zebra.items() if ("family", "ipv6") not in k[1]}
+    got = {
+        k: v
+        for k, v in series(s, "colo_frr_", stable).items()
+        if k[0] in ("colo_frr_rib_routes", "colo_frr_fib_routes", "colo_frr_version_info")
+    }
+    assert got == v4 and len(v4) < len(zebra)
 
 
 def test_vtysh_transport_reports_the_same(rack: FrrRack, exporter: ExporterProc, module_lab: Lab) -> None:

@@ -14,9 +14,10 @@ from exporters.frr.parse_bgp import parse_advertised_to, parse_neighbors, parse_
 from exporters.frr.parse_common import ParseError, asn
 from exporters.frr.parse_vrrp import parse_vrrp
 from exporters.frr.parse_zebra import parse_route_summary, parse_version
-from lab.exporter import parse, value
+from lab.exporter import find, parse, value
 from lab.prometheus import check_metrics
 
+NS = "colo_frr"
 F = Path(__file__).resolve().parent.parent / "fixtures" / "frr"
 SHARED, CAPTURED, BUILT = F / "shared", F / "captured", F / "constructed"
 
@@ -210,7 +211,13 @@ def test_bfd_blackholed_link() -> None:
         for p in parse_bfd(read(d / "show_bfd_peers.json"), read(d / "show_bfd_peers_counters.json"))
     }
     down = peers["192.0.2.0"]
-    assert (down.status, down.uptime, down.session_up, down.session_down) == ("down", None, 1, 1)
+    assert down.counters is not None
+    assert (down.status, down.uptime, down.counters.session_up, down.counters.session_down) == (
+        "down",
+        None,
+        1,
+        1,
+    )
     assert down.downtime is not None and down.interface == "to-prov" and down.local == "192.0.2.1"
     assert peers["10.0.0.3"].status == "up" and peers["10.0.0.3"].uptime is not None
 
@@ -218,7 +225,7 @@ def test_bfd_blackholed_link() -> None:
 def test_bfd_empty_and_without_counters() -> None:
     assert parse_bfd(read(SHARED / "prov/prov-bgpd-killed/show_bfd_peers.json")) == []
     (p, _) = parse_bfd(read(SHARED / "r1/established/show_bfd_peers.json"))
-    assert p.session_up is None
+    assert p.counters is None
 
 
 def test_vrrp_master_backup_and_takeover() -> None:
@@ -287,10 +294,10 @@ def test_malformed_summary_is_a_parse_error(text: bytes) -> None:
     [
         (
             parse_neighbors,
-            b'{"default": {"1.1.1.1": {"bgpState": "Established", "remoteAs": 1, "localAs": 2, '
-            b'"messageStats": []}}}',
+            b'{"default": {"vrfName": "default", "1.1.1.1": {"bgpState": "Established", "remoteAs": 1, '
+            b'"localAs": 2, "messageStats": []}}}',
         ),
-        (parse_neighbors, b'{"default": {"1.1.1.1": {"remoteAs": 1}}}'),
+        (parse_neighbors, b'{"default": {"vrfName": "default", "1.1.1.1": {"remoteAs": 1}}}'),
         (parse_bfd, b'{"peer": "1.1.1.1"}'),
         (parse_bfd, b'[{"status": "up"}]'),
         (parse_vrrp, b'[{"vrid": "ten", "interface": "lan0"}]'),
@@ -313,7 +320,9 @@ def test_collector_bgp_on_real_output_is_valid_and_exact() -> None:
     d = SHARED / "r1/prov-nbr-shutdown"
     summary = parse_summary(read(d / "show_bgp_vrf_all_summary.json"))
     neighbors = parse_neighbors(read(d / "show_bgp_vrf_all_neighbors.json"))
-    fams = list(collector.bgp("r1", summary, neighbors, [("default", "203.0.113.0/24", "192.0.2.0", False)]))
+    fams = list(
+        collector.bgp(NS, "r1", summary, neighbors, [("default", "203.0.113.0/24", "192.0.2.0", False)])
+    )
     text = expose(fams)
     assert check_metrics(text) == []
     s = parse(text)
@@ -362,9 +371,9 @@ def test_collector_description_label_is_opt_in() -> None:
     d = SHARED / "r1/established"
     summary = parse_summary(read(d / "show_bgp_vrf_all_summary.json"))
     neighbors = parse_neighbors(read(d / "show_bgp_vrf_all_neighbors.json"))
-    plain = parse(expose(collector.bgp("r1", summary, neighbors)))
+    plain = parse(expose(collector.bgp(NS, "r1", summary, neighbors)))
     assert all("description" not in dict(lbl) for _, lbl in plain)
-    described = parse(expose(collector.bgp("r1", summary, neighbors, description_label=True)))
+    described = parse(expose(collector.bgp(NS, "r1", summary, neighbors, description_label=True)))
     assert (
         value(
             described, "colo_frr_bgp_peer_up", peer="192.0.2.0", description="PROV core1 AS64500 transit (v4)"
@@ -377,13 +386,16 @@ def test_collector_bfd_vrrp_zebra_are_valid() -> None:
     d = CAPTURED / "r1/link-blackholed"
     fams = list(
         collector.bfd(
-            "r1", parse_bfd(read(d / "show_bfd_peers.json"), read(d / "show_bfd_peers_counters.json"))
+            NS, "r1", parse_bfd(read(d / "show_bfd_peers.json"), read(d / "show_bfd_peers_counters.json"))
         )
     )
-    fams += list(collector.vrrp("r2", parse_vrrp(read(CAPTURED / "r2/vrrp-master-stopped/show_vrrp.json"))))
+    fams += list(
+        collector.vrrp(NS, "r2", parse_vrrp(read(CAPTURED / "r2/vrrp-master-stopped/show_vrrp.json")))
+    )
     e = CAPTURED / "r1/established"
     fams += list(
         collector.zebra(
+            NS,
             "r1",
             parse_version(read(e / "show_version.txt")),
             {
@@ -402,3 +414,144 @@ def test_collector_bfd_vrrp_zebra_are_valid() -> None:
     assert value(s, "colo_frr_vrrp_transitions_total", frr_instance="r2", family="ipv6") == 4
     assert value(s, "colo_frr_rib_routes", family="ipv4", protocol="ebgp") == 2
     assert value(s, "colo_frr_version_info", version="8.4.4") == 1
+
+
+# --- keys that moved between releases, and entries that cost only themselves ----------------------
+
+
+def test_received_prefixes_from_older_key_names() -> None:
+    old = by_peer(parse_summary(read(BUILT / "summary_prefixReceivedCount_6.0.json")))
+    assert old[("default", "192.0.2.0")].received == 2
+    assert old[("default", "10.0.0.3")].received == 0
+    # No pfxSnt, no connection counters in that release: unknown, not 0.
+    assert old[("default", "192.0.2.0")].advertised is None
+    assert old[("default", "192.0.2.0")].connections_established is None
+    (both,) = parse_summary(read(BUILT / "summary_both_prefix_keys_7.3.json"))
+    assert (both.vrf, both.afi_safi, both.received, both.advertised) == ("default", "ipv4Unicast", 2, 5)
+    # A summary without any received-prefix key gives no series, not a 0.
+    fams = collector.bgp(
+        NS, "r1", parse_summary(b'{"default": {"peers": {"p": {"remoteAs": 1, "state": "Idle"}}}}'), None
+    )
+    s = parse(expose(fams))
+    assert value(s, "colo_frr_bgp_peer_up", peer="p") == 0
+    assert not find(s, "colo_frr_bgp_peer_received_prefixes")
+
+
+def test_summary_without_vrf_level() -> None:
+    peers = parse_summary(read(BUILT / "ip_bgp_summary_no_vrf_level.json"))
+    assert {(p.vrf, p.afi_safi, p.peer, p.received) for p in peers} == {
+        ("default", "ipv4Unicast", "192.168.0.2", 3),
+        ("default", "ipv4Multicast", "192.168.0.2", 0),
+    }
+
+
+def test_established_time_from_milliseconds_when_no_epoch() -> None:
+    now = 1_700_000_600.0
+    s = by_peer(parse_summary(read(BUILT / "no_epoch_summary.json"), now=now))
+    assert s[("default", "192.0.2.0")].state_epoch == 1_700_000_000  # 600 s ago
+    assert s[("default", "10.0.0.3")].state_epoch == 1_700_000_570  # went down 30 s ago
+    assert s[("default", "10.0.0.9")].state_epoch is None  # "never"
+    # Without a clock nothing is made up.
+    assert (
+        by_peer(parse_summary(read(BUILT / "no_epoch_summary.json")))[("default", "192.0.2.0")].state_epoch
+        is None
+    )
+    (n,) = parse_neighbors(read(BUILT / "no_epoch_neighbors.json"), now=now)
+    assert n.established_epoch == 1_700_000_000
+    out = parse(expose(collector.bgp(NS, "r1", list(s.values()), [n])))
+    assert value(out, "colo_frr_bgp_peer_established_timestamp_seconds", peer="192.0.2.0") == 1_700_000_000
+    # Sessions from the summary alone (the neighbors command failed).
+    out = parse(expose(collector.bgp(NS, "r1", list(s.values()), None)))
+    assert value(out, "colo_frr_bgp_peer_established_timestamp_seconds", peer="192.0.2.0") == 1_700_000_000
+    assert value(out, "colo_frr_bgp_peer_down_timestamp_seconds", peer="10.0.0.3") == 1_700_000_570
+    assert not find(out, "colo_frr_bgp_peer_down_timestamp_seconds", peer="10.0.0.9")
+
+
+def test_one_malformed_neighbor_entry_is_skipped_and_reported() -> None:
+    skipped: list[str] = []
+    ns = by_peer(parse_neighbors(read(BUILT / "neighbors_one_malformed_entry.json"), skip=skipped.append))
+    assert set(ns) == {("default", "192.0.2.0"), ("default", "10.0.0.3")}
+    assert len(skipped) == 3
+    assert any("192.0.2.2" in m and "bgpState is missing" in m for m in skipped)
+    assert any("192.0.2.4" in m and "remoteAs" in m for m in skipped)
+    assert any("CUST/10.1.1.1" in m and "bgpState is not a string" in m for m in skipped)
+    assert ns[("default", "192.0.2.0")].established_epoch == 1_700_000_000
+    # Strict (the default): the same reply is an error as a whole.
+    with pytest.raises(ParseError):
+        parse_neighbors(read(BUILT / "neighbors_one_malformed_entry.json"))
+
+
+def test_malformed_entries_elsewhere_cost_only_themselves() -> None:
+    skipped: list[str] = []
+    summary = {
+        "default": {
+            "ipv4Unicast": {
+                "as": 64501,
+                "peers": {
+                    "192.0.2.0": {"remoteAs": 64500, "state": "Established", "pfxRcd": 2},
+                    "192.0.2.2": {"remoteAs": 64500, "state": "Established", "pfxRcd": "two"},
+                },
+            },
+            "ipv6Unicast": [],
+        }
+    }
+    assert [p.peer for p in parse_summary(json.dumps(summary), skip=skipped.append)] == ["192.0.2.0"]
+    bfd = b'[{"peer": "192.0.2.0", "status": "up"}, {"status": "up"}, 7]'
+    assert [p.peer for p in parse_bfd(bfd, skip=skipped.append)] == ["192.0.2.0"]
+    vrrp = json.dumps(
+        [
+            {"vrid": "ten", "interface": "lan0"},
+            {
+                "vrid": 10,
+                "interface": "lan0",
+                "v4": {"status": "Master", "addresses": ["10.0.0.1"]},
+                "v6": {"status": 2},
+            },
+        ]
+    )
+    assert [(r.vrid, r.family) for r in parse_vrrp(vrrp, skip=skipped.append)] == [(10, "ipv4")]
+    routes = (
+        b'{"routes": [{"type": "bgp", "rib": null, "fib": 1}, {"type": "connected", "rib": 3, "fib": 3}]}'
+    )
+    assert [r.protocol for r in parse_route_summary(routes, skip=skipped.append)] == ["connected"]
+    assert len(skipped) == 7, skipped  # 2 + 2 + 2 + 1: each counted once
+
+
+def test_vrrp_family_without_addresses_is_not_configured() -> None:
+    vr = json.loads(read(SHARED / "r1/established/show_vrrp.json"))
+    vr[0]["v6"]["addresses"] = []
+    vr[0]["v6"]["status"] = "Initialize"
+    assert [r.family for r in parse_vrrp(json.dumps(vr))] == ["ipv4"]
+
+
+@pytest.mark.parametrize(
+    "text,version",
+    [
+        ("FRRouting 7.5.1 (r1).\nCopyright 1996-2005 Kunihiro Ishiguro, et al.\n", "7.5.1"),
+        ("FRRouting 10.3.1 () on Linux(6.12.48+deb13-amd64).\n", "10.3.1"),
+        (
+            "FRRouting 7.5+cl5.2.0u0 (router).\nCopyright 1996-2005 Kunihiro Ishiguro, et al.\n",
+            "7.5+cl5.2.0u0",
+        ),
+        ("FRRouting 9.1_git (router) on Linux(6.12.43-talos).\n", "9.1_git"),
+        ("FRRouting 10.4-dev-g1a2b3c4d-dirty (r1) on Linux(6.1).\r\n", "10.4-dev-g1a2b3c4d-dirty"),
+    ],
+)
+def test_version_of_packaged_distribution_and_git_builds(text: str, version: str) -> None:
+    assert parse_version(text) == version
+
+
+def test_a_late_parse_stops_at_the_check() -> None:
+    from lab.frr_fake import big_bgpd
+
+    text = big_bgpd(600)["show bgp vrf all neighbors json"]
+    calls = []
+
+    def check() -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise TimeoutError("deadline")
+
+    with pytest.raises(TimeoutError):
+        parse_neighbors(text, check=check)
+    assert len(calls) == 2

@@ -14,9 +14,13 @@ from prometheus_client.exposition import generate_latest
 
 from exporters.core import Deadline, ScrapeError, parse_config
 from exporters.frr.config import Config
-from exporters.frr.main import BGP_NEIGHBORS, BGP_SUMMARY_V4, BGP_SUMMARY_V6, Runtime, prefix_command
+from exporters.frr.daemons import NEIGHBORS, SUMMARY_PER_FAMILY, prefix_commands
+from exporters.frr.main import Runtime
 from lab.exporter import parse, value
 from lab.frr_fake import FakeVty
+
+BGP_SUMMARY_V4, BGP_SUMMARY_V6 = SUMMARY_PER_FAMILY
+BGP_NEIGHBORS = NEIGHBORS[0][0]
 
 F = Path(__file__).resolve().parent.parent / "fixtures" / "frr"
 R2 = F / "shared" / "r2" / "established"
@@ -61,8 +65,7 @@ def test_per_family_summary_and_unknown_vrf_advertisement(sock_dir: str) -> None
         },
     )
     rt = Runtime(cfg)
-    unknown = prefix_command("NOPE", "ipv4", "203.0.113.0/24")
-    assert rt.commands("r2", "bgpd") == [BGP_SUMMARY_V4, BGP_SUMMARY_V6, BGP_NEIGHBORS, unknown]
+    unknown = prefix_commands("NOPE", "ipv4", "203.0.113.0/24")[0][0]
     fake = FakeVty(
         None,
         sock_dir,
@@ -80,6 +83,7 @@ def test_per_family_summary_and_unknown_vrf_advertisement(sock_dir: str) -> None
         s = run(rt, "r2", "bgpd")
     finally:
         fake.close()
+    assert fake.commands == ["enable", BGP_SUMMARY_V4, BGP_SUMMARY_V6, BGP_NEIGHBORS, unknown]
     lbl = {"frr_instance": "r2", "vrf": "default", "peer": "2001:db8:0:2::1"}
     assert value(s, "colo_frr_bgp_peer_received_prefixes", afi_safi="ipv6Unicast", **lbl) == 2
     assert value(s, "colo_frr_bgp_peer_received_prefixes", afi_safi="ipv4Unicast", peer="192.0.2.2") == 2
@@ -102,6 +106,8 @@ for ext in ("json", "txt"):
         sys.stdout.write(open({str(R1C)!r} + "/" + slug + "." + ext).read()); break
     except FileNotFoundError:
         pass
+else:
+    print("% Unknown command: " + a[5]); sys.exit(1)
 """)
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return script
