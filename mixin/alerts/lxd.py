@@ -93,7 +93,6 @@ def groups(ctx: Ctx) -> list[Group]:
             "Member {{ $labels.member }} is {{ $labels.state }}; its instances are unreachable (they show as "
             "Error). A member that was evacuated first is in maintenance instead.",
             for_=t(c["member_offline_for"]),
-            keep_firing_for=ctx.delay,
             comment=(
                 "Every exporter reports every member: one alert per member. Held while no exporter "
                 "reports it."
