@@ -1,6 +1,9 @@
-"""`make demo`: a demo rack of real peers on loopback, every exporter against them, and Prometheus.
+"""`make demo`: a demo rack of real peers on loopback, every exporter against them, Prometheus with the
+rules, and Alertmanager with the shipped config (its receivers pointed at a local webhook that writes
+every notification to logs/notifications.log).
 
 Each `lab/<peer>.py` that defines `demo(lab) -> list[scrape_config]` adds its peers and its exporter.
+At rest the demo fires only the alerts listed in AT_REST, each with why; it says so if any other fires.
 Ctrl-C stops everything and removes what was created.
 """
 
@@ -14,13 +17,36 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import lab as lab_pkg
 
+from .alertmanager import Alertmanager, WebhookReceiver, lab_config
 from .proc import Lab, LabError
 from .prometheus import Prometheus
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The alerts the demo rack raises at rest, on purpose or because a lab peer cannot do better:
+# (alertname, labels the alert has, why).
+AT_REST: list[tuple[str, dict[str, str], str]] = [
+    ("LxdCriticalInstanceNotRunning", {"name": "c4"}, "on purpose: c4 is user.monitor=critical and stopped"),
+    (
+        "FrrBgpSessionDown",
+        {"vrf": "CUST"},
+        "on purpose: r1's CUST VRF has no kernel VRF in the lab, so its session never comes up",
+    ),
+    (
+        "BmcChassisPoweredOff",
+        {"target": "server1"},
+        "ipmi_sim emulates a BMC with no chassis power control: it reads powered off",
+    ),
+    (
+        "SnmpLinkSpeedLow",
+        {"ifname": "mgmt0"},
+        "on purpose: the simulated switch's mgmt0 runs at 100M where its port rule expects 1G",
+    ),
+]
 
 
 def parts() -> list[tuple[str, object]]:
@@ -33,12 +59,47 @@ def parts() -> list[tuple[str, object]]:
     return found
 
 
+def with_host(scrape_configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The `host` label convention (docs/alerts.md): BMC targets are named after their server, and the
+    demo's LXD runs on server1."""
+    for sc in scrape_configs:
+        if sc["job_name"] == "colo-bmc":
+            relabel = sc["relabel_configs"]
+            relabel.insert(len(relabel) - 1, {"source_labels": ["__param_target"], "target_label": "host"})
+        elif sc["job_name"] == "colo-lxd":
+            for st in sc["static_configs"]:
+                st.setdefault("labels", {})["host"] = "server1"
+    return scrape_configs
+
+
+def at_rest(prom: Prometheus, settle: float) -> tuple[list[str], list[str]]:
+    """(explained, unexplained) pending or firing alerts after `settle` seconds."""
+    time.sleep(settle)
+    explained, unexplained = [], []
+    for a in prom.alerts():
+        lbl = a["labels"]
+        if lbl.get("severity") == "info":
+            continue
+        name = lbl["alertname"]
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(lbl.items()) if k not in ("alertname", "object"))
+        why = next((w for n, sub, w in AT_REST if n == name and sub.items() <= lbl.items()), None)
+        line = f"{name} {{{shown}}} ({a['state']})"
+        (explained if why else unexplained).append(f"{line}: {why}" if why else line)
+    return sorted(explained), sorted(unexplained)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--workdir", default="/tmp/colo-demo")
     ap.add_argument("--prometheus-port", type=int, default=9090)
+    ap.add_argument("--alertmanager-port", type=int, default=9093)
     ap.add_argument("--only", action="append", help="start only these parts (repeatable)")
-    ap.add_argument("--check", action="store_true", help="start, wait until every target is up, then stop")
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="start, wait until every target is up and the alerts at rest are known, then stop "
+        "(exit 1 if an alert fires that the demo does not explain)",
+    )
     args = ap.parse_args()
 
     stop = threading.Event()
@@ -53,14 +114,28 @@ def main() -> int:
                     continue
                 print(f"starting {name} ...", flush=True)
                 scrape_configs += fn(lab)  # type: ignore[operator]
-            rules = sorted(str(p) for p in (ROOT / "alerts").glob("*.yml"))
+            rules = sorted(
+                str(p)
+                for p in [*(ROOT / "rules").glob("*.yml"), *(ROOT / "alerts").glob("*.yml")]
+                if p.name != "alertmanager.yml"
+            )
             scrape_configs.append(
                 {
                     "job_name": "prometheus",
                     "static_configs": [{"targets": [f"127.0.0.1:{args.prometheus_port}"]}],
                 }
             )
-            prom = Prometheus(lab, scrape_configs, rules, port=args.prometheus_port, interval="5s")
+            webhook = WebhookReceiver(lab, log=lab.workdir / "logs" / "notifications.log")
+            am = Alertmanager(lab, lab_config(webhook.url), port=args.alertmanager_port)
+            prom = Prometheus(
+                lab,
+                with_host(scrape_configs),
+                rules,
+                port=args.prometheus_port,
+                interval="5s",
+                alertmanagers=[f"127.0.0.1:{am.port}"],
+                extra_args=["--enable-feature=extra-scrape-metrics"],
+            )
             targets = prom.wait_targets_up(timeout=90)
         except LabError as e:
             print(f"demo failed: {e}", file=sys.stderr)
@@ -69,12 +144,21 @@ def main() -> int:
         for t in sorted(targets, key=lambda t: t["scrapeUrl"]):
             print(f"  {t['labels'].get('job', ''):20} {t['scrapeUrl']}")
         print(f"\nPrometheus: {prom.url}   (targets: {prom.url}/targets, alerts: {prom.url}/alerts)")
+        print(f"Alertmanager: {am.url}   (notifications go to {webhook.log})")
+        explained, unexplained = at_rest(prom, settle=20)
+        print("Alerts at rest (pending or firing), each on purpose or a lab limit:")
+        for line in explained or ["none"]:
+            print(f"  {line}")
+        if unexplained:
+            print("UNEXPECTED alerts at rest (the demo does not explain these):")
+            for line in unexplained:
+                print(f"  {line}")
         print(f"Logs: {lab.workdir}/logs\nPress Ctrl-C to stop and clean up.", flush=True)
         if not args.check:
             stop.wait()
         print("stopping ...", flush=True)
     print("stopped; nothing left behind.")
-    return 0
+    return 1 if args.check and unexplained else 0
 
 
 if __name__ == "__main__":

@@ -25,7 +25,13 @@ class Prometheus:
         port: int | None = None,
         interval: str = "2s",
         name: str = "prometheus",
+        *,
+        evaluation_interval: str | None = None,
+        alertmanagers: list[str] = (),
+        extra_args: list[str] = (),
     ) -> None:
+        """`alertmanagers`: host:port of Alertmanagers to send alerts to; `extra_args`: more flags (e.g.
+        `--rules.alert.resend-delay=2s`, `--enable-feature=extra-scrape-metrics`)."""
         require(PROMETHEUS, "prometheus")
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -35,11 +41,13 @@ class Prometheus:
             "global": {
                 "scrape_interval": interval,
                 "scrape_timeout": interval,
-                "evaluation_interval": interval,
+                "evaluation_interval": evaluation_interval or interval,
             },
             "rule_files": [str(Path(r).resolve()) for r in rule_files],
             "scrape_configs": scrape_configs,
         }
+        if alertmanagers:
+            cfg["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": list(alertmanagers)}]}]}
         (d / "prometheus.yml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         self.proc = lab.start(
             name,
@@ -49,6 +57,7 @@ class Prometheus:
                 f"--storage.tsdb.path={d / 'data'}",
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 "--web.enable-lifecycle",
+                *extra_args,
             ],
         )
         wait_for(
@@ -68,6 +77,10 @@ class Prometheus:
 
     def query(self, expr: str) -> list[dict[str, Any]]:
         return self.api("query", query=expr)["result"]
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Pending and firing alerts (/api/v1/alerts)."""
+        return self.api("alerts")["alerts"]
 
     def targets(self) -> list[dict[str, Any]]:
         return self.api("targets")["activeTargets"]

@@ -6,6 +6,8 @@ A site changes this file (or passes its own values to the builders), regenerates
 
 from __future__ import annotations
 
+from typing import Any
+
 # --- selectors: which jobs hold which exporter's series (shared by every part) -------------------------
 SELECTORS: dict[str, str] = {
     "lxd": 'job=~"colo-lxd.*"',
@@ -17,3 +19,133 @@ SELECTORS: dict[str, str] = {
 # --- section: dashboards and recording rules (owned by the rack view) ----------------------------------
 
 # --- section: alerts (owned by the alert rules) --------------------------------------------------------
+# Jobs of the optional sources the alerts read too (the rack view's section may define them already).
+SELECTORS.setdefault("node", 'job=~"node.*"')
+SELECTORS.setdefault("ceph", 'job=~"ceph.*"')
+
+# Severities: critical pages, warning goes by e-mail, info is never sent (alerts/alertmanager.yml). Every
+# duration is a Prometheus duration; the lab runs the same rules with all of them scaled down.
+ALERTS: dict[str, Any] = {
+    # Where docs/alerts.md is published; every rule's runbook_url is this plus "#<alert name in lower case>".
+    "runbook_base": "docs/alerts.md",
+    # How long an alert keeps its last known state while its source cannot be read (exporter down, switch
+    # or BMC unreachable): the unreachable alert takes over meanwhile. Longer outages resolve it.
+    "blind_hold": "1h",
+    # keep_firing_for of the alerts that an unreachable/down alert inhibits: they resolve this long after
+    # their fault clears, so that the inhibiting alert has always resolved first and Alertmanager never
+    # drops their "resolved" as inhibited. At least two evaluation intervals.
+    "resolve_delay": "2m",
+    # After a maintained (evacuated) member is restored, its alerts stay inhibited this long more, while
+    # its instances start again.
+    "maintenance_grace": "10m",
+    # Per exporter: <X>ExporterDown (severity, for) and the scrape time that is "near the timeout" when
+    # Prometheus runs without --enable-feature=extra-scrape-metrics (with it: scrape_slow_ratio of
+    # scrape_timeout_seconds).
+    "exporters": {
+        "lxd": {"severity": "warning", "down_for": "5m", "slow_seconds": 16},
+        "snmp": {"severity": "critical", "down_for": "2m", "slow_seconds": 16},
+        "bmc": {"severity": "warning", "down_for": "5m", "slow_seconds": 24},
+        "frr": {"severity": "warning", "down_for": "2m", "slow_seconds": 8},
+        "node": {"severity": "warning", "down_for": "5m", "slow_seconds": 8},
+    },
+    "scrape_slow_ratio": 0.8,
+    "scrape_slow_for": "15m",
+    "links": {
+        # Roles that alert, with the severity and `for` of LinkDown and LinkFlapping per role.
+        "roles": {
+            "wan": {"severity": "critical", "down_for": "1m"},
+            "uplink": {"severity": "warning", "down_for": "2m"},
+            "mesh": {"severity": "warning", "down_for": "2m"},
+        },
+        "degraded_for": "2m",
+        "flap_changes": 4,  # state changes in 10 minutes (colo:link_flaps:changes10m)
+        "utilisation": 0.85,
+        "utilisation_for": "15m",
+        "errors_per_second": 1,
+        "errors_for": "10m",
+    },
+    "snmp": {
+        "unreachable_for": "2m",
+        "restart_window": "15m",
+        "discards_per_second": 10,
+        "discards_for": "15m",
+        "speed_low_for": "10m",
+    },
+    "bmc": {
+        "unreachable_for": "5m",
+        "fan_stopped_for": "1m",
+        "fan_low_for": "2m",
+        "temperature_critical_for": "1m",
+        "temperature_high_for": "5m",
+        "psu_failed_for": "1m",
+        "psu_redundancy_for": "2m",
+        "power_high_for": "10m",
+        "chassis_off_for": "2m",
+        "out_of_range_for": "2m",
+        "sel_free_ratio": 0.1,
+        "sel_for": "30m",
+        "health_for": "10m",
+    },
+    "frr": {
+        "daemon_down_for": "2m",
+        "session_down_for": "1m",
+        "bfd_down_for": "1m",
+        "flap_drops": 2,
+        "flap_window": "30m",
+        "prefixes_zero_for": "5m",
+        "prefixes_low_ratio": 0.5,  # of the average over prefixes_baseline
+        "prefixes_low_min": 10,  # sessions with fewer routes on average are left out
+        "prefixes_baseline": "1d",
+        "prefixes_low_for": "15m",
+        "vrrp_no_master_for": "30s",
+        "vrrp_two_masters_for": "1m",
+        "advertisement_for": "5m",
+    },
+    "lxd": {
+        "collector_for": "5m",
+        "member_offline_for": "2m",
+        "evacuated_too_long": "2h",
+        "instance_error_for": "5m",
+        "critical_not_running_for": "5m",
+        "memory_ratio": 0.9,
+        "memory_for": "15m",
+        "disk_ratio": 0.9,
+        "disk_for": "15m",
+        "pool_ratio": 0.85,
+        "pool_for": "15m",
+        "pool_full_ratio": 0.95,
+        "pool_full_for": "5m",
+    },
+    "node": {
+        "fs_warning_ratio": 0.10,
+        "fs_critical_ratio": 0.05,
+        "fs_for": "30m",
+        "inodes_ratio": 0.05,
+        "memory_ratio": 0.9,
+        "cpu_ratio": 0.9,
+        "load_per_cpu": 2,
+        "busy_for": "15m",
+        "clock_for": "10m",
+        "raid_for": "15m",
+    },
+    "ceph": {
+        "health_error_for": "5m",
+        "health_warning_for": "15m",
+        "osd_down_for": "5m",
+        "osd_nearfull_ratio": 0.85,
+        "cluster_nearfull_ratio": 0.8,
+        "cluster_full_ratio": 0.9,
+        "full_for": "15m",
+        "quorum_for": "1m",
+        "pgs_inactive_for": "5m",
+    },
+    "alertmanager": {
+        "group_wait": "30s",
+        "group_interval": "5m",
+        "repeat_interval": "4h",
+        "page_webhook": "http://127.0.0.1:9095/colo-page",  # your pager gateway (e.g. a ntfy/alerta bridge)
+        "email_to": "oncall@example.org",
+        "email_from": "alertmanager@example.org",
+        "smarthost": "localhost:25",
+    },
+}

@@ -1,5 +1,6 @@
 """`make demo` end to end: every part starts its real peers and exporter, Prometheus sees every target
-up, and stopping leaves nothing behind (no processes, no network namespaces, no runtime directories)."""
+up, Alertmanager runs, the alerts at rest are only those the demo explains, and stopping leaves nothing
+behind (no processes, no network namespaces, no runtime directories)."""
 
 from __future__ import annotations
 
@@ -42,9 +43,17 @@ def test_demo_comes_up_and_cleans_up(tmp_path: Path) -> None:
         pytest.skip("the demo needs root (network namespaces, daemons)")
     workdir = tmp_path / "demo"
     before = _netns()
-    port = free_port()
+    port, am_port = free_port(), free_port()
     r = subprocess.run(
-        [sys.executable, "-m", "lab.demo", "--check", f"--workdir={workdir}", f"--prometheus-port={port}"],
+        [
+            sys.executable,
+            "-m",
+            "lab.demo",
+            "--check",
+            f"--workdir={workdir}",
+            f"--prometheus-port={port}",
+            f"--alertmanager-port={am_port}",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -56,5 +65,8 @@ def test_demo_comes_up_and_cleans_up(tmp_path: Path) -> None:
     jobs = {line.split()[0] for line in r.stdout.splitlines() if line.startswith("  ") and "http" in line}
     for job in ("colo-lxd", "colo-snmp", "colo-bmc", "colo-frr", "prometheus"):
         assert any(j.startswith(job) for j in jobs), (job, jobs)
+    assert f"Alertmanager: http://127.0.0.1:{am_port}" in r.stdout
+    assert "Alerts at rest" in r.stdout and "UNEXPECTED" not in r.stdout, r.stdout[-3000:]
+    assert "LxdCriticalInstanceNotRunning" in r.stdout  # c4, on purpose: the check sees real alerts
     assert _netns() <= before, f"namespaces left behind: {_netns() - before}"
     assert not _procs_under(str(workdir)), _procs_under(str(workdir))

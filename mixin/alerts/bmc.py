@@ -1,0 +1,254 @@
+"""alerts/bmc.yml: colo-bmc-exporter (IPMI and Redfish alike, one vocabulary).
+
+One fault, one alert: a fan at 0 is "stopped", not also "below threshold"; a temperature above its critical
+threshold is "critical", not also "high"; the BMC's health rollup alerts only when no sensor alert explains
+it; a threshold crossing and the BMC's own sensor state for the same sensor are one series.
+"""
+
+from __future__ import annotations
+
+from .common import Ctx, exporter_alerts
+from .model import Alert, Cond, Group, W, held, sel
+
+SRC = "job, instance, target, source"
+SEN = f"{SRC}, sensor"
+FRESH = "colo_bmc_up == 1"
+
+
+def _thr(reading: str, op: str, threshold: str, w: W) -> str:
+    """The reading (`fan_speed_rpm`: colo_bmc_fan_speed_rpm) compared with one of its thresholds
+    (colo_bmc_fan_speed_threshold_rpm{threshold=...})."""
+    quantity, unit = reading.rsplit("_", 1)
+    limit = sel(f"colo_bmc_{quantity}_threshold_{unit}", threshold=threshold)
+    return f"{w('colo_bmc_' + reading)} {op} ignoring (threshold) {w(limit)}"
+
+
+def _state(metric: str, kind: str, op: str, w: W) -> str:
+    """The reading of the sensors whose BMC state matches (so the alert's value is the reading)."""
+    return f"({w(metric)} and on ({SEN}) {w(sel('colo_bmc_sensor_state', type=kind))} {op})"
+
+
+def groups(ctx: Ctx) -> list[Group]:
+    c, t = ctx.sub("bmc"), ctx.t
+
+    def hold(cond: Cond) -> str:
+        return held(cond, ctx.hold, SRC, FRESH)
+
+    def stopped(w: W) -> str:
+        return f"{w('colo_bmc_fan_speed_rpm')} == 0 or {w('colo_bmc_fan_speed_ratio')} == 0"
+
+    def fan_low(w: W) -> str:
+        return (
+            "(\n  "
+            f"{_thr('fan_speed_rpm', '<', 'lower_critical', w)}\n"
+            "  or "
+            f"{_thr('fan_speed_ratio', '<', 'lower_critical', w)}\n"
+            f"  or {_state('colo_bmc_fan_speed_rpm', 'fan', '== 2', w)}\n"
+            f"  or {_state('colo_bmc_fan_speed_ratio', 'fan', '== 2', w)}\n"
+            f")\nunless on ({SEN}) ({stopped(w)})"
+        )
+
+    def temp_crit(w: W) -> str:
+        return (
+            f"{_thr('temperature_celsius', '>=', 'upper_critical', w)}\n"
+            f"or {_state('colo_bmc_temperature_celsius', 'temperature', '== 2', w)}"
+        )
+
+    def temp_high(w: W) -> str:
+        return (
+            "(\n  "
+            f"{_thr('temperature_celsius', '>=', 'upper_non_critical', w)}\n"
+            f"  or {_state('colo_bmc_temperature_celsius', 'temperature', '== 1', w)}\n"
+            f")\nunless on ({SEN}) (\n{_i(temp_crit(w), 2)}\n)"
+        )
+
+    def psu_failed(w: W) -> str:
+        return f"{w('colo_bmc_psu_health')} == 2"
+
+    def redundancy(w: W) -> str:
+        return (
+            f"(count without (sensor) ({w('colo_bmc_psu_present')}) > 1)\n"
+            f"unless on ({SRC}) (\n"
+            f"  count without (sensor) ({w('colo_bmc_psu_health')} == 0)\n"
+            f"    >= count without (sensor) ({w('colo_bmc_psu_present')})\n"
+            f")\nunless on ({SRC}) {w('colo_bmc_psu_health')} == 2"
+        )
+
+    def power_high(w: W) -> str:
+        return (
+            f"{_thr('power_watts', '>', 'upper_non_critical', w)}\n"
+            f"or {_state('colo_bmc_power_watts', 'power', '> 0', w)}"
+        )
+
+    def chassis_off(w: W) -> str:
+        return f"{w('colo_bmc_chassis_power_on')} == 0"
+
+    def out_of_range(reading: str, kind: str) -> Cond:
+        def cond(w: W) -> str:
+            return (
+                f"{_thr(reading, '<', 'lower_critical', w)}\n"
+                f"or {_thr(reading, '>', 'upper_critical', w)}\n"
+                f"or {_state('colo_bmc_' + reading, kind, '== 2', w)}"
+            )
+
+        return cond
+
+    def unreachable(w: W) -> str:
+        return f"{w('colo_bmc_up')} == 0"
+
+    specific = (
+        "BmcFan.*|BmcTemperature.*|BmcPsu.*|BmcPowerDrawHigh|BmcChassisPoweredOff|BmcVoltage.*|BmcCurrent.*"
+    )
+    rules = [
+        *exporter_alerts(ctx, "bmc", "Bmc", "colo-bmc-exporter", "the BMCs"),
+        Alert(
+            "BmcUnreachable",
+            held(unreachable, ctx.hold, "job, instance", "up == 1"),
+            "warning",
+            "server",
+            "BMC {{ $labels.target }} ({{ $labels.source }}) cannot be read",
+            "colo-bmc-exporter could not read {{ $labels.target }} over {{ $labels.source }}; its sensor "
+            "alerts "
+            "keep their last state meanwhile. The reason is in the exporter's log and "
+            "colo_bmc_scrape_errors_total.",
+            for_=t(c["unreachable_for"]),
+        ),
+        Alert(
+            "BmcFanStopped",
+            hold(stopped),
+            "critical",
+            "server",
+            "Fan {{ $labels.sensor }} of {{ $labels.target }} has stopped",
+            "The fan reads 0. Absent fans have no series, so this is a present fan that does not turn.",
+            for_=t(c["fan_stopped_for"]),
+            keep_firing_for=ctx.delay,
+        ),
+        Alert(
+            "BmcFanBelowThreshold",
+            hold(fan_low),
+            "critical",
+            "server",
+            "Fan {{ $labels.sensor }} of {{ $labels.target }} is below its critical threshold",
+            "The fan turns at {{ $value }}, below its lower critical threshold (or the BMC reports it "
+            "critical).",
+            for_=t(c["fan_low_for"]),
+            keep_firing_for=ctx.delay,
+        ),
+        Alert(
+            "BmcTemperatureCritical",
+            hold(temp_crit),
+            "critical",
+            "server",
+            "{{ $labels.sensor }} of {{ $labels.target }} is above its critical temperature",
+            "{{ $labels.sensor }} reads {{ $value }} °C, at or above its upper critical threshold (or the "
+            "BMC "
+            "reports it critical).",
+            for_=t(c["temperature_critical_for"]),
+            keep_firing_for=ctx.delay,
+        ),
+        Alert(
+            "BmcTemperatureHigh",
+            hold(temp_high),
+            "warning",
+            "server",
+            "{{ $labels.sensor }} of {{ $labels.target }} is above its non-critical temperature",
+            "{{ $labels.sensor }} reads {{ $value }} °C; check airflow and the inlet temperature.",
+            for_=t(c["temperature_high_for"]),
+            keep_firing_for=ctx.delay,
+        ),
+        Alert(
+            "BmcPsuFailed",
+            hold(psu_failed),
+            "critical",
+            "server",
+            "Power supply {{ $labels.sensor }} of {{ $labels.target }} has failed",
+            "The BMC reports the power supply failed or without input.",
+            for_=t(c["psu_failed_for"]),
+            keep_firing_for=ctx.delay,
+        ),
+        Alert(
+            "BmcPsuRedundancyLost",
+            hold(redundancy),
+            "warning",
+            "server",
+            "{{ $labels.target }} has lost power supply redundancy",
+            "Not every power supply bay of {{ $labels.target }} holds a healthy supply (one is absent or "
+            "degraded; a failed one raises BmcPsuFailed instead).",
+            for_=t(c["psu_redundancy_for"]),
+            keep_firing_for=ctx.delay,
+        ),
+        Alert(
+            "BmcPowerDrawHigh",
+            hold(power_high),
+            "warning",
+            "server",
+            "Power draw of {{ $labels.target }} ({{ $labels.sensor }}) is high",
+            "{{ $value }} W, above the BMC's upper non-critical threshold (or the BMC reports the sensor not "
+            "OK).",
+            for_=t(c["power_high_for"]),
+            keep_firing_for=ctx.delay,
+        ),
+        Alert(
+            "BmcChassisPoweredOff",
+            hold(chassis_off),
+            "critical",
+            "server",
+            "{{ $labels.target }} is powered off",
+            "The BMC of {{ $labels.target }} reports the chassis powered off. During a planned reboot of an "
+            "evacuated member this is inhibited.",
+            for_=t(c["chassis_off_for"]),
+            keep_firing_for=ctx.delay,
+        ),
+        Alert(
+            "BmcVoltageOutOfRange",
+            hold(out_of_range("voltage_volts", "voltage")),
+            "critical",
+            "server",
+            "{{ $labels.sensor }} of {{ $labels.target }} is out of range",
+            "{{ $labels.sensor }} reads {{ $value }} V, beyond a critical threshold (or the BMC reports it "
+            "critical): a failing power supply or board regulator.",
+            for_=t(c["out_of_range_for"]),
+            keep_firing_for=ctx.delay,
+        ),
+        Alert(
+            "BmcCurrentOutOfRange",
+            hold(out_of_range("current_amperes", "current")),
+            "critical",
+            "server",
+            "{{ $labels.sensor }} of {{ $labels.target }} is out of range",
+            "{{ $labels.sensor }} reads {{ $value }} A, beyond a critical threshold (or the BMC reports it "
+            "critical).",
+            for_=t(c["out_of_range_for"]),
+            keep_firing_for=ctx.delay,
+        ),
+        Alert(
+            "BmcSelAlmostFull",
+            "colo_bmc_sel_free_bytes / (colo_bmc_sel_free_bytes + 16 * colo_bmc_sel_entries)"
+            f" < {c['sel_free_ratio']}",
+            "warning",
+            "server",
+            "The event log of {{ $labels.target }} is almost full",
+            "{{ $value | humanizePercentage }} of the System Event Log is free (16 bytes an entry); a full "
+            "log "
+            "records no new hardware events. Read it (`ipmitool sel elist`), then clear it (`ipmitool sel "
+            "clear`).",
+            for_=t(c["sel_for"]),
+        ),
+        Alert(
+            "BmcHealthNotOk",
+            f'colo_bmc_health_rollup > 0\nunless on ({SRC}) ALERTS{{alertname=~"{specific}"}}',
+            "warning",
+            "server",
+            "{{ $labels.target }} reports {{ $labels.component }} health not OK",
+            f"Health rollup {{{{ $value }}}} (1 warning, 2 critical) for {c['health_for']}, and no sensor "
+            "alert "
+            "says why: look at the BMC's event log.",
+            for_=t(c["health_for"]),
+            comment="Only when no sensor alert (pending or firing) of the same BMC explains the rollup.",
+        ),
+    ]
+    return [Group("colo-bmc", rules)]
+
+
+def _i(text: str, n: int) -> str:
+    return "\n".join(" " * n + line if line else line for line in text.splitlines())

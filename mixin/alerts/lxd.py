@@ -1,0 +1,177 @@
+"""alerts/lxd.yml: colo-lxd-exporter (cluster members, instances, storage pools).
+
+The weekly reboot: the operator evacuates a member, reboots it, restores it. `colo:lxd_member_maintenance`
+latches from the member's Evacuated state until it is seen Online again, through the reboot's Offline (and
+through the blind minutes when the only exporter that saw it is on it); LxdClusterMemberInMaintenance
+(severity info: no notification) carries the member in `host`, and Alertmanager inhibits every alert of
+that host meanwhile (docs/alerts.md).
+"""
+
+from __future__ import annotations
+
+from .common import Ctx, exporter_alerts, host_from
+from .model import Alert, Group, Record, W, held, sel
+
+FRESH_INSTANCES = f"{sel('colo_lxd_up', collector='instances')} == 1"
+MAINT = "colo:lxd_member_maintenance"
+
+
+def groups(ctx: Ctx) -> list[Group]:
+    c, t = ctx.sub("lxd"), ctx.t
+    state = "colo_lxd_cluster_member_state"
+    latch = t("5m")
+
+    def collector(w: W) -> str:
+        return f"{w('colo_lxd_up')} == 0"
+
+    def inst_error(w: W) -> str:
+        return f"{w(sel('colo_lxd_instance_state', state='error'))} == 1"
+
+    def critical_stopped(w: W) -> str:
+        return (
+            f"{w(sel('colo_lxd_instance_state', state='running'))} == 0\n"
+            f"and on (project, name) {w(sel('colo_lxd_instance_info', user_monitor='critical'))}"
+        )
+
+    offline = sel(state, state="~Offline|Blocked")
+    member_offline = (
+        f"max by (member, state) ({offline}) == 1\n"
+        f"or (\n  max by (member, state) (last_over_time({offline}[{ctx.hold}])) == 1\n"
+        f"  unless on (member) {state}\n)"
+    )
+    pool = "colo_lxd_storage_pool_used_bytes / colo_lxd_storage_pool_size_bytes"
+    rules = [
+        *exporter_alerts(ctx, "lxd", "Lxd", "colo-lxd-exporter", "the LXD servers"),
+        Alert(
+            "LxdCollectorFailing",
+            held(collector, ctx.hold, "job, instance", "up == 1"),
+            "warning",
+            "monitoring",
+            "LXD collector {{ $labels.collector }} fails on {{ $labels.instance }}",
+            "The exporter cannot read {{ $labels.collector }} from LXD; its log says why (connect, "
+            "permission, "
+            "auth, timeout, malformed).",
+            for_=t(c["collector_for"]),
+        ),
+        Record(
+            MAINT,
+            f"max by (member) ({sel(state, state='Evacuated')}) == 1\n"
+            f"or (\n  max by (member) (last_over_time({MAINT}[{latch}]))\n"
+            f"  unless on (member) max by (member) ({sel(state, state='Online')}) == 1\n"
+            f")\nand on (member) max by (member) (last_over_time({state}[{ctx.hold}]))",
+            comment="1 from the member's Evacuated state until it is seen Online again (through the Offline "
+            "of its reboot,\nand while no exporter sees it, up to the blind hold).",
+        ),
+        Alert(
+            "LxdClusterMemberInMaintenance",
+            host_from("member", f"{MAINT} == 1"),
+            "info",
+            "cluster",
+            "LXD cluster member {{ $labels.member }} is in maintenance",
+            "{{ $labels.member }} was evacuated and is not Online yet. Alerts about host {{ $labels.host }} "
+            f"are inhibited meanwhile, and for {ctx.cfg['maintenance_grace']} after it is restored.",
+            keep_firing_for=t(ctx.cfg["maintenance_grace"]),
+            comment="No notification (severity info): it inhibits the alerts of its host in Alertmanager.",
+        ),
+        Alert(
+            "LxdClusterMemberEvacuatedTooLong",
+            host_from("member", f"{MAINT} == 1"),
+            "warning",
+            "cluster",
+            "LXD cluster member {{ $labels.member }} has been evacuated for over "
+            f"{c['evacuated_too_long']}",
+            "Run `lxc cluster restore {{ $labels.member }}` once its maintenance is done; until then the "
+            "cluster runs without its capacity (and alerts about it are inhibited).",
+            for_=t(c["evacuated_too_long"]),
+        ),
+        Alert(
+            "LxdClusterMemberOffline",
+            host_from("member", member_offline),
+            "critical",
+            "cluster",
+            "LXD cluster member {{ $labels.member }} is {{ $labels.state }}",
+            "Member {{ $labels.member }} is {{ $labels.state }}; its instances are unreachable (they show as "
+            "Error). A member that was evacuated first is in maintenance instead.",
+            for_=t(c["member_offline_for"]),
+            comment=(
+                "Every exporter reports every member: one alert per member. Held while no exporter "
+                "reports it."
+            ),
+        ),
+        Alert(
+            "LxdInstanceError",
+            host_from("location", held(inst_error, ctx.hold, "job, instance", FRESH_INSTANCES)),
+            "warning",
+            "instance",
+            "LXD instance {{ $labels.project }}/{{ $labels.name }} is in Error",
+            "{{ $labels.type }} {{ $labels.project }}/{{ $labels.name }} on {{ $labels.location }} reports "
+            "status Error (often: its member is unreachable).",
+            for_=t(c["instance_error_for"]),
+            keep_firing_for=ctx.delay,
+        ),
+        Alert(
+            "LxdCriticalInstanceNotRunning",
+            host_from("location", held(critical_stopped, ctx.hold, "job, instance", FRESH_INSTANCES)),
+            "critical",
+            "instance",
+            "Critical LXD instance {{ $labels.project }}/{{ $labels.name }} is not running",
+            "{{ $labels.project }}/{{ $labels.name }} (user.monitor=critical) on {{ $labels.location }} has "
+            f"not been running for {c['critical_not_running_for']}.",
+            for_=t(c["critical_not_running_for"]),
+            keep_firing_for=ctx.delay,
+            comment="Opt in per instance: `lxc config set <name> user.monitor=critical`, and list "
+            "user.monitor in the exporter's user_labels.",
+        ),
+        Alert(
+            "LxdInstanceMemoryNearLimit",
+            host_from(
+                "location",
+                "colo_lxd_instance_memory_usage_bytes / colo_lxd_instance_memory_limit_bytes > "
+                f"{c['memory_ratio']}",
+            ),
+            "warning",
+            "instance",
+            "LXD instance {{ $labels.project }}/{{ $labels.name }} uses {{ $value | humanizePercentage }} of "
+            "its memory limit",
+            "Raise limits.memory or find what grows; near the limit the kernel reclaims cache and then kills "
+            "processes.",
+            for_=t(c["memory_for"]),
+        ),
+        Alert(
+            "LxdInstanceDiskNearQuota",
+            host_from(
+                "location",
+                "colo_lxd_instance_disk_usage_bytes / colo_lxd_instance_disk_quota_bytes > "
+                f"{c['disk_ratio']}",
+            ),
+            "warning",
+            "instance",
+            "Disk {{ $labels.device }} of {{ $labels.project }}/{{ $labels.name }} is "
+            "{{ $value | humanizePercentage }} full",
+            "Grow the disk device's size, or clean up inside the instance; a full root disk stops most "
+            "services.",
+            for_=t(c["disk_for"]),
+        ),
+        Alert(
+            "LxdStoragePoolNearlyFull",
+            host_from("member", f"{pool} > {c['pool_ratio']}\nunless {pool} > {c['pool_full_ratio']}"),
+            "warning",
+            "cluster",
+            "LXD storage pool {{ $labels.pool }} on {{ $labels.member }} is {{ $value | humanizePercentage "
+            "}} full",
+            f"Over {c['pool_ratio']:.0%} of the pool is used: delete old snapshots and images, or grow the "
+            "pool.",
+            for_=t(c["pool_for"]),
+        ),
+        Alert(
+            "LxdStoragePoolFull",
+            host_from("member", f"{pool} > {c['pool_full_ratio']}"),
+            "critical",
+            "cluster",
+            "LXD storage pool {{ $labels.pool }} on {{ $labels.member }} is {{ $value | humanizePercentage "
+            "}} full",
+            f"Over {c['pool_full_ratio']:.0%} of the pool is used: instances on it will fail to write soon.",
+            for_=t(c["pool_full_for"]),
+        ),
+    ]
+    return [Group("colo-lxd", rules)]

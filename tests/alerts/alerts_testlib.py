@@ -1,0 +1,78 @@
+"""Helpers for the promtool unit tests of the generated rules (alerts/*.yml).
+
+Each test module lists `CASES` (promtool `tests:` entries) built with `series`, `check` and `alert`; `run`
+writes them beside a copy of nothing (the rule files are the committed ones) and runs `promtool test rules`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lab.prometheus import promtool
+from mixin import config
+
+ROOT = Path(__file__).resolve().parents[2]
+ALERTS = ROOT / "alerts"
+BASE = config.ALERTS["runbook_base"]
+
+
+def series(metric: str, values: str, **labels: str) -> dict[str, str]:
+    """An input series: `series("up", "1 0x5", job="colo-frr", instance="r1:9474")`."""
+    inner = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    return {"series": f"{metric}{{{inner}}}" if labels else metric, "values": values}
+
+
+def alert(labels: dict[str, str], summary: str, description: str, name: str) -> dict[str, Any]:
+    return {
+        "exp_labels": labels,
+        "exp_annotations": {
+            "summary": summary,
+            "description": description,
+            "runbook_url": f"{BASE}#{name.lower()}",
+        },
+    }
+
+
+def check(at: str, name: str, *expected: tuple[dict[str, str], str, str]) -> dict[str, Any]:
+    """At `at`, alert `name` fires exactly `expected`: (labels, summary, description) each; none if empty."""
+    return {
+        "eval_time": at,
+        "alertname": name,
+        "exp_alerts": [alert(lbl, s, d, name) for lbl, s, d in expected],
+    }
+
+
+def case(interval: str, inputs: list[dict[str, str]], checks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"interval": interval, "input_series": inputs, "alert_rule_test": checks}
+
+
+def run(
+    tmp_path: Path,
+    name: str,
+    rule_files: list[Path],
+    cases: list[dict[str, Any]],
+    evaluation_interval: str = "1m",
+) -> None:
+    doc = {
+        "rule_files": [str(p) for p in rule_files],
+        "evaluation_interval": evaluation_interval,
+        "tests": cases,
+    }
+    f = tmp_path / f"{name}_test.yml"
+    f.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    code, out = promtool("test", "rules", str(f))
+    assert code == 0, out
+
+
+def fired_names(cases: list[dict[str, Any]]) -> set[str]:
+    """The alert names some check expects to fire."""
+    return {c["alertname"] for t in cases for c in t["alert_rule_test"] if c["exp_alerts"]}
+
+
+def link_rules() -> Path:
+    """The link vocabulary's recording rules: rules/links.yml, or the copy kept here until it is on main."""
+    shipped = ROOT / "rules" / "links.yml"
+    return shipped if shipped.exists() else Path(__file__).parent / "fixtures" / "links_rules.yml"

@@ -1,0 +1,333 @@
+"""alerts/frr.yml under promtool: sessions (down, flapping, prefixes), BFD, VRRP (with the routers in the
+labels), advertisements; a down session explains its BFD peer and advertisement; the blind window while
+the exporter is down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alerts_testlib import ALERTS, case, check, run, series
+
+RULES = [ALERTS / "frr.yml"]
+H1 = {"job": "colo-frr", "instance": "h1:9474", "frr_instance": "r1"}
+PROV = {**H1, "vrf": "default", "peer": "192.0.2.0", "peer_as": "64500", "local_as": "64501"}
+IBGP = {**H1, "vrf": "default", "peer": "10.0.0.3", "peer_as": "64501", "local_as": "64501"}
+R2_OFF = {
+    "job": "colo-frr",
+    "instance": "h2:9474",
+    "frr_instance": "r2",
+    "vrf": "default",
+    "peer": "192.0.2.99",
+    "peer_as": "64599",
+    "local_as": "64501",
+}
+
+
+def router(severity: str, labels: dict[str, str], **more: str) -> dict[str, str]:
+    return {**labels, **more, "severity": severity, "object": "router"}
+
+
+def session_down(s: dict[str, str]) -> tuple[dict[str, str], str, str]:
+    return (
+        router("critical", s),
+        f"BGP session {s['frr_instance']} -> {s['peer']} (AS{s['peer_as']}) is down",
+        f"The BGP session from {s['frr_instance']} (vrf {s['vrf']}) to {s['peer']} AS{s['peer_as']} is not "
+        "Established and not admin shutdown here; colo_frr_bgp_peer_state and "
+        "colo_frr_bgp_peer_last_reset_info "
+        "say more.",
+    )
+
+
+# A provider shuts our session: down, not admin down here -> alert. Our own admin-down peer: none.
+SESSION = case(
+    "30s",
+    [
+        series("colo_frr_bgp_peer_up", "1 1 0x7", **PROV),
+        series("colo_frr_bgp_peer_admin_shutdown", "0x9", **PROV),
+        series("colo_frr_bgp_peer_up", "0x9", **R2_OFF),
+        series("colo_frr_bgp_peer_admin_shutdown", "1x9", **R2_OFF),
+    ],
+    [check("1m30s", "FrrBgpSessionDown"), check("3m", "FrrBgpSessionDown", session_down(PROV))],
+)
+
+# The blind window: the session is down, then the exporter stops for 30 minutes (every colo_frr_* series
+# goes), then it is back with the session up. The session alert holds meanwhile (FrrExporterDown takes
+# over, and inhibits it in Alertmanager), and resolves resolve_delay (2m) after the session is up again.
+EXPORTER = (
+    {
+        "job": "colo-frr",
+        "instance": "h1:9474",
+        "severity": "warning",
+        "object": "monitoring",
+        "exporter": "frr",
+    },
+    "colo-frr-exporter scrape colo-frr/h1:9474 fails",
+    "Prometheus cannot scrape h1:9474 (job colo-frr) from colo-frr-exporter: nothing is known about the "
+    "routers it watches (the target's last error is on Prometheus' targets page).",
+)
+BLIND = case(
+    "1m",
+    [
+        series("up", "1x9 0x30 1x10", job="colo-frr", instance="h1:9474"),
+        series("colo_frr_up", "1x9 _x30 1x10", **H1, daemon="bgpd"),
+        series("colo_frr_bgp_peer_up", "1 0x8 _x30 1x10", **PROV),
+        series("colo_frr_bgp_peer_admin_shutdown", "0x9 _x30 0x10", **PROV),
+    ],
+    [
+        check("5m", "FrrBgpSessionDown", session_down(PROV)),
+        check("10m", "FrrBgpSessionDown", session_down(PROV)),
+        check("13m", "FrrExporterDown", EXPORTER),
+        check("35m", "FrrBgpSessionDown", session_down(PROV)),
+        check("41m", "FrrBgpSessionDown", session_down(PROV)),
+        check("41m", "FrrExporterDown"),
+        check("43m", "FrrBgpSessionDown"),
+    ],
+)
+
+# Flapping: two drops within 30 minutes; one drop alone is not flapping.
+FLAP = case(
+    "1m",
+    [
+        series("colo_frr_bgp_peer_connections_dropped_total", "0 0 0 1 1 1 1 1 1 1 2 2 2 2 2", **PROV),
+        series("colo_frr_bgp_peer_connections_dropped_total", "0 0 0 1 1 1 1 1 1 1 1 1 1 1 1", **IBGP),
+    ],
+    [
+        check("8m", "FrrBgpSessionFlapping"),
+        check(
+            "14m",
+            "FrrBgpSessionFlapping",
+            (
+                router("warning", PROV),
+                "BGP session r1 -> 192.0.2.0 is flapping",
+                "The session from r1 to 192.0.2.0 (vrf default) dropped 2 times in 30m.",
+            ),
+        ),
+    ],
+)
+
+# Prefixes received drop to 0 on an up session; a session that never sent any does not alert. Another
+# drops to a fifth of what it sent (low, not zero); a small table is left out.
+V4 = {"afi_safi": "ipv4Unicast"}
+R2_PROV = {
+    "job": "colo-frr",
+    "instance": "h2:9474",
+    "frr_instance": "r2",
+    "vrf": "default",
+    "peer": "192.0.2.2",
+    "peer_as": "64500",
+    "local_as": "64501",
+}
+SMALL = {**R2_PROV, "peer": "192.0.2.4"}
+PREFIXES = case(
+    "1m",
+    [
+        series("colo_frr_bgp_peer_received_prefixes", "2 2 2 0x20", **PROV, **V4),
+        series("colo_frr_bgp_peer_up", "1x23", **PROV),
+        series("colo_frr_bgp_peer_received_prefixes", "0x23", **IBGP, **V4),
+        series("colo_frr_bgp_peer_up", "1x23", **IBGP),
+        series("colo_frr_bgp_peer_received_prefixes", "1000x60 200x30", **R2_PROV, **V4),
+        series("colo_frr_bgp_peer_up", "1x90", **R2_PROV),
+        series("colo_frr_bgp_peer_received_prefixes", "8x60 1x30", **SMALL, **V4),
+        series("colo_frr_bgp_peer_up", "1x90", **SMALL),
+    ],
+    [
+        check("5m", "FrrBgpPrefixesReceivedZero"),
+        check(
+            "10m",
+            "FrrBgpPrefixesReceivedZero",
+            (
+                router("critical", PROV, **V4),
+                "No prefixes from 192.0.2.0 on r1 (ipv4Unicast)",
+                "The session to 192.0.2.0 AS64500 is up but the prefixes received in ipv4Unicast dropped to "
+                "0.",
+            ),
+        ),
+        check("70m", "FrrBgpPrefixesReceivedLow"),
+        check(
+            "80m",
+            "FrrBgpPrefixesReceivedLow",
+            (
+                router("warning", R2_PROV, **V4),
+                "Few prefixes from 192.0.2.2 on r2 (ipv4Unicast)",
+                "192.0.2.2 AS64500 sends 200 prefixes in ipv4Unicast, under 50% of its average over the last "
+                "1d: a filter, a partial outage at the peer, or a maximum-prefix limit.",
+            ),
+        ),
+    ],
+)
+
+# BFD down alerts; an admin-shutdown BFD session does not; nor one whose BGP session is down (the session
+# alert says it).
+BFD_PROV = {**H1, "vrf": "default", "peer": "192.0.2.0", "local": "192.0.2.1", "interface": "to-prov"}
+BFD_LAN = {**H1, "vrf": "default", "peer": "10.0.0.3", "local": "10.0.0.2", "interface": "lan0"}
+BFD_R2 = {**BFD_PROV, "peer": "192.0.2.2", "local": "192.0.2.3", "instance": "h2:9474", "frr_instance": "r2"}
+BFD = case(
+    "30s",
+    [
+        series("colo_frr_bfd_peer_up", "1 0x5", **BFD_PROV),
+        series("colo_frr_bfd_peer_admin_shutdown", "0x6", **BFD_PROV),
+        series("colo_frr_bfd_peer_up", "0x6", **BFD_LAN),
+        series("colo_frr_bfd_peer_admin_shutdown", "1x6", **BFD_LAN),
+        series("colo_frr_bfd_peer_up", "1 0x5", **BFD_R2),
+        series("colo_frr_bfd_peer_admin_shutdown", "0x6", **BFD_R2),
+        series("colo_frr_bgp_peer_up", "1 0x5", **R2_PROV),
+    ],
+    [
+        check(
+            "2m",
+            "FrrBfdPeerDown",
+            (
+                router("critical", BFD_PROV),
+                "BFD peer 192.0.2.0 of r1 is down",
+                "BFD from r1 (to-prov) to 192.0.2.0 is down: the link or the peer does not answer. (A BGP "
+                "session down to the same peer alerts instead.)",
+            ),
+        ),
+    ],
+)
+
+
+def vrrp(r: str, h: str) -> dict[str, str]:
+    return {
+        "job": "colo-frr",
+        "instance": h,
+        "frr_instance": r,
+        "interface": "lan0",
+        "vrid": "10",
+        "family": "ipv4",
+    }
+
+
+# VRRP across two routers (two exporters): normal, then no master, then two masters; each alert names its
+# router (both go into one notification: the router route groups by object).
+VR1, VR2 = vrrp("r1", "h1:9474"), vrrp("r2", "h2:9474")
+VRRP = case(
+    "30s",
+    [
+        series("colo_frr_vrrp_state", "2 2 2 2 1 1 1 1 1 2 2 2 2 2 2", **VR1),
+        series("colo_frr_vrrp_state", "1 1 1 1 1 1 1 1 1 2 2 2 2 2 2", **VR2),
+    ],
+    [
+        check("1m", "FrrVrrpNoMaster"),
+        check(
+            "3m30s",
+            "FrrVrrpNoMaster",
+            *(
+                (
+                    router("critical", v),
+                    "VRRP vrid 10 (ipv4) has no master",
+                    "No router is VRRP master for vrid 10 (ipv4): the default gateway is gone. "
+                    f"{v['frr_instance']} "
+                    "(lan0) is in state 1 (0 Initialize, 1 Backup).",
+                )
+                for v in (VR1, VR2)
+            ),
+        ),
+        check("3m30s", "FrrVrrpTwoMasters"),
+        check(
+            "7m",
+            "FrrVrrpTwoMasters",
+            *(
+                (
+                    router("critical", v),
+                    "VRRP vrid 10 (ipv4) has several masters",
+                    f"{v['frr_instance']} (lan0) is master of vrid 10 (ipv4), and so is another router: they "
+                    "do "
+                    "not hear each other (split brain).",
+                )
+                for v in (VR1, VR2)
+            ),
+        ),
+    ],
+)
+
+# Expected advertisement missing (while its session is up; a down session explains its own), daemon down,
+# exporter down.
+ADV = {**H1, "vrf": "default", "prefix": "203.0.113.0/24"}
+OTHERS = case(
+    "1m",
+    [
+        series("colo_frr_bgp_prefix_advertised", "1 1 0x8", **ADV, peer="192.0.2.0"),
+        series("colo_frr_bgp_peer_up", "1x10", **PROV),
+        series("colo_frr_bgp_prefix_advertised", "1 1 0x8", **ADV, peer="10.0.0.3"),
+        series("colo_frr_bgp_peer_up", "1 1 0x8", **IBGP),
+        series("colo_frr_up", "1 0 0 0 0 0 0 0 0 0", **H1, daemon="bfdd"),
+        series("colo_frr_up", "1x10", **H1, daemon="bgpd"),
+        series("up", "1x10", job="colo-frr", instance="h1:9474"),
+        series("up", "1 1 0x8", job="colo-frr", instance="h2:9474"),
+        series("up", "0x10", job="node", instance="h3:9100"),
+    ],
+    [
+        check(
+            "8m",
+            "FrrExpectedAdvertisementMissing",
+            (
+                router("critical", ADV, peer="192.0.2.0"),
+                "203.0.113.0/24 is not advertised to 192.0.2.0 by r1",
+                "r1 (vrf default) does not advertise 203.0.113.0/24 to 192.0.2.0, as the exporter's config "
+                "expects, while the session is up.",
+            ),
+        ),
+        check(
+            "4m",
+            "FrrDaemonDown",
+            (
+                router("critical", H1, daemon="bfdd"),
+                "FRR bfdd of r1 does not answer",
+                "The exporter on h1:9474 cannot read bfdd of FRR instance r1 (daemon stopped, socket "
+                "missing, "
+                "permission, or a bad reply: see colo_frr_scrape_errors_total and the exporter's log). Its "
+                "session alerts keep their last state.",
+            ),
+        ),
+        check(
+            "5m",
+            "FrrExporterDown",
+            (
+                {
+                    "job": "colo-frr",
+                    "instance": "h2:9474",
+                    "severity": "warning",
+                    "object": "monitoring",
+                    "exporter": "frr",
+                },
+                "colo-frr-exporter scrape colo-frr/h2:9474 fails",
+                "Prometheus cannot scrape h2:9474 (job colo-frr) from colo-frr-exporter: nothing is known "
+                "about "
+                "the routers it watches (the target's last error is on Prometheus' targets page).",
+            ),
+        ),
+        check("5m", "FrrBgpSessionDown", session_down(IBGP)),
+    ],
+)
+
+SLOW = case(
+    "1m",
+    [series("scrape_duration_seconds", "9x20", job="colo-frr", instance="h1:9474")],
+    [
+        check(
+            "16m",
+            "FrrExporterScrapeSlow",
+            (
+                {
+                    "job": "colo-frr",
+                    "instance": "h1:9474",
+                    "severity": "warning",
+                    "object": "monitoring",
+                    "exporter": "frr",
+                },
+                "Scrapes of h1:9474 (job colo-frr) take 9s",
+                "colo-frr-exporter answers h1:9474 close to the scrape timeout; a little slower and the "
+                "scrape "
+                "fails as a whole. Raise scrape_timeout, or find what is slow in the exporter's "
+                "scrape_duration_seconds per source.",
+            ),
+        )
+    ],
+)
+
+CASES = [SESSION, BLIND, FLAP, PREFIXES, BFD, VRRP, OTHERS, SLOW]
+
+
+def test_frr_alerts(tmp_path: Path) -> None:
+    run(tmp_path, "frr", RULES, CASES, evaluation_interval="30s")

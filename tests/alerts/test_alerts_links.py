@@ -1,0 +1,198 @@
+"""alerts/links.yml under promtool, fed through the link vocabulary's recording rules from SNMP series as
+colo-snmp-exporter writes them: a WAN port down, the issue's flapping WAN link (down 45 s of every minute),
+one bond member down (degraded, not also "down"), the whole bond down (one alert), the same switch probed
+twice, the blind window while the switch does not answer; and utilisation and errors on the vocabulary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alerts_testlib import ALERTS, case, check, link_rules, run, series
+
+RULES = [link_rules(), ALERTS / "links.yml", ALERTS / "snmp.yml"]
+
+
+def port(instance: str, ifindex: int, ifname: str, role: str, link: str) -> dict[str, str]:
+    return {
+        "job": "colo-snmp",
+        "instance": instance,
+        "ifindex": str(ifindex),
+        "ifname": ifname,
+        "role": role,
+        "link": link,
+    }
+
+
+def iface(p: dict[str, str], oper: str, n: int = 60) -> list[dict[str, str]]:
+    """A port's info, admin and oper status series (`oper`: promtool values)."""
+    return [
+        series("colo_snmp_interface_info", f"1x{n}", **p, ifdescr=p["ifname"], ifalias="", iftype="6"),
+        series("colo_snmp_interface_admin_status", f"1x{n}", **p),
+        series("colo_snmp_interface_oper_status", oper, **p),
+    ]
+
+
+def row(p: dict[str, str], severity: str, **more: str) -> dict[str, str]:
+    return {
+        "job": p["job"],
+        "instance": p["instance"],
+        "role": p["role"],
+        "link": p["link"],
+        "side": p["instance"],
+        "interface": p["ifname"],
+        **more,
+        "severity": severity,
+        "object": "link",
+    }
+
+
+def down(p: dict[str, str], severity: str) -> tuple[dict[str, str], str, str]:
+    s, i, r, li = p["instance"], p["ifname"], p["role"], p["link"]
+    return (
+        row(p, severity),
+        f"{r} link {li} is down ({s} {i})",
+        f"{s} sees {i}, its side of {r} link {li}, down (its operational status is not up). For a bond: "
+        "every "
+        "member is down.",
+    )
+
+
+WAN = port("tor1", 1, "Gi1/0/1", "wan", "transit")
+WAN2 = {**WAN, "instance": "tor1-v2"}  # the same switch, probed a second time under another name
+PO1 = port("tor1", 5001, "Po1", "uplink", "srv1")
+TE1, TE2 = port("tor1", 49, "Te1/1/1", "uplink", "srv1"), port("tor1", 50, "Te1/1/2", "uplink", "srv1")
+
+# 1m steps: the WAN port goes down at 2m (seen by both probes); Te1/1/2 of Po1 goes down at 2m (degraded),
+# Te1/1/1 too at 10m, and Po1 with them (down).
+PORTS = case(
+    "1m",
+    [
+        *iface(WAN, "1 1 2x30"),
+        *iface(WAN2, "1 1 2x30"),
+        *iface(PO1, "1x10 2x20"),
+        *iface(TE1, "1x10 2x20"),
+        *iface(TE2, "1 1 2x30"),
+        *(
+            series("colo_snmp_interface_lag_member_info", "1x30", **m, lag_ifindex="5001", lag_ifname="Po1")
+            for m in (TE1, TE2)
+        ),
+    ],
+    [
+        check("2m45s", "LinkDown"),
+        check("4m", "LinkDown", down(WAN, "critical"), down(WAN2, "critical")),
+        check(
+            "5m",
+            "LinkDegraded",
+            (
+                row(PO1, "warning"),
+                "Bond Po1 of uplink link srv1 is degraded (tor1)",
+                "Only 1 of the bond's members are up on tor1: the link runs without redundancy (and with "
+                "less "
+                "capacity).",
+            ),
+        ),
+        check("15m", "LinkDegraded"),
+        check("15m", "LinkDown", down(WAN, "critical"), down(PO1, "warning"), down(WAN2, "critical")),
+    ],
+)
+
+# The issue's flapping WAN link: up 15 s, down 45 s, every minute, for 15 minutes. LinkDown never fires
+# (never down for its 1m); LinkFlapping does, and resolves once the link has been stable long enough.
+FLAP = case(
+    "15s",
+    [*iface(WAN, "1 2 2 2 " * 15 + "1x80", 140)],
+    [
+        check("1m", "LinkFlapping"),
+        # 5m30s: the step neither it nor the one before it sees a change, so the value does not depend on
+        # the order promtool evaluates the recording and alerting groups in.
+        check(
+            "5m30s",
+            "LinkFlapping",
+            (
+                row(WAN, "critical"),
+                "wan link transit is flapping (tor1 Gi1/0/1)",
+                "Gi1/0/1 on tor1 changed state 11 times in 10 minutes: a bad cable, optic or port, or a peer "
+                "that "
+                "restarts. LinkDown of the same link is inhibited while it flaps.",
+            ),
+        ),
+        *(check(t, "LinkDown") for t in ("1m", "3m", "7m", "10m", "14m")),
+        check("33m", "LinkFlapping"),
+    ],
+)
+
+UNREACHABLE = (
+    {"job": "colo-snmp", "instance": "tor1", "target": "tor1", "severity": "critical", "object": "switch"},
+    "Switch tor1 does not answer SNMP",
+    "colo-snmp-exporter cannot read tor1 (the exporter's log and colo_snmp_scrape_errors_total say why). Its "
+    "link "
+    "alerts keep their last state and are inhibited meanwhile.",
+)
+
+# The blind window: the WAN port is down, then the switch stops answering for 20 minutes (the exporter
+# still answers, with colo_snmp_up 0 and no port series), then answers again, the port still down; later
+# the port is back. No "resolved" is sent while nobody can see the port; the unreachable alert takes over.
+BLIND = case(
+    "1m",
+    [
+        series("up", "1x60", job="colo-snmp", instance="tor1"),
+        series("colo_snmp_up", "1x9 0x20 1x30", job="colo-snmp", instance="tor1", target="tor1"),
+        series("colo_snmp_interface_info", "1x9 _x20 1x30", **WAN, ifdescr="Gi1/0/1", ifalias="", iftype="6"),
+        series("colo_snmp_interface_admin_status", "1x9 _x20 1x30", **WAN),
+        series("colo_snmp_interface_oper_status", "1 2x8 _x20 2x10 1x20", **WAN),
+    ],
+    [
+        check("5m", "LinkDown", down(WAN, "critical")),
+        check("10m", "LinkDown", down(WAN, "critical")),
+        check("20m", "LinkDown", down(WAN, "critical")),
+        check("20m", "SnmpSwitchUnreachable", UNREACHABLE),
+        check("35m", "LinkDown", down(WAN, "critical")),
+        check("35m", "SnmpSwitchUnreachable"),
+        check("42m", "LinkDown", down(WAN, "critical")),  # back up at 41m; resolve_delay 2m
+        check("44m", "LinkDown"),
+    ],
+)
+
+# On the vocabulary directly (any source): utilisation and errors.
+V = {
+    "job": "node",
+    "instance": "server1:9100",
+    "role": "mesh",
+    "link": "s1-s2",
+    "side": "server1",
+    "interface": "bond1",
+}
+LOAD = case(
+    "1m",
+    [
+        series("colo:link_utilisation:ratio5m", "0.5 0.9x30", **V),
+        series("colo:link_errors:rate5m", "0 5x30", **V),
+    ],
+    [
+        check("10m", "LinkUtilisationHigh"),
+        check(
+            "17m",
+            "LinkUtilisationHigh",
+            (
+                {**V, "severity": "warning", "object": "link"},
+                "mesh link s1-s2 is 90% full (server1 bond1)",
+                "bond1 on server1 has carried more than 85% of its speed for 15m.",
+            ),
+        ),
+        check(
+            "12m",
+            "LinkErrors",
+            (
+                {**V, "severity": "warning", "object": "link"},
+                "Errors on mesh link s1-s2 (server1 bond1)",
+                "5 errored packets per second for 10m: check cabling and optics.",
+            ),
+        ),
+    ],
+)
+
+CASES = [PORTS, FLAP, BLIND, LOAD]
+
+
+def test_link_alerts(tmp_path: Path) -> None:
+    run(tmp_path, "links", RULES, CASES, evaluation_interval="15s")

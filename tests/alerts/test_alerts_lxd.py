@@ -1,0 +1,358 @@
+"""alerts/lxd.yml under promtool: the weekly reboot (an evacuated member's Offline is maintenance, with its
+member in `host` for Alertmanager to inhibit on), members, instances, pools, and the blind window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alerts_testlib import ALERTS, case, check, run, series
+
+RULES = [ALERTS / "lxd.yml"]
+STATES = ("Online", "Evacuated", "Offline", "Blocked", "other")
+
+
+def member_states(
+    member: str, phases: list[tuple[str, int]], instances: tuple[str, ...]
+) -> list[dict[str, str]]:
+    """colo_lxd_cluster_member_state of `member` as every exporter in `instances` reports it: `phases` is
+    a list of (state, minutes); "_" is a gap (nobody reports it)."""
+    out = []
+    for inst in instances:
+        for st in STATES:
+            vals = []
+            for phase, n in phases:
+                vals += ["_" if phase == "_" else ("1" if phase == st else "0")] * n
+            out.append(
+                series(
+                    "colo_lxd_cluster_member_state",
+                    " ".join(vals),
+                    job="colo-lxd",
+                    instance=inst,
+                    member=member,
+                    state=st,
+                )
+            )
+    return out
+
+
+def cluster(severity: str, **labels: str) -> dict[str, str]:
+    return {**labels, "severity": severity, "object": "cluster"}
+
+
+def maintenance(member: str) -> tuple[dict[str, str], str, str]:
+    return (
+        cluster("info", member=member, host=member),
+        f"LXD cluster member {member} is in maintenance",
+        f"{member} was evacuated and is not Online yet. Alerts about host {member} are inhibited meanwhile, "
+        "and "
+        "for 10m after it is restored.",
+    )
+
+
+def offline(member: str, state: str = "Offline") -> tuple[dict[str, str], str, str]:
+    return (
+        cluster("critical", member=member, state=state, host=member),
+        f"LXD cluster member {member} is {state}",
+        f"Member {member} is {state}; its instances are unreachable (they show as Error). A member that was "
+        "evacuated first is in maintenance instead.",
+    )
+
+
+# The weekly reboot of m1 (three members, an exporter on each): evacuated 5 minutes, Offline for 4 (its
+# exporter is down then), Evacuated again, restored. Maintenance covers all of it and 10 minutes more; the
+# Offline alert fires too, with the same `host`, so Alertmanager inhibits it (tests/alerts/test_alerts_e2e
+# checks that part). Later m2 crashes without being evacuated: Offline, no maintenance.
+EXPORTERS = ("m1:9471", "m2:9471", "m3:9471")
+REBOOT = case(
+    "1m",
+    [
+        *member_states(
+            "m1",
+            [("Online", 5), ("Evacuated", 5), ("Offline", 4), ("Evacuated", 4), ("Online", 40)],
+            EXPORTERS[1:],
+        ),
+        *member_states("m1", [("Online", 5), ("Evacuated", 5), ("_", 8), ("Online", 40)], EXPORTERS[:1]),
+        *member_states("m2", [("Online", 40), ("Offline", 18)], EXPORTERS[::2]),
+        *member_states("m3", [("Online", 58)], EXPORTERS),
+    ],
+    [
+        check("3m", "LxdClusterMemberInMaintenance"),
+        check("6m", "LxdClusterMemberInMaintenance", maintenance("m1")),
+        check("12m", "LxdClusterMemberInMaintenance", maintenance("m1")),
+        check("13m", "LxdClusterMemberOffline", offline("m1")),
+        check("16m", "LxdClusterMemberInMaintenance", maintenance("m1")),
+        check("16m", "LxdClusterMemberOffline"),
+        check("27m", "LxdClusterMemberInMaintenance", maintenance("m1")),
+        check("29m", "LxdClusterMemberInMaintenance"),
+        check("45m", "LxdClusterMemberOffline", offline("m2")),
+        check("45m", "LxdClusterMemberInMaintenance"),
+    ],
+)
+
+# One exporter for the cluster, on the member being rebooted: while it is down nobody reports the member,
+# and the maintenance latch holds (up to blind_hold). Evacuated for over 2h: reminded.
+BLIND = case(
+    "1m",
+    [
+        *member_states("m1", [("Online", 2), ("Evacuated", 3), ("_", 10), ("Evacuated", 200)], ("m1:9471",)),
+    ],
+    [
+        check("10m", "LxdClusterMemberInMaintenance", maintenance("m1")),
+        check("100m", "LxdClusterMemberEvacuatedTooLong"),
+        check(
+            "130m",
+            "LxdClusterMemberEvacuatedTooLong",
+            (
+                cluster("warning", member="m1", host="m1"),
+                "LXD cluster member m1 has been evacuated for over 2h",
+                "Run `lxc cluster restore m1` once its maintenance is done; until then the cluster runs "
+                "without "
+                "its capacity (and alerts about it are inhibited).",
+            ),
+        ),
+    ],
+)
+
+# Three exporters (scope member) report every member: one alert per member; Blocked too.
+MEMBERS = case(
+    "1m",
+    [
+        *member_states("m3", [("Online", 2), ("Offline", 10)], ("m1:9471", "m2:9471")),
+        *member_states("m2", [("Online", 2), ("Blocked", 10)], ("m1:9471", "m3:9471")),
+        series(
+            "colo_lxd_up", "1 0x10", job="colo-lxd", instance="m1:9471", host="m1", collector="storage_pools"
+        ),
+        series("up", "1x10", job="colo-lxd", instance="m1:9471", host="m1"),
+    ],
+    [
+        check("3m", "LxdClusterMemberOffline"),
+        check("6m", "LxdClusterMemberOffline", offline("m2", "Blocked"), offline("m3")),
+        check(
+            "7m",
+            "LxdCollectorFailing",
+            (
+                {
+                    "job": "colo-lxd",
+                    "instance": "m1:9471",
+                    "host": "m1",
+                    "collector": "storage_pools",
+                    "severity": "warning",
+                    "object": "monitoring",
+                },
+                "LXD collector storage_pools fails on m1:9471",
+                "The exporter cannot read storage_pools from LXD; its log says why (connect, permission, "
+                "auth, "
+                "timeout, malformed).",
+            ),
+        ),
+    ],
+)
+
+EXP = {"job": "colo-lxd", "instance": "m1:9471", "host": "m1"}
+LBL = {**EXP, "project": "default", "location": "m1", "type": "container"}
+# Standalone server: LXD's location is "none"; `host` stays what the scrape config gave.
+SOLO = {
+    "job": "colo-lxd",
+    "instance": "solo:9471",
+    "host": "solo",
+    "project": "default",
+    "location": "none",
+    "type": "container",
+}
+
+
+def instance(severity: str, labels: dict[str, str], name: str, **more: str) -> dict[str, str]:
+    return {
+        **labels,
+        "name": name,
+        **more,
+        "host": labels["host"] if labels["location"] == "none" else labels["location"],
+        "severity": severity,
+        "object": "instance",
+    }
+
+
+def not_running(labels: dict[str, str], name: str) -> tuple[dict[str, str], str, str]:
+    return (
+        instance("critical", labels, name, state="running"),
+        f"Critical LXD instance default/{name} is not running",
+        f"default/{name} (user.monitor=critical) on {labels['location']} has not been running for 5m.",
+    )
+
+
+INSTANCES = case(
+    "1m",
+    [
+        series("up", "1x20", **EXP),
+        series("colo_lxd_up", "1x20", **EXP, collector="instances"),
+        series("colo_lxd_instance_state", "0x10", **LBL, name="web", state="running"),
+        series(
+            "colo_lxd_instance_info",
+            "1x10",
+            **LBL,
+            name="web",
+            architecture="x86_64",
+            user_monitor="critical",
+        ),
+        series("colo_lxd_instance_state", "0x10", **LBL, name="scratch", state="running"),
+        series(
+            "colo_lxd_instance_info", "1x10", **LBL, name="scratch", architecture="x86_64", user_monitor=""
+        ),
+        series("colo_lxd_instance_state", "0x10", **SOLO, name="dns", state="running"),
+        series(
+            "colo_lxd_instance_info",
+            "1x10",
+            **SOLO,
+            name="dns",
+            architecture="x86_64",
+            user_monitor="critical",
+        ),
+        series("colo_lxd_instance_state", "1x10", **LBL, name="db", state="error"),
+        series("colo_lxd_instance_memory_usage_bytes", "950x20", **LBL, name="db"),
+        series("colo_lxd_instance_memory_limit_bytes", "1000x20", **LBL, name="db"),
+        series("colo_lxd_instance_memory_usage_bytes", "500x20", **LBL, name="web"),
+        series("colo_lxd_instance_memory_limit_bytes", "1000x20", **LBL, name="web"),
+        series("colo_lxd_instance_disk_usage_bytes", "95x20", **LBL, name="db", device="root"),
+        series("colo_lxd_instance_disk_quota_bytes", "100x20", **LBL, name="db", device="root"),
+        series("colo_lxd_storage_pool_used_bytes", "90x20", **EXP, pool="default", member="m1"),
+        series("colo_lxd_storage_pool_size_bytes", "100x20", **EXP, pool="default", member="m1"),
+        series("colo_lxd_storage_pool_used_bytes", "97x20", **EXP, pool="fast", member="m1"),
+        series("colo_lxd_storage_pool_size_bytes", "100x20", **EXP, pool="fast", member="m1"),
+    ],
+    [
+        check("6m", "LxdCriticalInstanceNotRunning", not_running(SOLO, "dns"), not_running(LBL, "web")),
+        check(
+            "6m",
+            "LxdInstanceError",
+            (
+                instance("warning", LBL, "db", state="error"),
+                "LXD instance default/db is in Error",
+                "container default/db on m1 reports status Error (often: its member is unreachable).",
+            ),
+        ),
+        check(
+            "16m",
+            "LxdInstanceMemoryNearLimit",
+            (
+                instance("warning", LBL, "db"),
+                "LXD instance default/db uses 95% of its memory limit",
+                "Raise limits.memory or find what grows; near the limit the kernel reclaims cache and then "
+                "kills "
+                "processes.",
+            ),
+        ),
+        check(
+            "16m",
+            "LxdInstanceDiskNearQuota",
+            (
+                instance("warning", LBL, "db", device="root"),
+                "Disk root of default/db is 95% full",
+                "Grow the disk device's size, or clean up inside the instance; a full root disk stops most "
+                "services.",
+            ),
+        ),
+        check(
+            "16m",
+            "LxdStoragePoolNearlyFull",
+            (
+                cluster("warning", **EXP, pool="default", member="m1"),
+                "LXD storage pool default on m1 is 90% full",
+                "Over 85% of the pool is used: delete old snapshots and images, or grow the pool.",
+            ),
+        ),
+        check(
+            "16m",
+            "LxdStoragePoolFull",
+            (
+                cluster("critical", **EXP, pool="fast", member="m1"),
+                "LXD storage pool fast on m1 is 97% full",
+                "Over 95% of the pool is used: instances on it will fail to write soon.",
+            ),
+        ),
+    ],
+)
+
+# The blind window: a critical instance is stopped, then the exporter cannot read LXD for 20 minutes
+# (LXD restarting: the instance series go, colo_lxd_up{collector="instances"} is 0), then it is running.
+BLIND_INSTANCE = case(
+    "1m",
+    [
+        series("up", "1x40", **EXP),
+        series("colo_lxd_up", "1x9 0x20 1x10", **EXP, collector="instances"),
+        series("colo_lxd_instance_state", "0x9 _x20 1x10", **LBL, name="web", state="running"),
+        series(
+            "colo_lxd_instance_info",
+            "1x9 _x20 1x10",
+            **LBL,
+            name="web",
+            architecture="x86_64",
+            user_monitor="critical",
+        ),
+    ],
+    [
+        check("8m", "LxdCriticalInstanceNotRunning", not_running(LBL, "web")),
+        check("20m", "LxdCriticalInstanceNotRunning", not_running(LBL, "web")),
+        check("31m", "LxdCriticalInstanceNotRunning", not_running(LBL, "web")),
+        check("33m", "LxdCriticalInstanceNotRunning"),
+    ],
+)
+
+DOWN = case(
+    "1m",
+    [
+        series("up", "1 1 0x15", job="colo-lxd", instance="m1:9471", host="m1"),
+        series("up", "0x17", job="node", instance="m1:9100"),
+    ],
+    [
+        check("4m", "LxdExporterDown"),
+        check(
+            "10m",
+            "LxdExporterDown",
+            (
+                {
+                    "job": "colo-lxd",
+                    "instance": "m1:9471",
+                    "host": "m1",
+                    "severity": "warning",
+                    "object": "monitoring",
+                    "exporter": "lxd",
+                },
+                "colo-lxd-exporter scrape colo-lxd/m1:9471 fails",
+                "Prometheus cannot scrape m1:9471 (job colo-lxd) from colo-lxd-exporter: nothing is known "
+                "about "
+                "the LXD servers it watches (the target's last error is on Prometheus' targets page).",
+            ),
+        ),
+    ],
+)
+
+SLOW = case(
+    "1m",
+    [series("scrape_duration_seconds", "17x20", job="colo-lxd", instance="m1:9471")],
+    [
+        check(
+            "16m",
+            "LxdExporterScrapeSlow",
+            (
+                {
+                    "job": "colo-lxd",
+                    "instance": "m1:9471",
+                    "severity": "warning",
+                    "object": "monitoring",
+                    "exporter": "lxd",
+                },
+                "Scrapes of m1:9471 (job colo-lxd) take 17s",
+                "colo-lxd-exporter answers m1:9471 close to the scrape timeout; a little slower and the "
+                "scrape "
+                "fails as a whole. Raise scrape_timeout, or find what is slow in the exporter's "
+                "scrape_duration_seconds per source.",
+            ),
+        )
+    ],
+)
+
+CASES = [REBOOT, BLIND, MEMBERS, INSTANCES, BLIND_INSTANCE, DOWN, SLOW]
+
+
+def test_lxd_alerts(tmp_path: Path) -> None:
+    run(tmp_path, "lxd", RULES, CASES)
