@@ -112,7 +112,9 @@ class Member:
             return
         r = self.admin("shutdown", f"--timeout={timeout}", check=False, timeout=timeout + 30)
         if r.returncode != 0:
-            print(f"{self.flavour.name} cluster: shutdown of {self.name} failed: {(r.stderr or r.stdout)[:300]}")
+            print(
+                f"{self.flavour.name} cluster: shutdown of {self.name} failed: {(r.stderr or r.stdout)[:300]}"
+            )
         assert self.proc is not None
         try:
             self.proc.popen.wait(20)
@@ -191,10 +193,15 @@ class Cluster:
 
     def _bootstrap(self, m: Member) -> None:
         preseed = {
-            "config": {"core.https_address": f"{m.address}:{m.port}", "cluster.https_address": f"{m.address}:{m.port}"},
+            "config": {
+                "core.https_address": f"{m.address}:{m.port}",
+                "cluster.https_address": f"{m.address}:{m.port}",
+            },
             "cluster": {"server_name": m.name, "enabled": True},
             "storage_pools": [{"name": "default", "driver": "dir"}],
-            "profiles": [{"name": "default", "devices": {"root": {"path": "/", "pool": "default", "type": "disk"}}}],
+            "profiles": [
+                {"name": "default", "devices": {"root": {"path": "/", "pool": "default", "type": "disk"}}}
+            ],
         }
         m.admin("init", "--preseed", stdin=json.dumps(preseed))
 
@@ -206,7 +213,9 @@ class Cluster:
                 "server_name": m.name,
                 "server_address": f"{m.address}:{m.port}",
                 "cluster_token": token,
-                "member_config": [{"entity": "storage-pool", "name": "default", "key": "source", "value": ""}],
+                "member_config": [
+                    {"entity": "storage-pool", "name": "default", "key": "source", "value": ""}
+                ],
             }
         }
         m.admin("init", "--preseed", stdin=json.dumps(preseed))
