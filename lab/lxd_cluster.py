@@ -7,7 +7,7 @@ containers must have cluster-unique names (LXD enforces that). A `dir` pool on e
 image from lab/lxd.py. Set up in about 6 s (LXD 5.0.2) / 5 s (Incus 6.0.4) on the lab machine, plus
 the image import and launches.
 
-    cluster = Cluster(lab, LXD).start()      # or INCUS
+    cluster = Cluster(lab, LXD).start()      # or INCUS (lab.lxd's flavours)
     cluster.launch("a2", "m2")
     cluster.evacuate("m2"); cluster.restore("m2")
     cluster.kill("m3"); cluster.wait_status("m3", "Offline"); cluster.revive("m3")
@@ -24,35 +24,11 @@ import subprocess
 import tempfile
 import threading
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .lxd import _mounts_under, _pids_mentioning, build_image
+from .lxd import LXD, Flavour, _mounts_under, _pids_mentioning, build_image
 from .proc import Lab, LabError, Proc, free_port, require, require_root, run, wait_for
-
-
-@dataclass(frozen=True)
-class Flavour:
-    """What differs between running LXD and Incus by hand."""
-
-    name: str  # lxd | incus
-    daemon: str  # the daemon binary
-    client: str  # the command-line client
-    admin: tuple[str, ...]  # init / waitready / shutdown live here
-    dir_env: str
-    conf_env: str
-    package: str  # the Debian package with the daemon
-
-    def env(self, state: Path, conf: Path) -> dict[str, str]:
-        return {self.dir_env: str(state), self.conf_env: str(conf)}
-
-
-LXD = Flavour("lxd", "lxd", "lxc", ("lxd",), "LXD_DIR", "LXD_CONF", "lxd")
-INCUS = Flavour(
-    "incus", "/usr/libexec/incus/incusd", "incus", ("incus", "admin"), "INCUS_DIR", "INCUS_CONF", "incus-base"
-)
-FLAVOURS = {f.name: f for f in (LXD, INCUS)}
 
 # The lowest the daemons accept (seconds without a heartbeat before a member is Offline; default 20).
 OFFLINE_THRESHOLD = 11
