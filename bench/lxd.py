@@ -151,7 +151,7 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int) -> dict[str
         out["naive_ms"] = med(nv, 0)
         out["naive_daemon_cpu_ms"] = mean(nv, 1)
         out["naive_api_calls"] = naive(lxd.socket)
-    exp.stop()
+    exp.proc.stop()
     lxd.lxc("stop", "--all", "--force", timeout=180)
     lxd.shutdown()
     return out

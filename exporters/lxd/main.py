@@ -186,17 +186,15 @@ class _Scrape:
 
     def counters_job(self, d: Deadline) -> Iterable[Metric]:
         """`/1.0/metrics` of this member, or (scope cluster) of each reachable member, relabelled."""
+        if self.rt.config.scope == "member":  # the same request whatever /1.0 says: no need to wait for it
+            counters = self._metrics("this member", None, d)
+            server = self.server(d)
+            location = server.server_name if server.clustered else "none"  # LXD's location when standalone
+            return collector.counter_families(self.rt.ns, [(location, counters)])
         server = self.server(d)
-        targets: list[tuple[str, dict[str, str] | None]]
         if not server.clustered:
-            targets = [("none", None)]  # LXD's location of every instance when standalone
-        elif self.rt.config.scope == "member":
-            targets = [(server.server_name, None)]
-        else:
-            targets = [(m.name, {"target": m.name}) for m in self.members(d) if m.status in REACHABLE]
-        if len(targets) == 1:
-            location, params = targets[0]
-            return collector.counter_families(self.rt.ns, [(location, self._metrics(location, params, d))])
+            return collector.counter_families(self.rt.ns, [("none", self._metrics("none", None, d))])
+        targets = [(m.name, {"target": m.name}) for m in self.members(d) if m.status in REACHABLE]
         # One thread per member, each bounded by the same deadline less a reserve for what follows: a member
         # that does not answer costs only its own counters.
         sub = d.within(max(0.05, d.remaining() - min(0.5, d.remaining() / 4)))
