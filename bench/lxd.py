@@ -1,25 +1,31 @@
-"""Benchmark colo-lxd-exporter on a real LXD with 30 running busybox containers.
+"""Benchmark colo-lxd-exporter on a real LXD 5.0.2 and a real Incus 6.0.4, 30 running busybox containers
+and 1 stopped each, against the daemon's own uncached /1.0/metrics.
 
-In the same run: this exporter's scrape (HTTP /metrics of the real process), LXD's own /1.0/metrics
-uncached (its answer is cached for a few seconds: each sample waits that out), and the naive pylxd way
-(`instances.all()` per project, then `state()` per instance). Then a synthetic 5,000-instance answer,
-served on a unix socket, parsed and exposed. Last line: a JSON object.
+In the same run, per daemon (one after the other, so they do not compete for the 2 cores): this exporter's
+scrape (HTTP /metrics of the real process) and the daemon's own /1.0/metrics, both uncached (the daemons
+cache /1.0/metrics for 8 s: each sample waits that out), wall time and the daemon's CPU time (utime+stime
+and its children's, from /proc/<pid>/stat before and after); the background disk refresh
+(recursion=2) once, its cost spread over the scrapes of one disk_interval; API calls per scrape at 4
+and at 31 instances; on LXD also the naive pylxd way (`instances.all()` per project, `state()` per
+instance). Then 5,000 synthetic instances parsed and exposed. Last line: a JSON object.
 
-    .venv/bin/python bench/lxd.py [--containers 30] [--rounds 5]
+    .venv/bin/python bench/lxd.py [--containers 30] [--rounds 5] [--daemons lxd,incus] [--scale-only]
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
+import os
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -29,21 +35,32 @@ import pylxd  # noqa: E402
 from exporters.core import Deadline, parse_config  # noqa: E402
 from exporters.core.exposition import render  # noqa: E402
 from exporters.core.scrape import ErrorCounters, run_jobs  # noqa: E402
-from exporters.lxd import collector, parse  # noqa: E402
+from exporters.lxd import collector, metrics_text, parse  # noqa: E402
 from exporters.lxd.config import Config  # noqa: E402
-from exporters.lxd.main import Runtime, _gc_paused  # noqa: E402
+from exporters.lxd.main import SPEC, Runtime, _gc_paused  # noqa: E402
 from lab.exporter import ExporterProc  # noqa: E402
-from lab.lxd import LXDLab  # noqa: E402
+from lab.lxd import FLAVOURS, LXDLab  # noqa: E402
 from lab.lxd_fake import FakeLXD, Route, server_info, sync  # noqa: E402
-from lab.proc import Lab  # noqa: E402
+from lab.proc import Lab, PeerMissing  # noqa: E402
 
-CACHE_WAIT = 9.0  # LXD 5.0 caches /1.0/metrics for 8 s
+CACHE_WAIT = 9.0  # LXD and Incus cache /1.0/metrics for 8 s
+TICK = os.sysconf("SC_CLK_TCK")
+FIX = ROOT / "tests" / "fixtures" / "lxd"
+# In the benchmark the disk refresh is measured on its own, not inside a scrape's window.
+QUIET_DISK = {"disk_interval": "1h"}
 
 
-def ms(f) -> float:
-    t0 = time.perf_counter()
+def cpu_ms(pid: int) -> float:
+    """utime + stime + cutime + cstime of `pid`, in ms (the daemon's `btrfs` and other children count)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) * 1000 / TICK
+
+
+def measure(pid: int, f: Callable[[], object]) -> tuple[float, float]:
+    """(wall ms, daemon CPU ms) of one call."""
+    c0, t0 = cpu_ms(pid), time.perf_counter()
     f()
-    return (time.perf_counter() - t0) * 1000
+    return (time.perf_counter() - t0) * 1000, cpu_ms(pid) - c0
 
 
 def naive(socket: str) -> int:
@@ -64,42 +81,124 @@ def naive(socket: str) -> int:
     return n
 
 
-def exposition(rt: Runtime) -> bytes:
-    """One scrape rendered as the core's server does."""
-    return render(run_jobs(rt.jobs(None), Deadline(30), "colo_lxd", ErrorCounters(("timeout",))))
-
-
 def calls_per_scrape(socket: str) -> int:
-    rt = Runtime(parse_config(Config, {"socket": socket}))
-    exposition(rt)  # the first scrape also connects
+    """Requests one scrape sends (the second scrape of a runtime: the first also starts the disk refresh)."""
+    rt = Runtime(parse_config(Config, {"socket": socket, **QUIET_DISK}))
+    errors = ErrorCounters(("timeout",))
+    render(run_jobs(rt.jobs(None), Deadline(30), SPEC.namespace, errors))
+    time.sleep(0.5)  # let the first disk refresh finish
     n = rt.api.calls
-    exposition(rt)
+    render(run_jobs(rt.jobs(None), Deadline(30), SPEC.namespace, errors))
     rt.close()
     return rt.api.calls - n
 
 
-def synthetic(n: int) -> bytes:
-    real = json.loads(
-        (ROOT / "tests" / "fixtures" / "lxd" / "instances_recursion2_allprojects.json").read_text()
+def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    t0 = time.monotonic()
+    lxd = LXDLab(lab, flavour=FLAVOURS[flavour]).start()
+    lxd.populate(btrfs=False)  # c1..c3 running (c1 busy), c4 stopped, two projects
+    out["api_calls_per_scrape_4_instances"] = calls_per_scrape(lxd.socket)
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda k: lxd.launch(f"b{k:02d}"), range(containers - 3)))
+    insts = lxd.api("/1.0/instances?recursion=1&all-projects=true")["metadata"]
+    running = sum(1 for i in insts if i["status"] == "Running")
+    print(f"{flavour} up with {running} running containers in {time.monotonic() - t0:.1f}s", flush=True)
+    pid = lxd.pid
+    exp = ExporterProc(lab, "lxd", {"socket": lxd.socket, **QUIET_DISK}, log_level="warn")
+    exp.metrics()  # warm: connect, first disk refresh
+    time.sleep(2)
+    scrape, metrics, rec1, rec2, nv = [], [], [], [], []
+    for r in range(rounds):
+        time.sleep(CACHE_WAIT)
+        metrics.append(measure(pid, lambda: lxd.api("/1.0/metrics")))
+        time.sleep(CACHE_WAIT)
+        scrape.append(measure(pid, exp.metrics))
+        rec1.append(measure(pid, lambda: lxd.api("/1.0/instances?recursion=1&all-projects=true")))
+        rec2.append(measure(pid, lambda: lxd.api("/1.0/instances?recursion=2&all-projects=true")))
+        if flavour == "lxd":
+            nv.append(measure(pid, lambda: naive(lxd.socket)))
+        fmt = lambda m: f"{m[-1][0]:.1f} ms / {m[-1][1]:.0f} ms"  # noqa: E731
+        print(
+            f"{flavour} round {r + 1} (wall / daemon CPU): exporter {fmt(scrape)}, /1.0/metrics uncached "
+            f"{fmt(metrics)}, recursion=1 {fmt(rec1)}, recursion=2 {fmt(rec2)}",
+            flush=True,
+        )
+
+    def med(xs: list[tuple[float, float]], k: int) -> float:
+        return round(statistics.median(x[k] for x in xs), 1)
+
+    def mean(xs: list[tuple[float, float]], k: int) -> float:  # CPU: 10 ms ticks, so the mean
+        return round(statistics.fmean(x[k] for x in xs), 1)
+
+    out["instances"] = len(insts)
+    out["running"] = running
+    out["scrape_ms"] = med(scrape, 0)
+    out["lxd_metrics_ms"] = med(metrics, 0)
+    out["daemon_cpu_ms_per_scrape"] = mean(scrape, 1)
+    out["lxd_metrics_daemon_cpu_ms"] = mean(metrics, 1)
+    out["scrape_vs_lxd_metrics_wall"] = round(out["scrape_ms"] / out["lxd_metrics_ms"], 3)
+    out["scrape_vs_lxd_metrics_daemon_cpu"] = round(
+        out["daemon_cpu_ms_per_scrape"] / max(out["lxd_metrics_daemon_cpu_ms"], 0.1), 3
     )
-    running = next(i for i in real["metadata"] if i["name"] == "c2")
-    out = []
+    out["lxd_instances_recursion1_ms"] = med(rec1, 0)
+    out["lxd_instances_recursion1_daemon_cpu_ms"] = mean(rec1, 1)
+    # The disk refresh: one recursion=2 every disk_interval (60 s), i.e. every 2 scrapes at 30 s.
+    out["lxd_instances_recursion2_ms"] = med(rec2, 0)
+    out["disk_refresh_daemon_cpu_ms"] = mean(rec2, 1)
+    out["api_calls_per_scrape"] = calls_per_scrape(lxd.socket)
+    if nv:
+        out["naive_ms"] = med(nv, 0)
+        out["naive_daemon_cpu_ms"] = mean(nv, 1)
+        out["naive_api_calls"] = naive(lxd.socket)
+    exp.proc.stop()
+    lxd.lxc("stop", "--all", "--force", timeout=180)
+    lxd.shutdown()
+    return out
+
+
+def synthetic(n: int) -> tuple[bytes, bytes]:
+    """recursion=1 and /1.0/metrics answers for `n` instances, from the Incus/LXD lab captures."""
+    real = json.loads((FIX / "instances_recursion1_allprojects.json").read_text())
+    proto = next(i for i in real["metadata"] if i["name"] == "c2")
+    insts = []
     for k in range(n):
-        inst = copy.deepcopy(running)
+        inst = json.loads(json.dumps(proto))
         inst["name"] = f"i{k:05d}"
         inst["project"] = f"p{k % 9}"
         inst["location"] = f"node{k % 3 + 1}"
-        out.append(inst)
-    return sync(out)
+        insts.append(inst)
+    text = (FIX / "metrics_unix_socket.txt").read_text()  # c2 has eth0 and lo here
+    blocks: list[str] = []
+    fam_lines: dict[str, list[str]] = {}
+    order: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            name = line.split()[2]
+            order.append(name)
+            fam_lines[name] = []
+        elif 'name="c2"' in line and order:
+            fam_lines[order[-1]].append(line)
+    for name in order:
+        blocks.append(f"# HELP {name} x\n# TYPE {name} gauge")
+        for k in range(n):
+            for line in fam_lines[name]:
+                blocks.append(
+                    line.replace('name="c2"', f'name="i{k:05d}"').replace(
+                        'project="default"', f'project="p{k % 9}"'
+                    )
+                )
+    return sync(insts), ("\n".join(blocks) + "\n").encode()
 
 
 def scale(lab: Lab, n: int, rounds: int = 3) -> dict[str, float]:
-    body = synthetic(n)
+    rec1, metrics = synthetic(n)
     fake = FakeLXD(
         lab,
         {
             "/1.0": Route(server_info("node1", clustered=False)),
-            "/1.0/instances": Route(body),
+            "/1.0/instances": Route(rec1),
+            "/1.0/metrics": Route(metrics),
             "/1.0/cluster/members": Route(
                 b'{"type":"error","error":"Server is not clustered","error_code":500}', 500
             ),
@@ -107,40 +206,39 @@ def scale(lab: Lab, n: int, rounds: int = 3) -> dict[str, float]:
             "/1.0/projects": Route(sync([{"name": f"p{k}"} for k in range(9)])),
         },
     )
-    rt = Runtime(parse_config(Config, {"socket": fake.socket, "scope": "cluster"}))
-    total, jobs, expo, size = [], [], [], 0
+    rt = Runtime(parse_config(Config, {"socket": fake.socket, "scope": "cluster", **QUIET_DISK}))
+    errors = ErrorCounters(("timeout",))
+    total, samples, size = [], 0, 0
     for _ in range(rounds):
         t0 = time.perf_counter()
-        fams = run_jobs(rt.jobs(None), Deadline(30), "colo_lxd", ErrorCounters(("timeout",)))
-        t1 = time.perf_counter()
+        fams = run_jobs(rt.jobs(None), Deadline(30), SPEC.namespace, errors)
         size = len(render(fams))
-        t2 = time.perf_counter()
-        total.append((t2 - t0) * 1000)
-        jobs.append((t1 - t0) * 1000)
-        expo.append((t2 - t1) * 1000)
+        total.append((time.perf_counter() - t0) * 1000)
+        samples = sum(len(f.samples) for f in fams)
     rt.close()
-    parse_only, parse_expose = [], []
-    for _ in range(rounds):  # the exporter's own CPU work, without the HTTP transfer from the fake
-        t0 = time.perf_counter()
-        with _gc_paused():  # as the instances job does
-            insts = parse.instances(json.loads(body))
-            inst_fams = list(collector.instance_families(insts))
-        t1 = time.perf_counter()
-        render(inst_fams)
-        parse_only.append((t1 - t0) * 1000)
+    ns = SPEC.namespace
+    parse_expose, cpu = [], []
+    for _ in range(rounds):  # the exporter's own work, without the transfer from the fake
+        t0, c0 = time.perf_counter(), time.process_time()
+        with _gc_paused():  # as the jobs do
+            insts = parse.instances(json.loads(rec1))
+            counters, _ = metrics_text.parse(metrics.decode())
+            fams = [
+                *collector.instance_families(ns, insts),
+                *collector.counter_families(ns, [("node1", counters)]),
+            ]
+        render(fams)
         parse_expose.append((time.perf_counter() - t0) * 1000)
-    samples = sum(len(f.samples) for f in fams)
+        cpu.append((time.process_time() - c0) * 1000)
     return {
-        # The issue's figure: the response parsed and exposed (JSON decode, parse, series, text).
+        # The issue's figure: the answers parsed and exposed (JSON decode, metrics text, series, text).
         "scale_5000_ms": round(statistics.median(parse_expose), 1),
-        # A whole scrape against the fake peer, including the 13 MB transfer from a Python server that
-        # shares the 2 cores.
+        "scale_5000_cpu_ms": round(statistics.median(cpu), 1),
+        # A whole scrape against the fake peer, including the transfer from a Python server on the same cores.
         "scale_5000_end_to_end_ms": round(statistics.median(total), 1),
-        "scale_5000_read_parse_ms": round(statistics.median(jobs), 1),  # jobs: HTTP from the fake + parse
-        "scale_5000_exposition_ms": round(statistics.median(expo), 1),
-        "scale_5000_json_parse_families_ms": round(statistics.median(parse_only), 1),
         "scale_5000_samples": samples,
         "scale_5000_bytes": size,
+        "scale_5000_metrics_text_bytes": len(metrics),
     }
 
 
@@ -148,56 +246,27 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--containers", type=int, default=30)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--scale-only", action="store_true", help="only the synthetic 5,000 instances (no LXD)")
+    ap.add_argument("--daemons", default="lxd,incus")
+    ap.add_argument(
+        "--scale-only", action="store_true", help="only the synthetic 5,000 instances (no daemon)"
+    )
     args = ap.parse_args()
-    out: dict[str, object] = {}
-    if args.scale_only:
-        with Lab(Path(tempfile.mkdtemp(prefix="colo-lxd-bench-"))) as lab:
-            out.update(scale(lab, 5000))
-            shutil.rmtree(lab.workdir, ignore_errors=True)
-        print(json.dumps(out))
-        return 0
+    out: dict[str, object] = {"load_before": round(os.getloadavg()[0], 2)}
     workdir = Path(tempfile.mkdtemp(prefix="colo-lxd-bench-"))
     with Lab(workdir) as lab:
-        t0 = time.monotonic()
-        lxd = LXDLab(lab).start()
-        lxd.populate(btrfs=False)  # c1..c3 running (c1 busy), c4 stopped, two projects
-        out["api_calls_per_scrape_4_instances"] = calls_per_scrape(lxd.socket)
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(lambda k: lxd.launch(f"b{k:02d}"), range(args.containers - 3)))
-        running = sum(
-            1
-            for i in lxd.api("/1.0/instances?recursion=1&all-projects=true")["metadata"]
-            if i["status"] == "Running"
-        )
-        print(f"lxd up with {running} running containers in {time.monotonic() - t0:.1f}s", flush=True)
-        exp = ExporterProc(lab, "lxd", {"socket": lxd.socket}, log_level="warn")
-        exp.metrics()  # warm: connect
-        scrape, lxdm, nv, raw = [], [], [], []
-        for r in range(args.rounds):
-            time.sleep(CACHE_WAIT)
-            lxdm.append(ms(lambda: lxd.api("/1.0/metrics")))
-            cached = ms(lambda: lxd.api("/1.0/metrics"))
-            scrape.append(ms(lambda: exp.metrics()))
-            nv.append(ms(lambda: naive(lxd.socket)))
-            raw.append(ms(lambda: lxd.api("/1.0/instances?recursion=2&all-projects=true")))
-            print(
-                f"round {r + 1}: exporter {scrape[-1]:.1f} ms, /1.0/metrics uncached {lxdm[-1]:.1f} ms "
-                f"(cached {cached:.1f} ms), naive pylxd {nv[-1]:.1f} ms, "
-                f"LXD's recursion=2 alone {raw[-1]:.1f} ms",
-                flush=True,
-            )
-        out["instances"] = running + 1
-        out["running"] = running
-        out["scrape_ms"] = round(statistics.median(scrape), 1)
-        out["lxd_metrics_ms"] = round(statistics.median(lxdm), 1)
-        out["naive_ms"] = round(statistics.median(nv), 1)
-        out["lxd_instances_recursion2_ms"] = round(statistics.median(raw), 1)
-        out["api_calls_per_scrape"] = calls_per_scrape(lxd.socket)
-        out["naive_api_calls"] = naive(lxd.socket)
+        if not args.scale_only:
+            for name in args.daemons.split(","):
+                try:
+                    got = daemon_run(lab, name, args.containers, args.rounds)
+                except PeerMissing as e:
+                    print(f"{name}: not measured ({e})")
+                    continue
+                prefix = "" if name == "lxd" else f"{name}_"
+                out.update({prefix + k: v for k, v in got.items()})
         out.update(scale(lab, 5000))
-        print("stopping lxd ...", flush=True)
+        print("stopping ...", flush=True)
     shutil.rmtree(workdir, ignore_errors=True)
+    out["load_after"] = round(os.getloadavg()[0], 2)
     print(json.dumps(out))
     return 0
 

@@ -1,6 +1,7 @@
-"""A real LXD daemon (Debian `lxd` 5.0.2) for tests, the benchmark and the demo.
+"""A real LXD daemon (Debian `lxd` 5.0.2), or Incus (`incus-base` 6.0.4), for tests, benchmark and demo.
 
-`LXDLab(lab).start()` runs `lxd --group root` by hand with its own LXD_DIR under a unique temp dir,
+`LXDLab(lab).start()` runs `lxd --group root` by hand with its own LXD_DIR under a unique temp dir
+(`LXDLab(lab, flavour=INCUS)`: `incusd` with its own INCUS_DIR; everything below is the same),
 initialises a `dir` pool and a host bridge on a random 10.x.y.0/24 (no DHCP: LXD's managed bridges need
 dnsmasq, which is not installed; the working container sets a static address), and
 imports a busybox image built offline from busybox-static. `populate()` creates the standard set:
@@ -21,10 +22,34 @@ import tarfile
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .proc import Lab, LabError, free_port, require, require_root, run, wait_for
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """What differs between running LXD and Incus by hand."""
+
+    name: str  # lxd | incus
+    daemon: str  # the daemon binary
+    client: str  # the command-line client
+    admin: tuple[str, ...]  # init / waitready / shutdown live here
+    dir_env: str
+    conf_env: str
+    package: str  # the Debian package with the daemon
+
+    def env(self, state: Path, conf: Path) -> dict[str, str]:
+        return {self.dir_env: str(state), self.conf_env: str(conf)}
+
+
+LXD = Flavour("lxd", "lxd", "lxc", ("lxd",), "LXD_DIR", "LXD_CONF", "lxd")
+INCUS = Flavour(
+    "incus", "/usr/libexec/incus/incusd", "incus", ("incus", "admin"), "INCUS_DIR", "INCUS_CONF", "incus-base"
+)
+FLAVOURS = {f.name: f for f in (LXD, INCUS)}
 
 IMAGE_CACHE = Path(tempfile.gettempdir()) / "colo-lxd-image-cache"
 
@@ -36,14 +61,16 @@ BUSY_SCRIPT = (
 
 
 class LXDLab:
-    def __init__(self, lab: Lab, *, bridge: bool = True) -> None:
+    def __init__(self, lab: Lab, *, bridge: bool = True, flavour: Flavour = LXD) -> None:
         self.lab = lab
+        self.flavour = flavour
         self.want_bridge = bridge
         self.id = uuid.uuid4().hex[:6]
-        self.dir = Path(tempfile.mkdtemp(prefix=f"colo-lxd-{self.id}-"))  # short: the socket path is limited
+        # short: the socket path is limited
+        self.dir = Path(tempfile.mkdtemp(prefix=f"colo-{flavour.name[:3]}-{self.id}-"))
         self.socket = str(self.dir / "unix.socket")
         self.conf = self.dir / "lxc-conf"
-        self.env = {**os.environ, "LXD_DIR": str(self.dir), "LXD_CONF": str(self.conf)}
+        self.env = {**os.environ, **flavour.env(self.dir, self.conf)}
         self.bridge: str | None = None
         self.subnet = ""
         self.gateway = ""
@@ -56,27 +83,28 @@ class LXDLab:
 
     def start(self) -> LXDLab:
         require_root()
-        for prog in ("lxd", "lxc"):
-            require(prog, "lxd")
+        fl = self.flavour
+        require(fl.daemon, fl.package)
+        require(fl.client, fl.package)
         require("busybox", "busybox-static")
         os.chmod(self.dir, 0o711)  # unprivileged container roots need +x on the path
         self.conf.mkdir()
         self.lab.callback(self._cleanup)
         self.proc = self.lab.start(
-            f"lxd-{self.id}",
+            f"{fl.name}-{self.id}",
             [
-                "lxd",
+                fl.daemon,
                 "--group",
                 "root",
                 "--logfile",
-                str(self.lab.workdir / "logs" / f"lxd-{self.id}.daemon.log"),
+                str(self.lab.workdir / "logs" / f"{fl.name}-{self.id}.daemon.log"),
             ],
-            env={"LXD_DIR": str(self.dir), "LXD_CONF": str(self.conf)},
+            env=fl.env(self.dir, self.conf),
         )
         self.lab.callback(self.shutdown)
-        r = run(["lxd", "waitready", "--timeout=60"], check=False, timeout=70, env=self.env)
+        r = run([*fl.admin, "waitready", "--timeout=60"], check=False, timeout=70, env=self.env)
         if r.returncode != 0:
-            raise LabError(f"lxd did not become ready: {r.stderr.strip()}{self.proc.tail()}")
+            raise LabError(f"{fl.name} did not become ready: {r.stderr.strip()}{self.proc.tail()}")
         self.lxc("version")  # the first lxc call prints a banner
         self._init()
         self._import_image()
@@ -97,15 +125,15 @@ class LXDLab:
             else:
                 print(f"lxd lab: no bridge, instances get no NIC: {r.stderr.strip()[:200]}")
         preseed = {"storage_pools": [pool], "profiles": [{"name": "default", "devices": devices}]}
-        run(["lxd", "init", "--preseed"], input=json.dumps(preseed), env=self.env)
+        run([*self.flavour.admin, "init", "--preseed"], input=json.dumps(preseed), env=self.env)
 
     def shutdown(self) -> None:
         """`lxd shutdown`: stops every instance, then the daemon (also run on teardown)."""
         if self.proc is None or not self.proc.alive():
             return
-        r = run(["lxd", "shutdown", "--timeout=60"], check=False, timeout=90, env=self.env)
+        r = run([*self.flavour.admin, "shutdown", "--timeout=60"], check=False, timeout=90, env=self.env)
         if r.returncode != 0:
-            print(f"lxd lab: lxd shutdown failed: {(r.stderr or r.stdout).strip()[:300]}")
+            print(f"lxd lab: {self.flavour.name} shutdown failed: {(r.stderr or r.stdout).strip()[:300]}")
         try:
             self.proc.popen.wait(20)
         except subprocess.TimeoutExpired:
@@ -143,7 +171,14 @@ class LXDLab:
     # --- helpers ---
 
     def lxc(self, *args: str, timeout: float = 120, check: bool = True) -> str:
-        return run(["lxc", *args], check=check, timeout=timeout, env=self.env).stdout
+        """The daemon's command-line client (`lxc`, or `incus`)."""
+        return run([self.flavour.client, *args], check=check, timeout=timeout, env=self.env).stdout
+
+    @property
+    def pid(self) -> int:
+        """The daemon's pid (for its CPU time in /proc)."""
+        assert self.proc is not None
+        return self.proc.pid
 
     def api(self, path: str) -> Any:
         """GET on the unix socket with curl-free stdlib HTTP (for tests to cross-check)."""
@@ -176,7 +211,21 @@ class LXDLab:
         (if mkfs.btrfs is there) default/d1 on a btrfs pool with a 300MiB root quota and 20 MB written."""
         self.lxc("project", "create", "proj2", "-c", "features.images=false", "-c", "features.profiles=false")
         self.launch("c1")
-        self.launch("c2", "-c", "limits.memory=64MiB", "-c", "limits.cpu=1", "-c", "user.monitor=critical")
+        # limits.read/write on the root disk: blkio throttling, which is what makes a cgroup v1 kernel count
+        # the container's block I/O (and LXD report it in /1.0/metrics)
+        self.launch(
+            "c2",
+            "-c",
+            "limits.memory=64MiB",
+            "-c",
+            "limits.cpu=1",
+            "-c",
+            "user.monitor=critical",
+            "-d",
+            "root,limits.read=100GB",
+            "-d",
+            "root,limits.write=100GB",
+        )
         self.launch("c3", project="proj2")
         self.launch("c4", "-c", "user.monitor=critical", start=False)
         self.start_work("c1")
@@ -189,6 +238,18 @@ class LXDLab:
         self.launch("d1", "-s", pool, "-d", "root,size=300MiB")
         self.lxc("exec", "d1", "--", "sh", "-c", "dd if=/dev/zero of=/fill bs=1M count=20 2>/dev/null; sync")
         self.btrfs_pool = pool
+
+    def disk_io(self, name: str, mib: int = 3) -> None:
+        """Direct (uncached) writes and reads of `mib` MiB in `name`: block I/O the kernel counts at once."""
+        self.lxc(
+            "exec",
+            name,
+            "--",
+            "sh",
+            "-c",
+            f"dd if=/dev/zero of=/io bs=1M count={mib} oflag=direct 2>/dev/null; "
+            f"dd if=/io of=/dev/null bs=1M iflag=direct 2>/dev/null; rm -f /io",
+        )
 
     def start_work(self, name: str, project: str = "default") -> None:
         """CPU and (with a bridge) network work in `name`, in the background, forever."""
@@ -235,7 +296,11 @@ class LXDLab:
         return str(c if c.exists() else self.dir / "server.crt")
 
     def trust(self, cert: Path, kind: str = "client") -> None:
-        self.lxc("config", "trust", "add", str(cert), f"--type={kind}", "--name", f"{kind}-{cert.stem}")
+        """Trust a client certificate (through the API: `lxc config trust add` and Incus' differ)."""
+        pem = cert.read_text()
+        body = "".join(pem.split("-----")[2].split())  # base64 of the DER, as the API takes it
+        req = {"type": kind, "name": f"{kind}-{cert.stem}", "certificate": body}
+        self.lxc("query", "-X", "POST", "-d", json.dumps(req), "/1.0/certificates")
 
     def container_pid(self, name: str, project: str = "default") -> int:
         return int(self.api(f"/1.0/instances/{name}/state?project={project}")["metadata"]["pid"])

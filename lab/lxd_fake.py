@@ -15,6 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from .proc import Lab
 
@@ -71,7 +72,10 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
 
 class FakeLXD:
-    """`FakeLXD(lab, routes)`: path (without the query) -> Route; `hits` counts requests per path."""
+    """`FakeLXD(lab, routes)`: path -> Route; `hits` counts requests per path (without the query).
+
+    A route key may carry a query (`/1.0/metrics?target=node1`, `/1.0/instances?recursion=2`): it is taken
+    when every `k=v` in it is in the request's query, before the plain path's route."""
 
     def __init__(self, lab: Lab, routes: dict[str, Route], socket: str | None = None) -> None:
         self.dir = Path(socket).parent if socket else Path(tempfile.mkdtemp(prefix="colo-lxd-fake-"))
@@ -79,6 +83,7 @@ class FakeLXD:
         self._own_dir = socket is None
         self.routes = routes
         self.hits: dict[str, int] = {}
+        self.requests: list[str] = []  # every request line's target, in order
         self.conns: set[socket.socket] = set()
         fake = self
 
@@ -94,16 +99,18 @@ class FakeLXD:
                 super().finish()
 
             def do_GET(self) -> None:
-                path = self.path.split("?", 1)[0].rstrip("/")
+                path, _, query = self.path.partition("?")
+                path = path.rstrip("/")
                 fake.hits[path] = fake.hits.get(path, 0) + 1
-                route = fake.routes.get(path) or Route(error(404, "not found"), 404)
+                fake.requests.append(self.path)
+                route = fake.route(path, query) or Route(error(404, "not found"), 404)
                 if route.delay:
                     time.sleep(route.delay)
-                self.send_response(route.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(route.body)))
-                self.end_headers()
                 try:
+                    self.send_response(route.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(route.body)))
+                    self.end_headers()
                     if route.drip:
                         for i in range(0, len(route.body), 64):
                             self.wfile.write(route.body[i : i + 64])
@@ -127,6 +134,14 @@ class FakeLXD:
         self.thread.start()
         self.closed = False
         lab.callback(self.close)
+
+    def route(self, path: str, query: str) -> Route | None:
+        have = set(unquote(query).split("&")) if query else set()
+        for key, r in self.routes.items():
+            base, _, want = key.partition("?")
+            if want and base == path and set(want.split("&")) <= have:
+                return r
+        return self.routes.get(path)
 
     def close(self) -> None:
         if self.closed:

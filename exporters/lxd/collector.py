@@ -1,16 +1,17 @@
-"""Parsed LXD data -> metric families. No I/O."""
+"""Parsed LXD data -> metric families. No I/O. `ns` is the exporter's namespace (SPEC.namespace)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from prometheus_client.core import Metric
 from prometheus_client.samples import Sample
 
 from exporters.core import Families
 
+from .metrics_text import Counters
 from .parse import MEMBER_STATUSES, STATUSES, Instance, Member, Pool, PoolUsage, Project, Server
 
-NS = "colo_lxd"
 BASE = ("project", "name", "location", "type")  # `name` as in LXD's metrics: `instance` is the target's label
 _NET = (
     ("receive_bytes", "rx_bytes", "Bytes received"),
@@ -22,14 +23,27 @@ _NET = (
     ("receive_drop", "rx_drop", "Inbound packets dropped"),
     ("transmit_drop", "tx_drop", "Outbound packets dropped"),
 )
+_DISK_IO = (
+    ("disk_read_bytes_total", "read_bytes", "Bytes read from the block device."),
+    ("disk_written_bytes_total", "written_bytes", "Bytes written to the block device."),
+    ("disk_reads_completed_total", "reads", "Reads completed on the block device."),
+    ("disk_writes_completed_total", "writes", "Writes completed on the block device."),
+)
+
+Spec = tuple[str, list[Sample], str]  # (series name, samples, attribute)
 
 
-def instance_families(insts: Iterable[Instance], user_labels: Sequence[str] = ()) -> Families:
-    """Per-instance series; `user_labels` are label names for Instance.user, in order.
+def _specs(fams: Iterable[tuple[Metric, str]]) -> list[Spec]:
+    """(family, attribute) -> (series name, the family's samples, attribute)."""
+    return [(fam.name + ("_total" if fam.type == "counter" else ""), fam.samples, attr) for fam, attr in fams]
 
-    Samples are appended directly, sharing one label dict per instance (and device): at 5,000
-    instances this is the hot loop. Nothing downstream modifies a sample's labels."""
-    f = Families(NS)
+
+def instance_families(ns: str, insts: Iterable[Instance], user_labels: Sequence[str] = ()) -> Families:
+    """Config and status of every instance (from `recursion=1`); `user_labels` name Instance.user, in order.
+
+    Samples are appended directly, sharing one label dict per instance: at 5,000 instances this is the
+    hot loop. Nothing downstream modifies a sample's labels."""
+    f = Families(ns)
     g = f.gauge
     info = f.info(
         "instance",
@@ -41,66 +55,45 @@ def instance_families(insts: Iterable[Instance], user_labels: Sequence[str] = ()
         "1 for the instance's current status (running, stopped, frozen, error, other).",
         BASE + ("state",),
     )
-    created = g("instance_created_timestamp_seconds", "When the instance was created.", BASE)
-    used = g("instance_last_used_timestamp_seconds", "When the instance was last started.", BASE)
-    cpu = f.counter("instance_cpu_seconds_total", "CPU time used by the instance.", BASE)
-    mem = g(
-        "instance_memory_usage_bytes", "Memory in use (cgroup usage; for VMs as the agent reports).", BASE
-    )
-    peak = g("instance_memory_usage_peak_bytes", "Highest memory use since the instance started.", BASE)
-    swap = g("instance_memory_swap_usage_bytes", "Swap in use.", BASE)
-    mlim = g("instance_memory_limit_bytes", "limits.memory when given as a size.", BASE)
-    mratio = g(
-        "instance_memory_limit_ratio", "limits.memory when given as a percentage of host memory (0-1).", BASE
-    )
-    clim = g("instance_cpu_limit", "CPUs the instance may use (limits.cpu as a count or a CPU set).", BASE)
-    allow = g(
-        "instance_cpu_allowance_ratio",
-        "limits.cpu.allowance as a fraction (50% or 25ms/100ms -> 0.5/0.25).",
-        BASE,
-    )
-    procs = g("instance_processes", "Processes running in the instance.", BASE)
-    net = [
+    scalars = _specs(
         (
-            f.counter(
-                f"instance_network_{name}_total",
-                f"{doc} on the instance's interface (not loopback).",
-                BASE + ("device",),
+            (g("instance_created_timestamp_seconds", "When the instance was created.", BASE), "created"),
+            (
+                g("instance_last_used_timestamp_seconds", "When the instance was last started.", BASE),
+                "last_used",
             ),
-            attr,
+            (
+                g("instance_memory_limit_bytes", "limits.memory when given as a size.", BASE),
+                "memory_limit_bytes",
+            ),
+            (
+                g(
+                    "instance_memory_limit_ratio",
+                    "limits.memory when given as a percentage of host memory (0-1).",
+                    BASE,
+                ),
+                "memory_limit_ratio",
+            ),
+            (
+                g(
+                    "instance_cpu_limit",
+                    "CPUs the instance may use (limits.cpu as a count or a CPU set).",
+                    BASE,
+                ),
+                "cpu_limit",
+            ),
+            (
+                g(
+                    "instance_cpu_allowance_ratio",
+                    "limits.cpu.allowance as a fraction (50% or 25ms/100ms -> 0.5/0.25).",
+                    BASE,
+                ),
+                "cpu_allowance_ratio",
+            ),
         )
-        for name, attr, doc in _NET
-    ]
-    dused = g(
-        "instance_disk_usage_bytes",
-        "Disk usage per disk device, where the storage driver reports it.",
-        BASE + ("device",),
-    )
-    dquota = g(
-        "instance_disk_quota_bytes",
-        "Disk quota per disk device (size in the device or as reported).",
-        BASE + ("device",),
     )
     info_name, info_s = info.name + "_info", info.samples
     user_keys = tuple(user_labels)
-    scalars = [
-        (fam.name + ("_total" if fam.type == "counter" else ""), fam.samples, attr)
-        for fam, attr in (
-            (created, "created"),
-            (used, "last_used"),
-            (cpu, "cpu_seconds"),
-            (mem, "memory_usage_bytes"),
-            (peak, "memory_peak_bytes"),
-            (swap, "swap_usage_bytes"),
-            (mlim, "memory_limit_bytes"),
-            (mratio, "memory_limit_ratio"),
-            (clim, "cpu_limit"),
-            (allow, "cpu_allowance_ratio"),
-            (procs, "processes"),
-        )
-    ]
-    nets = [(fam.name + "_total", fam.samples, attr) for fam, attr in net]
-    disks = [(dused.name, dused.samples, "usage_bytes"), (dquota.name, dquota.samples, "quota_bytes")]
     state_name, state_s = state.name, state.samples
     for i in insts:
         b = {"project": i.project, "name": i.name, "location": i.location, "type": i.type}
@@ -115,14 +108,103 @@ def instance_families(insts: Iterable[Instance], user_labels: Sequence[str] = ()
         for s in STATUSES:
             state_s.append(Sample(state_name, {**b, "state": s}, 1.0 if i.status == s else 0.0, None))
         _append(scalars, i, b)
-        for d in i.network:
-            _append(nets, d, {**b, "device": d.device})
+    return f
+
+
+def counter_families(ns: str, per_member: Iterable[tuple[str, Sequence[Counters]]]) -> Families:
+    """Counters of running instances from `/1.0/metrics`: (location, counters) for each member read."""
+    f = Families(ns)
+    g, c = f.gauge, f.counter
+    scalars = _specs(
+        (
+            (c("instance_cpu_seconds_total", "CPU time used by the instance.", BASE), "cpu_seconds"),
+            (
+                g("instance_memory_usage_bytes", "Memory in use (cgroup usage; for VMs as reported).", BASE),
+                "memory_usage_bytes",
+            ),
+            (g("instance_memory_swap_usage_bytes", "Swap in use.", BASE), "swap_usage_bytes"),
+            (g("instance_processes", "Processes running in the instance.", BASE), "processes"),
+            (
+                c(
+                    "instance_memory_oom_kills_total",
+                    "Processes the kernel's OOM killer ended in the instance (where the daemon reports it).",
+                    BASE,
+                ),
+                "oom_kills",
+            ),
+        )
+    )
+    nets = _specs(
+        (
+            c(
+                f"instance_network_{name}_total",
+                f"{doc} on the instance's interface (not loopback).",
+                BASE + ("device",),
+            ),
+            attr,
+        )
+        for name, attr, doc in _NET
+    )
+    disks = _specs(
+        (c("instance_" + name, doc + " `device` is the kernel's block device.", BASE + ("device",)), attr)
+        for name, attr, doc in _DISK_IO
+    )
+    for location, counters in per_member:
+        for k in counters:
+            b = {"project": k.project, "name": k.name, "location": location, "type": k.type}
+            _append(scalars, k, b)
+            for d in k.network:
+                _append(nets, d, {**b, "device": d.device})
+            for io in k.disk_io:
+                _append(disks, io, {**b, "device": io.device})
+    return f
+
+
+def disk_families(ns: str, insts: Iterable[Instance], age: float) -> Families:
+    """Disk usage and quota, and peak memory, from the background `recursion=2` refresh `age` seconds ago."""
+    f = Families(ns)
+    g = f.gauge
+    f.gauge(
+        "instance_disk_usage_age_seconds",
+        "Seconds since the disk usage, disk quota and peak memory series were read from the daemon.",
+    ).add_metric([], round(age, 3))
+    disks = _specs(
+        (
+            (
+                g(
+                    "instance_disk_usage_bytes",
+                    "Disk usage per disk device, where the storage driver reports it.",
+                    BASE + ("device",),
+                ),
+                "usage_bytes",
+            ),
+            (
+                g(
+                    "instance_disk_quota_bytes",
+                    "Disk quota per disk device (size in the device or as reported).",
+                    BASE + ("device",),
+                ),
+                "quota_bytes",
+            ),
+        )
+    )
+    peak = _specs(
+        (
+            (
+                g("instance_memory_usage_peak_bytes", "Highest memory use since the instance started.", BASE),
+                "memory_peak_bytes",
+            ),
+        )
+    )
+    for i in insts:
+        b = {"project": i.project, "name": i.name, "location": i.location, "type": i.type}
+        _append(peak, i, b)
         for k in i.disks:
             _append(disks, k, {**b, "device": k.device})
     return f
 
 
-def _append(specs: Sequence[tuple[str, list[Sample], str]], obj: object, labels: dict[str, str]) -> None:
+def _append(specs: Sequence[Spec], obj: object, labels: dict[str, str]) -> None:
     """One sample per (series name, samples, attribute) whose attribute is known; all share `labels`."""
     for name, samples, attr in specs:
         v = getattr(obj, attr)
@@ -130,11 +212,13 @@ def _append(specs: Sequence[tuple[str, list[Sample], str]], obj: object, labels:
             samples.append(Sample(name, labels, v, None))
 
 
-def cluster_families(server: Server, members: Sequence[Member]) -> Families:
-    f = Families(NS)
+def cluster_families(ns: str, server: Server, members: Sequence[Member]) -> Families:
+    f = Families(ns)
     f.info(
-        "server", "The LXD server the exporter talks to.", ["server_name", "version", "clustered"]
-    ).add_metric([server.server_name, server.version, str(server.clustered).lower()], {})
+        "server",
+        "The LXD or Incus server the exporter talks to (`daemon`: lxd or incus).",
+        ["server_name", "daemon", "version", "clustered"],
+    ).add_metric([server.server_name, server.daemon, server.version, str(server.clustered).lower()], {})
     f.gauge("cluster_enabled", "1 if the server is a cluster member.").add_metric([], float(server.clustered))
     if not server.clustered:
         return f
@@ -159,9 +243,9 @@ def cluster_families(server: Server, members: Sequence[Member]) -> Families:
     return f
 
 
-def pool_families(pools: Sequence[Pool], usage: Sequence[tuple[str, str, PoolUsage]]) -> Families:
+def pool_families(ns: str, pools: Sequence[Pool], usage: Sequence[tuple[str, str, PoolUsage]]) -> Families:
     """`usage`: (pool, member, usage) for each pool on each member read."""
-    f = Families(NS)
+    f = Families(ns)
     info = f.info("storage_pool", "Storage pool metadata.", ["pool", "driver", "status"])
     for p in pools:
         info.add_metric([p.name, p.driver, p.status], {})
@@ -184,23 +268,23 @@ def pool_families(pools: Sequence[Pool], usage: Sequence[tuple[str, str, PoolUsa
     return f
 
 
-def project_families(projects: Sequence[Project], insts: Sequence[Instance] | None) -> Families:
+def project_families(ns: str, projects: Sequence[Project], insts: Sequence[Instance] | None) -> Families:
     """Projects, and (when the instance list was read) instance counts by project, type and status."""
-    f = Families(NS)
+    f = Families(ns)
     info = f.info("project", "A project.", ["project"])
-    for p in projects:
-        info.add_metric([p.name], {})
+    for proj in projects:
+        info.add_metric([proj.name], {})
     if insts is None:
         return f
     counts: dict[tuple[str, str, str], int] = {}
-    for p in projects:
+    for proj in projects:
         for t in ("container", "virtual-machine"):
             for s in STATUSES:
-                counts[(p.name, t, s)] = 0
+                counts[(proj.name, t, s)] = 0
     for i in insts:
         key = (i.project, i.type, i.status)
         counts[key] = counts.get(key, 0) + 1
     n = f.gauge("project_instances", "Instances by project, type and status.", ["project", "type", "status"])
-    for (proj, t, s), c in counts.items():
-        n.add_metric([proj, t, s], float(c))
+    for (p, t, s), c in counts.items():
+        n.add_metric([p, t, s], float(c))
     return f

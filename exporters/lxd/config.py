@@ -11,14 +11,20 @@ from exporters.core import ConfigError, Duration
 
 SNAP_SOCKET = "/var/snap/lxd/common/lxd/unix.socket"
 DEB_SOCKET = "/var/lib/lxd/unix.socket"
+INCUS_SOCKET = "/var/lib/incus/unix.socket"
 _USER_KEY = re.compile(r"^user\.[A-Za-z0-9_.\-]+$")
 
 
 def default_socket() -> str:
-    """$LXD_DIR/unix.socket, else the snap's socket if present, else Debian's."""
-    if os.environ.get("LXD_DIR"):
-        return os.path.join(os.environ["LXD_DIR"], "unix.socket")
-    return SNAP_SOCKET if os.path.exists(SNAP_SOCKET) else DEB_SOCKET
+    """$LXD_DIR or $INCUS_DIR's unix.socket; else the first that exists of the LXD snap's, Debian's LXD
+    and Incus' sockets; else Debian's LXD socket (the error then names it)."""
+    for var in ("LXD_DIR", "INCUS_DIR"):
+        if os.environ.get(var):
+            return os.path.join(os.environ[var], "unix.socket")
+    for path in (SNAP_SOCKET, DEB_SOCKET, INCUS_SOCKET):
+        if os.path.exists(path):
+            return path
+    return DEB_SOCKET
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class Config:
     scope: Literal["member", "cluster"] = "member"
     user_labels: list[str] = field(default_factory=list)
     timeout: Duration = Duration(8.0)  # per collector; the scrape deadline applies too
+    disk_interval: Duration = Duration(60.0)  # disk usage and quota: refreshed in the background this often
 
     def validate(self) -> None:
         if self.url is not None:
@@ -64,6 +71,8 @@ class Config:
             raise ConfigError("user_labels", "two keys map to the same label name")
         if self.timeout <= 0:
             raise ConfigError("timeout", "must be positive")
+        if self.disk_interval < 1:
+            raise ConfigError("disk_interval", "must be at least 1s")
 
     def socket_path(self) -> str:
         return self.socket or default_socket()

@@ -1,145 +1,151 @@
-"""Talking to LXD: a pylxd client on the unix socket or HTTPS, every request bounded by the deadline.
+"""Talking to LXD or Incus: the core's HTTP session, on the unix socket or HTTPS, bounded by the deadline.
 
-Only pylxd's raw API is used (`client.api.instances.get(params=...)`): one request returns every
-instance of every project with its state. Answers are read incrementally so a slow peer cannot hold a
-job past its deadline, and decoded here; errors become `ScrapeError`s that say what to do.
+Every request is `GET /1.0/...` on the one configured daemon; the whole answer is read before the deadline
+(a peer that trickles or goes silent is cut off there, whatever it does) and limited in size. Errors
+become `ScrapeError`s that say what to do.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import ssl
 import threading
-from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
-import pylxd
-import pylxd.client
-import requests
 import urllib3
-from pylxd import exceptions as pylxd_exc
 
 from exporters.core import Deadline, ScrapeError, get_logger
+from exporters.core.http import Answer, Session
 
 from .config import Config
 
 log = get_logger(__name__)
 
-MAX_BODY = 512 * 2**20  # 5,000 instances are about 25 MB
-CHUNK = 256 * 1024
+MAX_BODY = 512 * 2**20  # 5,000 instances at recursion=2 are about 25 MB
 
 
 class LXD:
-    """One long-lived pylxd client, created on first use and again after a connection failure."""
+    """One session to the daemon, made on first use (and again after a failure to build it)."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.where = config.url or config.socket_path()
-        self._client: pylxd.Client | None = None
+        self._session: Session | None = None
         self._lock = threading.Lock()
         self.calls = 0  # requests sent (tests and the benchmark count them)
         self._calls_lock = threading.Lock()
 
     def close(self) -> None:
         with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.api.session.close()
+            s, self._session = self._session, None
+        if s is not None:
+            s.close()
 
-    def _connect(self, deadline: Deadline) -> pylxd.Client:
+    def _get_session(self) -> Session:
         with self._lock:
-            if self._client is not None:
-                return self._client
+            if self._session is not None:
+                return self._session
             cfg = self.config
-            try:
-                if cfg.url is None:
-                    path = cfg.socket_path()
-                    if not os.path.exists(path):
-                        raise ScrapeError(
-                            "connect",
-                            f"LXD socket {path} does not exist: is LXD running (and is `socket:` right)?",
-                        )
-                    client = pylxd.Client(endpoint=path, timeout=_timeout(deadline))
-                else:
-                    tls = cfg.tls
-                    assert tls is not None
-                    verify: bool | str = (
-                        tls.server_cert_file if tls.server_cert_file else not tls.insecure_skip_verify
+            if cfg.url is None:
+                s = Session("http://localhost", unix_socket=cfg.socket_path())
+            else:
+                tls = cfg.tls
+                assert tls is not None
+                if tls.insecure_skip_verify:  # asked for: one warning at start (Runtime), not one per request
+                    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+                try:
+                    s = Session(
+                        cfg.url,
+                        verify=not tls.insecure_skip_verify,
+                        client_cert=(tls.cert_file, tls.key_file),
+                        pin_cert_file=tls.server_cert_file,
                     )
-                    if tls.insecure_skip_verify:  # asked for: one warning at start, not one per request
-                        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-                    cert = (tls.cert_file, tls.key_file)
-                    session = pylxd.client.get_session_for_url(cfg.url, verify=verify, cert=cert)
-                    # REQUESTS_CA_BUNDLE and proxy variables must not override the pinned certificate.
-                    session.trust_env = False
-                    client = pylxd.Client(
-                        endpoint=cfg.url,
-                        cert=cert,
-                        verify=verify,
-                        session=session,
-                        timeout=_timeout(deadline),
-                    )
-                self._count()
-            except ScrapeError:
-                raise
-            except Exception as e:  # noqa: BLE001 - pylxd wraps some errors and passes others through
-                raise self._error(e, "/1.0") from None
-            self._client = client
-            return client
+                except (OSError, ssl.SSLError, ValueError) as e:
+                    raise ScrapeError(
+                        "tls", f"cannot load the certificates in tls: {type(e).__name__}: {e}"
+                    ) from None
+            self._session = s
+            return s
 
     def get(
         self,
         path: str,
         deadline: Deadline,
         params: dict[str, str] | None = None,
+        *,
         error_ok: bool = False,
-        decode: Callable[[bytes, str], Any] | None = None,
+        limit: int = MAX_BODY,
     ) -> Any:
         """GET `/1.0/<path>` (path "" is /1.0) and return the decoded JSON envelope.
 
         An LXD error answer raises ScrapeError("api"), or with `error_ok` is returned for the caller to judge.
-        `decode(body, where)` replaces the plain JSON decoding of a successful answer.
         """
-        client = self._connect(deadline)
-        node = client.api
-        for seg in filter(None, path.split("/")):
-            node = node[seg]
-        where = "/1.0/" + path if path else "/1.0"
-        self._count()
-        try:
-            resp = node.get(params=params or {}, timeout=_timeout(deadline), stream=True)
-            try:
-                body = _read(resp, deadline, where)
-            finally:
-                resp.close()
-        except pylxd_exc.LXDAPIException as e:
-            return self._refused(e.response, where, deadline, error_ok)
-        except ScrapeError:
-            raise
-        except Exception as e:  # noqa: BLE001
-            if isinstance(e, requests.ConnectionError) and not isinstance(e, requests.Timeout):
-                self.close()  # the daemon may have restarted: connect afresh next time
-            raise self._error(e, where) from None
-        return (decode or decode_json)(body, where)
+        where, answer = self._request(path, deadline, params, limit)
+        if answer.status != 200:
+            return self._refused(answer, where, error_ok)
+        return decode_json(answer.body, where)
 
-    def _count(self) -> None:
+    def get_text(
+        self, path: str, deadline: Deadline, params: dict[str, str] | None = None, *, limit: int = MAX_BODY
+    ) -> str:
+        """GET a text answer (`/1.0/metrics`)."""
+        where, answer = self._request(path, deadline, params, limit)
+        if answer.status != 200:
+            self._refused(answer, where, False)
+        try:
+            return answer.body.decode()
+        except UnicodeDecodeError:
+            raise ScrapeError("malformed", f"{where}: not UTF-8 text") from None
+
+    def _request(
+        self, path: str, deadline: Deadline, params: dict[str, str] | None, limit: int
+    ) -> tuple[str, Answer]:
+        where = "/1.0/" + path if path else "/1.0"
+        link = where + ("?" + urlencode(params) if params else "")
+        if self.config.url is None and not os.path.exists(self.where):
+            raise ScrapeError(
+                "connect", f"LXD socket {self.where} does not exist: is LXD running (and is `socket:` right)?"
+            )
+        session = self._get_session()
         with self._calls_lock:
             self.calls += 1
+        try:
+            return where, session.request("GET", link, deadline, limit=limit)
+        except ScrapeError as e:
+            raise self._explain(e, where) from None
 
-    def _refused(self, resp: requests.Response, where: str, deadline: Deadline, error_ok: bool) -> Any:
+    def _explain(self, e: ScrapeError, where: str) -> ScrapeError:
+        at = self.where
+        if e.reason == "connect":
+            if "Permission denied" in e.message:
+                return ScrapeError(
+                    "permission",
+                    f"permission denied on {at}: run the exporter as root or as a "
+                    "member of LXD's group (`lxd --group`, usually `lxd`; `incus-admin` for Incus)",
+                )
+            if "Connection refused" in e.message or "No such file" in e.message:
+                return ScrapeError("connect", f"cannot connect to {at}: is LXD running? ({e.message[:200]})")
+            return ScrapeError("connect", f"{where} on {at}: {e.message[:300]}")
+        if e.reason == "tls":
+            return ScrapeError(
+                "tls",
+                f"TLS with {at} failed: check tls.server_cert_file and the client certificate "
+                f"({e.message[:200]})",
+            )
+        if e.reason == "timeout":
+            return ScrapeError("timeout", f"{where} on {at}: no whole answer before the deadline")
+        return e
+
+    def _refused(self, answer: Answer, where: str, error_ok: bool) -> Any:
         """An HTTP error status: LXD's own error envelope says why."""
         try:
-            body = _read(resp, deadline, where, limit=64 * 1024)
-        except ScrapeError:
-            body = b""
-        finally:
-            resp.close()
-        try:
-            envelope = json.loads(body)
+            envelope = json.loads(answer.body[: 64 * 1024]) if len(answer.body) <= 64 * 1024 else None
             msg = str(envelope.get("error", ""))[:300] if isinstance(envelope, dict) else ""
         except ValueError:
-            envelope, msg = None, body[:200].decode(errors="replace")
-        if resp.status_code == 403:
+            envelope, msg = None, answer.body[:200].decode(errors="replace")
+        if answer.status == 403:
             raise ScrapeError(
                 "auth",
                 f"LXD refused {where} (HTTP 403 {msg!r}): the client certificate is not "
@@ -148,54 +154,7 @@ class LXD:
             )
         if error_ok and isinstance(envelope, dict) and envelope.get("type") == "error":
             return envelope  # the caller decides (e.g. 500 "Server is not clustered" is not an error)
-        raise ScrapeError("api", f"{where}: HTTP {resp.status_code} {msg!r}")
-
-    def _error(self, e: BaseException, where: str) -> ScrapeError:
-        text = _chain_text(e)
-        at = self.where
-        if isinstance(e, requests.Timeout) or "timed out" in text.lower():
-            return ScrapeError("timeout", f"{where} on {at}: no answer before the deadline")
-        if "Permission denied" in text:
-            return ScrapeError(
-                "permission",
-                f"permission denied on {at}: run the exporter as root or as a "
-                "member of LXD's group (`lxd --group`, usually `lxd`)",
-            )
-        if "Connection refused" in text or "No such file" in text:
-            return ScrapeError("connect", f"cannot connect to {at}: is LXD running? ({_short(text)})")
-        if isinstance(e, requests.exceptions.SSLError) or "SSL" in text or "certificate" in text.lower():
-            return ScrapeError(
-                "tls",
-                f"TLS with {at} failed: check tls.server_cert_file and the client "
-                f"certificate ({_short(text)})",
-            )
-        if isinstance(e, (requests.ConnectionError, pylxd_exc.ClientConnectionFailed, OSError)):
-            return ScrapeError("connect", f"cannot connect to {at}: {_short(text)}")
-        if isinstance(e, ValueError):
-            return ScrapeError("malformed", f"{where} on {at}: not a valid answer ({_short(text)})")
-        return ScrapeError("connect", f"{where} on {at}: {type(e).__name__}: {_short(text)}")
-
-
-def _timeout(deadline: Deadline) -> float:
-    return max(0.05, deadline.remaining())
-
-
-def _read(resp: requests.Response, deadline: Deadline, where: str, limit: int = MAX_BODY) -> bytes:
-    raw = resp.raw
-    reader = getattr(raw, "read1", None) or raw.read
-    parts: list[bytes] = []
-    size = 0
-    while True:
-        if deadline.expired():
-            raise ScrapeError("timeout", f"{where}: answer not complete before the deadline")
-        chunk = reader(CHUNK)
-        if not chunk:
-            break
-        parts.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            raise ScrapeError("malformed", f"{where}: answer larger than {limit // 2**20} MiB")
-    return b"".join(parts)
+        raise ScrapeError("api", f"{where}: HTTP {answer.status} {msg!r}")
 
 
 def decode_json(body: bytes, where: str) -> Any:
@@ -205,17 +164,3 @@ def decode_json(body: bytes, where: str) -> Any:
         raise ScrapeError(
             "malformed", f"{where}: not valid JSON ({e}); first bytes: {body[:60].decode(errors='replace')!r}"
         ) from None
-
-
-def _chain_text(e: BaseException) -> str:
-    parts, seen = [], set()
-    cur: BaseException | None = e
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        parts.append(f"{type(cur).__name__}: {cur}")
-        cur = cur.__cause__ or cur.__context__
-    return " <- ".join(parts)
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 240 else text[:237] + "..."

@@ -1,28 +1,43 @@
-"""colo-lxd-exporter: every instance of every project on every member, in one API call per scrape."""
+"""colo-lxd-exporter: every instance of every project on every member, LXD or Incus.
+
+What changes fast is read on every scrape, cheaply: the counters of running instances from the daemon's
+own `/1.0/metrics` (one request per member), config and status of every instance from
+`/1.0/instances?recursion=1&all-projects=true` (no state). What is expensive — disk usage and quota, which
+cost LXD a quotactl or `btrfs qgroup show` per instance — is read in the background every
+`disk_interval` and served with its age; a scrape never waits for it. The number of requests per scrape
+does not depend on the number of instances.
+"""
 
 from __future__ import annotations
 
 import gc
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 from prometheus_client.core import Metric
 
-from exporters.core import Deadline, Job, ScrapeError, get_logger
+from exporters.core import Deadline, Exclusive, Job, ScrapeError, get_logger
 from exporters.core.app import ExporterSpec
 from exporters.core.cli import main_for
 
-from . import collector, parse
+from . import collector, metrics_text, parse
 from .config import Config, label_name
-from .lxdapi import LXD, decode_json
+from .lxdapi import LXD
 
 log = get_logger(__name__)
 T = TypeVar("T")
 
-INSTANCES_PARAMS = {"recursion": "2", "all-projects": "true"}
-COLLECTORS = ("instances", "cluster", "storage_pools", "projects")
+INSTANCES_PARAMS = {"recursion": "1", "all-projects": "true"}
+DISK_PARAMS = {"recursion": "2", "all-projects": "true"}
+# Where the daemon can leave out what the disk refresh does not need (network state): see docs/lxd.md.
+DISK_PARAMS_SELECTIVE = {"recursion": "2;fields=state.disk", "all-projects": "true"}
+SELECTIVE = "instances_state_selective_recursion"
+COLLECTORS = ("instances", "counters", "disk", "cluster", "storage_pools", "projects")
+# Members whose /1.0/metrics can be read (an Offline member's instances are reported as Error).
+REACHABLE = ("Online", "Evacuated")
 
 
 class _Once(Generic[T]):
@@ -54,7 +69,7 @@ class _Once(Generic[T]):
             raise ScrapeError("timeout", "shared request still running")
         if self._error is not None:
             raise self._error
-        return self._value  # type: ignore[return-value]  # set before _done, since _error is None
+        return self._value  # type: ignore[return-value]
 
 
 @contextmanager
@@ -78,6 +93,65 @@ def _parsed(fn: Callable[[Any], T], envelope: Any, where: str) -> T:
         raise ScrapeError("malformed", f"{where}: {e}") from None
 
 
+class Refresher:
+    """Runs `fetch` in a thread of its own every `interval` seconds (from start to start) and keeps the
+    last result with when it was read; `snapshot()` never waits, except for the very first result."""
+
+    def __init__(self, name: str, fetch: Callable[[Deadline], Any], interval: float, timeout: float) -> None:
+        self.name, self._fetch, self.interval, self.timeout = name, fetch, interval, timeout
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._first = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.value: Any = None
+        self.at: float | None = None  # monotonic time the value was read
+        self.error: ScrapeError | None = None
+        self.runs = 0
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(
+                    target=self._run, name=f"lxd {self.name} refresh", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        last = ""
+        while not self._stop.is_set():
+            t0 = time.monotonic()
+            try:
+                value = self._fetch(Deadline(self.timeout))
+                with self._lock:
+                    self.value, self.at, self.error = value, time.monotonic(), None
+                last = ""
+            except Exception as e:  # noqa: BLE001 - kept for the scrapes to report
+                err = e if isinstance(e, ScrapeError) else ScrapeError("internal", f"{type(e).__name__}: {e}")
+                with self._lock:
+                    self.error = err
+                if err.message != last:
+                    log.warning(
+                        "background refresh failed", refresh=self.name, reason=err.reason, err=err.message
+                    )
+                last = err.message
+            finally:
+                self.runs += 1
+                self._first.set()
+            self._stop.wait(max(0.0, self.interval - (time.monotonic() - t0)))
+
+    def snapshot(self, wait: float) -> tuple[Any, float | None, ScrapeError | None]:
+        """(value, its age in seconds, the last attempt's error); waits up to `wait` for the first value."""
+        self.start()
+        if not self._first.is_set():
+            self._first.wait(max(0.0, wait))
+        with self._lock:
+            age = None if self.at is None else time.monotonic() - self.at
+            return self.value, age, self.error
+
+    def close(self) -> None:
+        self._stop.set()
+
+
 class _Scrape:
     """What one scrape reads; each request is made at most once, whichever job asks first."""
 
@@ -90,17 +164,10 @@ class _Scrape:
 
     def _instances(self, d: Deadline) -> list[parse.Instance]:
         keys = self.rt.config.user_labels
-
-        def decode(body: bytes, where: str) -> list[parse.Instance]:
-            with _gc_paused():
-                return _parsed(lambda e: parse.instances(e, keys), decode_json(body, where), where)
-
-        insts = self.rt.api.get("instances", d, INSTANCES_PARAMS, decode=decode)
-        if self.rt.config.scope == "member":
-            server = self.server(d)
-            if server.clustered:
-                insts = [i for i in insts if i.location == server.server_name]
-        return insts
+        env = self.rt.api.get("instances", d, INSTANCES_PARAMS)
+        with _gc_paused():
+            insts = _parsed(lambda e: parse.instances(e, keys), env, "/1.0/instances")
+        return self.rt.mine(insts, self.server(d))
 
     def _members(self, d: Deadline) -> list[parse.Member]:
         env = self.rt.api.get("cluster/members", d, {"recursion": "1"}, error_ok=True)
@@ -115,12 +182,71 @@ class _Scrape:
     def instances_job(self, d: Deadline) -> Iterable[Metric]:
         insts = self.instances(d)
         with _gc_paused():
-            return collector.instance_families(insts, self.rt.user_label_names)
+            return collector.instance_families(self.rt.ns, insts, self.rt.user_label_names)
+
+    def counters_job(self, d: Deadline) -> Iterable[Metric]:
+        """`/1.0/metrics` of this member, or (scope cluster) of each reachable member, relabelled."""
+        if self.rt.config.scope == "member":  # the same request whatever /1.0 says: no need to wait for it
+            counters = self._metrics("this member", None, d)
+            server = self.server(d)
+            location = server.server_name if server.clustered else "none"  # LXD's location when standalone
+            return collector.counter_families(self.rt.ns, [(location, counters)])
+        server = self.server(d)
+        if not server.clustered:
+            return collector.counter_families(self.rt.ns, [("none", self._metrics("none", None, d))])
+        targets = [(m.name, {"target": m.name}) for m in self.members(d) if m.status in REACHABLE]
+        # One thread per member, each bounded by the same deadline less a reserve for what follows: a member
+        # that does not answer costs only its own counters.
+        sub = d.within(max(0.05, d.remaining() - min(0.5, d.remaining() / 4)))
+        results: dict[str, list[metrics_text.Counters] | ScrapeError] = {}
+
+        def one(location: str, params: dict[str, str] | None) -> None:
+            try:
+                results[location] = self._metrics(location, params, sub)
+            except ScrapeError as e:
+                results[location] = e
+
+        threads = [
+            threading.Thread(target=one, args=t, name=f"lxd metrics {t[0]}", daemon=True) for t in targets
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(sub.remaining() + 0.05)
+        per_member, failed = [], None
+        for location, _ in targets:
+            got = results.get(location)
+            if isinstance(got, list):
+                per_member.append((location, got))
+                continue
+            failed = got or ScrapeError("timeout", f"/1.0/metrics of member {location}: no answer in time")
+            d.skip(failed.reason, f"/1.0/metrics of member {location}: {failed.message}")
+        if failed is not None and not per_member:
+            raise failed
+        return collector.counter_families(self.rt.ns, per_member)
+
+    def _metrics(
+        self, location: str, params: dict[str, str] | None, d: Deadline
+    ) -> list[metrics_text.Counters]:
+        text = self.rt.api.get_text("metrics", d, params)
+        with _gc_paused():
+            counters, odd = metrics_text.parse(text)
+        if odd:
+            d.skip("malformed", f"/1.0/metrics of {location}: {odd} sample lines not understood, skipped")
+        return counters
+
+    def disk_job(self, d: Deadline) -> Iterable[Metric]:
+        insts, age, error = self.rt.disk.snapshot(d.remaining() - 0.1)
+        if error is not None:
+            raise error
+        if insts is None or age is None:
+            return []  # the first refresh is still running: absent, not zero
+        return collector.disk_families(self.rt.ns, insts, age)
 
     def cluster_job(self, d: Deadline) -> Iterable[Metric]:
         server = self.server(d)
         members = self.members(d) if server.clustered else []
-        return collector.cluster_families(server, members)
+        return collector.cluster_families(self.rt.ns, server, members)
 
     def pools_job(self, d: Deadline) -> Iterable[Metric]:
         api = self.rt.api
@@ -130,7 +256,7 @@ class _Scrape:
         # Whose space: this member's, or (scope cluster) every reachable member's.
         targets: list[str | None] = [None]
         if server.clustered and self.rt.config.scope == "cluster":
-            targets = [m.name for m in self.members(d) if m.status in ("Online", "Evacuated")]
+            targets = [m.name for m in self.members(d) if m.status in REACHABLE]
         usage = []
         for p in pools:
             for t in targets:
@@ -152,7 +278,7 @@ class _Scrape:
                         _parsed(parse.pool_usage, env, f"/1.0/storage-pools/{p.name}/resources"),
                     )
                 )
-        return collector.pool_families(pools, usage)
+        return collector.pool_families(self.rt.ns, pools, usage)
 
     def projects_job(self, d: Deadline) -> Iterable[Metric]:
         env = self.rt.api.get("projects", d, {"recursion": "1"})
@@ -161,40 +287,74 @@ class _Scrape:
             insts: list[parse.Instance] | None = self.instances.wait(d.remaining() - 0.2)
         except Exception:  # noqa: BLE001
             insts = None  # the instances job reports it; counts are absent
-        return collector.project_families(projects, insts)
+        return collector.project_families(self.rt.ns, projects, insts)
 
 
 class Runtime:
     def __init__(self, config: Config) -> None:
         self.config = config
+        self.ns = SPEC.namespace
         self.api = LXD(config)
         if config.tls is not None and config.tls.insecure_skip_verify:
             log.warning("tls.insecure_skip_verify is set: the LXD server is not verified", url=config.url)
         self.user_label_names = [label_name(k) for k in config.user_labels]
+        # One scrape of each collector at a time; one stuck past its deadline is not queued behind.
+        self.gates = {name: Exclusive() for name in COLLECTORS}
+        interval = float(config.disk_interval)
+        self.disk = Refresher("disk", self._disk_usage, interval, timeout=max(interval, 60.0))
 
     def targets(self) -> list[str]:
         return []
+
+    def mine(self, insts: list[parse.Instance], server: parse.Server) -> list[parse.Instance]:
+        """With `scope: member` on a cluster, only the instances located on this member."""
+        if self.config.scope == "member" and server.clustered:
+            return [i for i in insts if i.location == server.server_name]
+        return insts
+
+    def _disk_usage(self, d: Deadline) -> list[parse.Instance]:
+        """The background refresh: every instance with its state (disk usage, quota, peak memory)."""
+        server = _parsed(parse.server, self.api.get("", d), "/1.0")
+        params = DISK_PARAMS_SELECTIVE if SELECTIVE in server.extensions else DISK_PARAMS
+        env = self.api.get("instances", d, params)
+        with _gc_paused():
+            insts = _parsed(parse.instances, env, "/1.0/instances")
+        return self.mine(insts, server)
 
     def jobs(self, target: str | None) -> list[Job]:
         s = _Scrape(self)
         t = float(self.config.timeout)
         runs = {
             "instances": s.instances_job,
+            "counters": s.counters_job,
+            "disk": s.disk_job,
             "cluster": s.cluster_job,
             "storage_pools": s.pools_job,
             "projects": s.projects_job,
         }
-        return [Job({"collector": name}, runs[name], timeout=t) for name in COLLECTORS]
+        return [Job({"collector": name}, self._gated(name, runs[name]), timeout=t) for name in COLLECTORS]
+
+    def _gated(
+        self, name: str, run: Callable[[Deadline], Iterable[Metric]]
+    ) -> Callable[[Deadline], list[Metric]]:
+        gate = self.gates[name]
+
+        def gated(d: Deadline) -> list[Metric]:
+            with gate.enter(d):
+                return list(run(d))
+
+        return gated
 
     def close(self) -> None:
+        self.disk.close()
         self.api.close()
 
 
 SPEC = ExporterSpec(
     name="lxd",
     namespace="colo_lxd",
-    description="Prometheus exporter for LXD: instances of every project and member, cluster members, "
-    "storage pools, projects",
+    description="Prometheus exporter for LXD and Incus: instances of every project and member, cluster "
+    "members, storage pools, projects",
     default_port=9471,
     config_type=Config,
     build=Runtime,

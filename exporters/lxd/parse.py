@@ -67,6 +67,8 @@ class Server:
     version: str
     clustered: bool
     trusted: bool
+    daemon: str = "lxd"  # lxd | incus (`environment.server`), else what it says
+    extensions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +281,7 @@ def _disks(state_disk: Any, devices: Mapping[str, Any]) -> tuple[Disk, ...]:
 
 
 def instance(raw: Any, user_keys: Sequence[str] = ()) -> Instance:
-    """One element of `/1.0/instances?recursion=2`."""
+    """One element of `/1.0/instances?recursion=1` or `recursion=2` (only the latter has `state`)."""
     if not isinstance(raw, Mapping):
         raise Malformed(f"instance: expected an object, got {type(raw).__name__}")
     name = raw.get("name")
@@ -333,7 +335,8 @@ def instance(raw: Any, user_keys: Sequence[str] = ()) -> Instance:
 
 
 def instances(envelope: Any, user_keys: Sequence[str] = ()) -> list[Instance]:
-    """`GET /1.0/instances?recursion=2&all-projects=true`."""
+    """`GET /1.0/instances?recursion=1&all-projects=true` (config and status: the counters are None) or
+    `recursion=2` (with state)."""
     return [instance(r, user_keys) for r in _list(metadata(envelope, "instances"), "instances")]
 
 
@@ -343,11 +346,14 @@ def server(envelope: Any) -> Server:
     if not isinstance(md, Mapping):
         raise Malformed("server: metadata is not an object")
     env = _dict(md.get("environment"))
+    ext = md.get("api_extensions")
     return Server(
         server_name=_str(env.get("server_name")),
         version=_str(env.get("server_version")),
         clustered=bool(env.get("server_clustered")),
         trusted=md.get("auth") == "trusted",
+        daemon=_str(env.get("server")) or "lxd",
+        extensions=frozenset(x for x in ext if isinstance(x, str)) if isinstance(ext, list) else frozenset(),
     )
 
 

@@ -40,6 +40,7 @@ def routes(**over: Route) -> dict[str, Route]:
         "/1.0/storage-pools": Route(sync([{"name": "default", "driver": "dir", "status": "Created"}])),
         "/1.0/storage-pools/default/resources": Route(fixture_bytes("storage_pool_default_resources.json")),
         "/1.0/projects": Route(fixture_bytes("projects.json")),
+        "/1.0/metrics": Route(fixture_bytes("metrics_unix_socket.txt")),
     }
     base.update({k.replace("__", "/"): v for k, v in over.items()})
     return base
@@ -59,14 +60,19 @@ def test_fake_serves_real_data(lab: Lab) -> None:
     assert sc.errors == {}
     assert sc.value("colo_lxd_cluster_enabled") == 0  # 500 "not clustered" is not an error
     assert len(sc.find("colo_lxd_instance_info")) == 4
-    assert fake.hits["/1.0/instances"] == 1  # shared by the instances and projects jobs
+    # recursion=1 once, shared by the instances and projects jobs; recursion=2 only in the background
+    assert [r for r in fake.requests if r.startswith("/1.0/instances?recursion=1")] == [
+        "/1.0/instances?recursion=1&all-projects=true"
+    ]
+    assert sc.value("colo_lxd_instance_cpu_seconds_total", name="c1") == 0.272  # from /1.0/metrics
+    assert fake.hits["/1.0/metrics"] == 1
 
 
 def test_socket_missing() -> None:
     sc = Scrape({"socket": "/nonexistent/colo-lxd/unix.socket"})
     e = sc.errors["instances"]
     assert e.reason == "connect" and "does not exist" in e.message and "/nonexistent/colo-lxd" in e.message
-    assert set(sc.errors) == {"instances", "cluster", "storage_pools", "projects"}
+    assert set(sc.errors) == {"instances", "counters", "disk", "cluster", "storage_pools", "projects"}
 
 
 def test_lxd_not_running(tmp_path: Path) -> None:
@@ -97,8 +103,8 @@ def test_lxd_not_running(tmp_path: Path) -> None:
 def test_malformed_instances_answer(lab: Lab, body: bytes, status: int) -> None:
     fake = FakeLXD(lab, routes(**{"/1.0/instances": Route(body, status)}))
     sc = Scrape({"socket": fake.socket})
-    assert set(sc.errors) == {"instances"}
-    assert sc.errors["instances"].reason == "malformed"
+    assert set(sc.errors) == {"instances", "disk"}  # the background refresh reads the same path
+    assert sc.errors["instances"].reason == "malformed" and sc.errors["disk"].reason == "malformed"
     assert "/1.0/instances" in sc.errors["instances"].message
     assert sc.find("colo_lxd_instance_state") == []
     assert sc.find("colo_lxd_project_info") and sc.find("colo_lxd_project_instances") == []
@@ -119,7 +125,9 @@ def test_slow_instances_cost_only_their_own_series(lab: Lab) -> None:
     samples, took = scrape_core(fake.socket, 1.5)
     assert took < 3.5, f"scrape took {took:.1f}s past a 1.5s deadline"
     up = {dict(lbl)["collector"]: v for (n, lbl), v in samples.items() if n == "colo_lxd_up"}
-    assert up == {"instances": 0, "cluster": 1, "storage_pools": 1, "projects": 1}
+    # disk: the first background refresh is still waiting too, so its series are absent (not an error)
+    assert up == {"instances": 0, "counters": 1, "disk": 1, "cluster": 1, "storage_pools": 1, "projects": 1}
+    assert not [k for k in samples if k[0] == "colo_lxd_instance_disk_usage_age_seconds"]
 
 
 def test_member_that_times_out(lab: Lab) -> None:
@@ -186,6 +194,8 @@ def test_vm_state_through_the_exporter(lab: Lab) -> None:
                 "/1.0/instances": Route(fixture_bytes("instances_vm_and_edge_cases.json")),
                 "/1.0/cluster/members": Route(fixture_bytes("cluster_members_three_synthetic.json")),
                 "/1.0/projects": Route(sync([{"name": "default"}, {"name": "web"}])),
+                "/1.0/metrics?target=node1": Route(fixture_bytes("metrics_vm_and_edge_cases_node1.txt")),
+                "/1.0/metrics?target=node2": Route(fixture_bytes("metrics_vm_and_edge_cases_node2.txt")),
             }
         ),
     )
@@ -198,7 +208,15 @@ def test_vm_state_through_the_exporter(lab: Lab) -> None:
     assert all(v == 1 for _, v in find(s, "colo_lxd_up"))
     assert find(s, "colo_lxd_instance_cpu_seconds_total", name="vm-noagent") == []
     assert find(s, "colo_lxd_instance_processes", name="vm-noagent") == []
-    assert value(s, "colo_lxd_instance_processes", name="vm-agent") == 57
+    assert value(s, "colo_lxd_instance_processes", name="vm-agent", location="node1") == 57
+    assert value(s, "colo_lxd_instance_cpu_seconds_total", name="vm-agent") == 12.5
+    assert value(s, "colo_lxd_instance_memory_usage_bytes", name="vm-agent") == 2**29
+    assert value(s, "colo_lxd_instance_disk_read_bytes_total", name="vm-agent", device="sda") == 10485760
+    assert value(s, "colo_lxd_instance_disk_writes_completed_total", name="vm-agent", device="sda") == 64
+    assert find(s, "colo_lxd_instance_network_receive_bytes_total", name="d1", device="lo") == []
+    assert value(s, "colo_lxd_instance_network_receive_bytes_total", name="d1", device="eth0") == 4096
+    # the metrics of node3 (Offline) are not asked for
+    assert not [r for r in fake.requests if "target=node3" in r and r.startswith("/1.0/metrics")]
     assert value(s, "colo_lxd_instance_info", name="vm-agent", user_monitor="critical", project="web") == 1
     assert (
         value(s, "colo_lxd_project_instances", project="web", type="virtual-machine", status="running") == 2
@@ -211,7 +229,8 @@ def test_malformed_logged_clearly_by_the_exporter(lab: Lab) -> None:
     s = parse(exp.metrics())
     assert value(s, "colo_lxd_up", collector="instances") == 0
     assert value(s, "colo_lxd_up", collector="projects") == 1
-    assert value(s, "colo_lxd_scrape_errors_total", reason="malformed") == 1
+    # the background disk refresh reads the same path: its collector reports the same error
+    assert value(s, "colo_lxd_scrape_errors_total", reason="malformed") == 2
     log = exp.log_text()
     assert "reason=malformed" in log and "/1.0/instances: not valid JSON" in log
     assert "Traceback" not in log

@@ -51,6 +51,7 @@ def test_example_https_variant_is_valid() -> None:
         ({"user_labels": ["monitor"]}, "user_labels[0]"),
         ({"user_labels": ["user.a-b", "user.a_b"]}, "user_labels"),
         ({"timeout": "soon"}, "timeout"),
+        ({"disk_interval": "100ms"}, "disk_interval"),
         (
             {
                 "url": "https://x:8443",
@@ -77,3 +78,24 @@ def test_bad_config_file_fails_check(tmp_path: Path) -> None:
     p.write_text("scope: galaxy\n")
     r = check(p)
     assert r.returncode == 1 and "scope" in r.stderr
+
+
+def test_default_socket_lxd_or_incus(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from exporters.lxd import config
+
+    monkeypatch.delenv("LXD_DIR", raising=False)
+    monkeypatch.setenv("INCUS_DIR", str(tmp_path))
+    assert config.default_socket() == str(tmp_path / "unix.socket")
+    monkeypatch.setenv("LXD_DIR", "/lxd")
+    assert config.default_socket() == "/lxd/unix.socket"
+    monkeypatch.delenv("LXD_DIR")
+    monkeypatch.delenv("INCUS_DIR")
+    monkeypatch.setattr(config, "SNAP_SOCKET", str(tmp_path / "none1"))
+    monkeypatch.setattr(config, "DEB_SOCKET", str(tmp_path / "none2"))
+    incus = tmp_path / "incus.socket"
+    incus.touch()
+    monkeypatch.setattr(config, "INCUS_SOCKET", str(incus))
+    assert config.default_socket() == str(incus)  # only Incus is installed
+    incus.unlink()
+    assert config.default_socket() == str(tmp_path / "none2")  # nothing: Debian's LXD, named in the error
+    assert parse_config(Config, {}).disk_interval == 60

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from exporters.lxd import collector, parse
+from exporters.lxd import collector, metrics_text, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "tests" / "fixtures" / "lxd"
@@ -25,17 +25,24 @@ CORE = {
 
 def emitted() -> set[str]:
     load = lambda n: json.loads((FIX / n).read_text())  # noqa: E731
+    ns = "colo_lxd"
+    insts = parse.instances(load("instances_vm_and_edge_cases.json"))
+    counters = metrics_text.parse((FIX / "metrics_vm_and_edge_cases_node1.txt").read_text())[0]
     fams = [
-        *collector.instance_families(parse.instances(load("instances_vm_and_edge_cases.json"))),
+        *collector.instance_families(ns, insts),
+        *collector.counter_families(ns, [("node1", counters)]),
+        *collector.disk_families(ns, insts, 1.0),
         *collector.cluster_families(
+            ns,
             parse.Server("node1", "5.0.2", True, True),
             parse.members(load("cluster_members_three_synthetic.json")),
         ),
         *collector.pool_families(
+            ns,
             [parse.Pool("default", "dir", "Created")],
             [("default", "node1", parse.pool_usage(load("storage_pool_default_resources.json")))],
         ),
-        *collector.project_families(parse.projects(load("projects.json")), []),
+        *collector.project_families(ns, parse.projects(load("projects.json")), []),
     ]
     return {s.name for f in fams for s in f.samples} | CORE
 

@@ -1,6 +1,7 @@
-"""Against a real LXD 5.0.2 daemon: standalone, over HTTPS with various certificates, then as a cluster.
+"""Against a real LXD 5.0.2 daemon and a real Incus 6.0.4 daemon: standalone, over HTTPS with various
+certificates, then as a one-member cluster (the three-member cluster is in test_lxd_cluster.py).
 
-One daemon for the module; the tests run in file order because clustering is one-way.
+One daemon per flavour for the module; the tests run in file order because clustering is one-way.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ def read_int(p: Path) -> int:
     return int(p.read_text().split()[0])
 
 
+def usage_all(cpuacct: Path) -> float:
+    """Seconds of CPU in cpuacct.usage_all (`cpu user system` in ns per line), what /1.0/metrics sums."""
+    lines = (cpuacct / "cpuacct.usage_all").read_text().splitlines()[1:]
+    return sum(int(a) + int(b) for _, a, b in (ln.split() for ln in lines)) / 1e9
+
+
+# LXD and Incus cache /1.0/metrics for 8 s: counters read sooner after an earlier read do not move.
+METRICS_CACHE = 8.5
+
+
 @pytest.fixture(scope="module")
 def exporter(module_lab: Lab, lxd: LXDLab) -> ExporterProc:
     return ExporterProc(module_lab, "lxd", {"socket": lxd.socket, "user_labels": ["user.monitor"]})
@@ -46,8 +57,14 @@ def test_standalone_scrape(exporter: ExporterProc, lxd: LXDLab) -> None:
     text = exporter.metrics()
     assert check_metrics(text) == []
     s = parse(text)
-    for c in ("instances", "cluster", "storage_pools", "projects"):
+    for c in ("instances", "counters", "disk", "cluster", "storage_pools", "projects"):
         assert value(s, "colo_lxd_up", collector=c) == 1, exporter.log_text()[-2000:]
+    fl = lxd.flavour.name
+    server = lxd.api("/1.0")["metadata"]["environment"]
+    assert (
+        value(s, "colo_lxd_server_info", daemon=fl, version=server["server_version"], clustered="false") == 1
+    )
+    assert 0 <= value(s, "colo_lxd_instance_disk_usage_age_seconds") < 60
     assert value(s, "colo_lxd_cluster_enabled") == 0
     assert find(s, "colo_lxd_cluster_member_state") == []
     assert value(s, "colo_lxd_instance_state", project="proj2", name="c3", state="running") == 1
@@ -80,11 +97,13 @@ def test_values_match_cgroups_and_proc(lxd: LXDLab) -> None:
     assert nspid[-1] == "1", "LXD's pid for c2 is not the container's init"
     mem, cpu, pids = cgroup_dir(pid, "memory"), cgroup_dir(pid, "cpuacct"), cgroup_dir(pid, "pids")
     assert "c2" in str(mem)
-    m0, c0 = read_int(mem / "memory.usage_in_bytes"), read_int(cpu / "cpuacct.usage")
+    time.sleep(METRICS_CACHE)  # an earlier test's scrape may have left /1.0/metrics in LXD's cache
+    m0, c0 = read_int(mem / "memory.usage_in_bytes"), usage_all(cpu)
     sc = Scrape(cfg)
-    m1, c1 = read_int(mem / "memory.usage_in_bytes"), read_int(cpu / "cpuacct.usage")
+    m1, c1 = read_int(mem / "memory.usage_in_bytes"), usage_all(cpu)
+    # /1.0/metrics sums cpuacct.usage_all (per CPU, user and system): a little off cpuacct.usage
     got_cpu = sc.value("colo_lxd_instance_cpu_seconds_total", name="c2")
-    assert c0 / 1e9 - 1e-6 <= got_cpu <= c1 / 1e9 + 1e-6
+    assert c0 - 1e-6 <= got_cpu <= c1 + 1e-6, (c0, got_cpu, c1)
     got_mem = sc.value("colo_lxd_instance_memory_usage_bytes", name="c2")
     assert min(m0, m1) * 0.8 - 2**20 <= got_mem <= max(m0, m1) * 1.2 + 2**20
     assert sc.value("colo_lxd_instance_processes", name="c2") == read_int(pids / "pids.current")
@@ -93,14 +112,17 @@ def test_values_match_cgroups_and_proc(lxd: LXDLab) -> None:
     )
 
 
-def test_counters_move_and_match_host_veth(lxd: LXDLab) -> None:
+def test_counters_move_and_match_host_veth_and_blkio(lxd: LXDLab) -> None:
     if not lxd.bridge:
         pytest.skip("no bridge on this machine")
     cfg = {"socket": lxd.socket}
     veth = lxd.api("/1.0/instances/c1")["metadata"]["expanded_config"]["volatile.eth0.host_name"]
     stats = Path(f"/sys/class/net/{veth}/statistics")
+    blkio = cgroup_dir(lxd.container_pid("c2"), "blkio") / "blkio.throttle.io_service_bytes_recursive"
+    ops = blkio.with_name("blkio.throttle.io_serviced_recursive")
     a = Scrape(cfg)
-    time.sleep(2.5)
+    lxd.disk_io("c2", mib=3)
+    time.sleep(METRICS_CACHE)
     before = {k: read_int(stats / k) for k in ("tx_bytes", "rx_bytes")}
     b = Scrape(cfg)
     after = {k: read_int(stats / k) for k in ("tx_bytes", "rx_bytes")}
@@ -112,6 +134,22 @@ def test_counters_move_and_match_host_veth(lxd: LXDLab) -> None:
     # The container's receive is the host veth's transmit, and the other way round.
     assert before["tx_bytes"] <= rx <= after["tx_bytes"]
     assert before["rx_bytes"] <= tx <= after["rx_bytes"]
+    assert b.find("colo_lxd_instance_network_receive_bytes_total", device="lo") == []
+    # Disk I/O per block device, as the kernel counts it for the container's cgroup.
+    per_dev: dict[str, dict[str, int]] = {}
+    for what, path in (("bytes_", blkio), ("ops_", ops)):
+        for line in path.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 3:
+                per_dev.setdefault(parts[0], {})[what + parts[1]] = int(parts[2])
+    (majmin, counts), *_ = [(d, c) for d, c in per_dev.items() if c.get("bytes_Read", 0) >= 3 * 2**20]
+    dev = (Path("/sys/dev/block") / majmin / "uevent").read_text().split("DEVNAME=")[1].split()[0]
+    lbl = {"name": "c2", "device": dev}
+    assert b.value("colo_lxd_instance_disk_read_bytes_total", **lbl) == counts["bytes_Read"]
+    assert b.value("colo_lxd_instance_disk_written_bytes_total", **lbl) == counts["bytes_Write"]
+    assert b.value("colo_lxd_instance_disk_reads_completed_total", **lbl) == counts["ops_Read"]
+    assert b.value("colo_lxd_instance_disk_writes_completed_total", **lbl) == counts["ops_Write"]
+    assert b.value("colo_lxd_instance_disk_written_bytes_total", **lbl) >= 3 * 2**20
 
 
 def test_disk_usage_on_btrfs_matches_qgroup(lxd: LXDLab) -> None:
@@ -164,8 +202,9 @@ def test_constant_requests_whatever_the_instance_count(lxd: LXDLab) -> None:
     finally:
         lxd.lxc("delete", "--force", "extra1")
         lxd.lxc("delete", "--force", "extra2", "--project", "proj2")
-    # /1.0, instances, storage-pools, each pool's resources, projects
-    assert per_scrape == 4 + (2 if lxd.btrfs_pool else 1)
+    # /1.0, instances (recursion=1), metrics, storage-pools, each pool's resources, projects; the disk
+    # refresh (/1.0 and recursion=2) runs once a minute in the background, not per scrape
+    assert per_scrape == 5 + (2 if lxd.btrfs_pool else 1)
 
 
 def test_permission_denied_on_the_socket(lxd: LXDLab) -> None:
@@ -270,7 +309,7 @@ def test_https_with_an_untrusted_or_metrics_certificate(lxd: LXDLab, certs: dict
         session.trust_env = False  # REQUESTS_CA_BUNDLE would replace the pinned certificate
         with session:  # an open connection would hold up `lxc cluster enable` later
             r = session.get(base + "/1.0/metrics", timeout=10)
-        assert r.status_code == 200 and "lxd_procs_total" in r.text
+        assert r.status_code == 200 and f"{lxd.flavour.name}_procs_total" in r.text
     sc = Scrape(https_config(lxd, certs[who]))
     assert set(sc.errors) >= {"instances", "storage_pools", "projects"}
     e = sc.errors["instances"]
@@ -307,6 +346,7 @@ def test_cluster_one_member(lxd: LXDLab, module_lab: Lab) -> None:
         assert sc.value("colo_lxd_cluster_member_state", member="member1", state="Offline") == 0
         assert sc.find("colo_lxd_cluster_member_role", member="member1", role="database")
         assert {lbl["location"] for lbl, _ in sc.find("colo_lxd_instance_info")} == {"member1"}
+        assert {lbl["location"] for lbl, _ in sc.find("colo_lxd_instance_cpu_seconds_total")} == {"member1"}
         assert len(sc.find("colo_lxd_instance_info")) == (5 if lxd.btrfs_pool else 4)
         assert sc.value("colo_lxd_storage_pool_size_bytes", pool="default", member="member1") > 0
     exp = ExporterProc(module_lab, "lxd", {"socket": lxd.socket})
@@ -325,6 +365,8 @@ def test_lxd_stopped(lxd: LXDLab) -> None:
     assert Scrape({}, runtime=rt).errors == {}
     lxd.shutdown()
     sc = Scrape({}, runtime=rt, seconds=5)
-    assert set(sc.errors) == {"instances", "cluster", "storage_pools", "projects"}
+    # disk: served from the last background refresh, with its age, until the next one fails
+    assert set(sc.errors) == {"instances", "counters", "cluster", "storage_pools", "projects"}
+    assert sc.value("colo_lxd_instance_disk_usage_age_seconds") < 60
     e = sc.errors["instances"]
     assert e.reason == "connect" and ("is LXD running" in e.message), e.message

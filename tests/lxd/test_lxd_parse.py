@@ -10,13 +10,15 @@ from prometheus_client.core import Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import CollectorRegistry
 
-from exporters.lxd import collector, parse
+from exporters.lxd import collector, metrics_text, parse
+from exporters.lxd.main import SPEC
 from lab.exporter import parse as parse_text
 from lab.prometheus import check_metrics
 
 from lxd_testlib import find, value
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "lxd"
+NS = SPEC.namespace
 
 
 def load(name: str) -> object:
@@ -87,27 +89,52 @@ def test_vm_shapes_and_edge_cases() -> None:
 
 
 def test_exposition_passes_promtool_and_absent_means_absent() -> None:
+    """The three sources of one scrape together: config from recursion=1, counters from each member's
+    /1.0/metrics, disk usage from the background recursion=2."""
     insts = parse.instances(load("instances_vm_and_edge_cases.json"), ["user.monitor"])
-    text = expose(collector.instance_families(insts, ["user_monitor"]))
+    per_member = [
+        (node, metrics_text.parse((FIX / f"metrics_vm_and_edge_cases_{node}.txt").read_text())[0])
+        for node in ("node1", "node2")
+    ]
+    fams = [
+        *collector.instance_families(NS, insts, ["user_monitor"]),
+        *collector.counter_families(NS, per_member),
+        *collector.disk_families(NS, insts, 12.5),
+    ]
+    text = expose(fams)
     assert check_metrics(text) == []
     s = parse_text(text)
     assert find(s, "colo_lxd_instance_cpu_seconds_total", name="vm-noagent") == []
     assert find(s, "colo_lxd_instance_memory_usage_bytes", name="vm-noagent") == []
     assert find(s, "colo_lxd_instance_processes", name="vm-noagent") == []
-    assert value(s, "colo_lxd_instance_network_receive_bytes_total", name="vm-noagent", device="eth0") == 300
+    assert (
+        find(s, "colo_lxd_instance_network_receive_bytes_total", name="vm-noagent") == []
+    )  # LXD 5.0: no metrics
+    assert value(s, "colo_lxd_instance_cpu_seconds_total", name="vm-agent", location="node1") == 12.5
+    assert value(s, "colo_lxd_instance_disk_read_bytes_total", name="vm-agent", device="sda") == 10485760
     assert value(s, "colo_lxd_instance_state", name="c-offline", state="error") == 1
     assert value(s, "colo_lxd_instance_state", name="c-offline", state="running") == 0
     assert value(s, "colo_lxd_instance_disk_usage_bytes", name="d1", device="root") == 52428800
     assert value(s, "colo_lxd_instance_disk_quota_bytes", name="d1", device="root") == 500 * 2**20
+    assert value(s, "colo_lxd_instance_disk_usage_age_seconds") == 12.5
+    assert value(s, "colo_lxd_instance_memory_usage_peak_bytes", name="vm-agent") >= 0
     assert value(s, "colo_lxd_instance_info", name="vm-agent", user_monitor="critical") == 1
     assert value(s, "colo_lxd_instance_memory_limit_ratio", name="vm-noagent") == 0.5
-    assert value(s, "colo_lxd_instance_network_receive_drop_total", name="d1", device="eth0") == 1
+    assert value(s, "colo_lxd_instance_network_receive_bytes_total", name="d1", device="eth0") == 4096
+    assert find(s, "colo_lxd_instance_network_receive_bytes_total", name="d1", device="lo") == []
+    # every counter series has the same labels as the config series of its instance (PromQL joins)
+    info = {
+        (lbl["project"], lbl["name"], lbl["location"], lbl["type"])
+        for lbl, _ in find(s, "colo_lxd_instance_info")
+    }
+    for lbl, _ in find(s, "colo_lxd_instance_cpu_seconds_total"):
+        assert (lbl["project"], lbl["name"], lbl["location"], lbl["type"]) in info
 
 
 def test_members_and_cluster_families() -> None:
     members = parse.members(load("cluster_members_three_synthetic.json"))
     server = parse.Server("node1", "5.0.2", True, True)
-    text = expose(collector.cluster_families(server, members))
+    text = expose(collector.cluster_families(NS, server, members))
     assert check_metrics(text) == []
     s = parse_text(text)
     assert value(s, "colo_lxd_cluster_member_state", member="node2", state="Evacuated") == 1
@@ -214,7 +241,7 @@ def test_wrong_types_inside_are_absent_not_wrong() -> None:
 def test_project_counts_include_zeros() -> None:
     insts = parse.instances(load("instances_recursion2_allprojects.json"))
     projects = parse.projects(load("projects.json"))
-    s = parse_text(expose(collector.project_families(projects, insts)))
+    s = parse_text(expose(collector.project_families(NS, projects, insts)))
     assert value(s, "colo_lxd_project_instances", project="default", type="container", status="running") == 2
     assert value(s, "colo_lxd_project_instances", project="default", type="container", status="stopped") == 1
     assert (
@@ -228,7 +255,7 @@ def test_pool_exposition() -> None:
         ("default", "node1", parse.pool_usage(load("storage_pool_default_resources.json"))),
         ("bpool", "node1", parse.PoolUsage(1e6, 2e9, None, None)),
     ]
-    text = expose(collector.pool_families(pools, usage))
+    text = expose(collector.pool_families(NS, pools, usage))
     assert check_metrics(text) == []
     s = parse_text(text)
     assert value(s, "colo_lxd_storage_pool_size_bytes", pool="bpool", member="node1") == 2e9
