@@ -56,7 +56,7 @@ class Side:
     server: str
     peer: str
     link: str
-    bond: str      # the aggregate interface in this namespace
+    bond: str  # the aggregate interface in this namespace
     members: tuple[str, str]
     address: str
     peer_address: str
@@ -67,7 +67,7 @@ class Side:
 class Mesh:
     lab: Lab
     servers: tuple[str, ...] = SERVERS
-    mode: str | None = None           # "bond" (kernel bonding) or "tc"; None: bond where the kernel can
+    mode: str | None = None  # "bond" (kernel bonding) or "tc"; None: bond where the kernel can
     prefix: str = field(default_factory=lambda: f"colo{os.getpid() % 100000}{uuid.uuid4().hex[:3]}")
     sides: dict[str, list[Side]] = field(default_factory=dict)
     nodes: dict[str, NodeExporter] = field(default_factory=dict)
@@ -86,10 +86,19 @@ class Mesh:
         for s in self.servers:
             cfg = self.lab.workdir / f"mesh-{s}.json"
             cfg.write_text(json.dumps({"mode": self.mode, "sides": [vars(x) for x in self.sides[s]]}))
-            p = self.lab.start(f"mesh-agent-{s}", [sys.executable, "-m", "lab.mesh", "agent", str(cfg)],
-                               netns=self.ns(s), cwd=ROOT, env={"PYTHONPATH": str(ROOT)})
-            wait_for(lambda p=p, c=cfg: p.check_alive() and Path(str(c) + ".ready").exists(), 20,
-                     f"the mesh agent in {s}", log=p.log)
+            p = self.lab.start(
+                f"mesh-agent-{s}",
+                [sys.executable, "-m", "lab.mesh", "agent", str(cfg)],
+                netns=self.ns(s),
+                cwd=ROOT,
+                env={"PYTHONPATH": str(ROOT)},
+            )
+            wait_for(
+                lambda p=p, c=cfg: p.check_alive() and Path(str(c) + ".ready").exists(),
+                20,
+                f"the mesh agent in {s}",
+                log=p.log,
+            )
             self.nodes[s] = NodeExporter(self.lab, netns=self.ns(s), name=f"node-exporter-{s}")
         return self
 
@@ -99,12 +108,28 @@ class Mesh:
         addr = {a: f"{NET}{2 * i}", b: f"{NET}{2 * i + 1}"}
         for x, y in ((a, b), (b, a)):
             bond = f"mesh{_num(y)}"
-            self.sides.setdefault(x, []).append(Side(x, y, link, bond, (bond + "a", bond + "b"),
-                                                     addr[x], addr[y], rate))
+            self.sides.setdefault(x, []).append(
+                Side(x, y, link, bond, (bond + "a", bond + "b"), addr[x], addr[y], rate)
+            )
         na, nb = self.ns(a), self.ns(b)
         for m in "ab":
-            run(["ip", "link", "add", f"mesh{_num(b)}{m}", "netns", na, "type", "veth",
-                 "peer", "name", f"mesh{_num(a)}{m}", "netns", nb])
+            run(
+                [
+                    "ip",
+                    "link",
+                    "add",
+                    f"mesh{_num(b)}{m}",
+                    "netns",
+                    na,
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    f"mesh{_num(a)}{m}",
+                    "netns",
+                    nb,
+                ]
+            )
         for x, y in ((a, b), (b, a)):
             n, bond = self.ns(x), f"mesh{_num(y)}"
             members = [bond + "a", bond + "b"]
@@ -130,8 +155,15 @@ class Mesh:
 
     def scrape_configs(self, job: str = "node") -> list[dict[str, Any]]:
         """One job; `instance` is the server's name, as docs/dashboards.md recommends."""
-        return [{"job_name": job, "static_configs": [
-            {"targets": [f"127.0.0.1:{n.port}"], "labels": {"instance": s}} for s, n in self.nodes.items()]}]
+        return [
+            {
+                "job_name": job,
+                "static_configs": [
+                    {"targets": [f"127.0.0.1:{n.port}"], "labels": {"instance": s}}
+                    for s, n in self.nodes.items()
+                ],
+            }
+        ]
 
 
 def _kernel_bonds(ns: str) -> bool:
@@ -149,12 +181,16 @@ def start_mesh(lab: Lab, mode: str | None = None) -> Mesh:
 def demo(lab: Lab) -> list[dict[str, Any]]:
     """Three servers cabled pairwise by bonds, each with node_exporter inside (job `node`)."""
     mesh = start_mesh(lab)
-    print(f"  mesh: {', '.join(mesh.ns(s) for s in mesh.servers)} ({mesh.mode} bonds); node_exporter on "
-          + ", ".join(f"{s} :{n.port}" for s, n in mesh.nodes.items()), file=sys.stderr)
+    print(
+        f"  mesh: {', '.join(mesh.ns(s) for s in mesh.servers)} ({mesh.mode} bonds); node_exporter on "
+        + ", ".join(f"{s} :{n.port}" for s, n in mesh.nodes.items()),
+        file=sys.stderr,
+    )
     return mesh.scrape_configs()
 
 
 # --- the agent, inside one server's namespace ------------------------------------------------------------
+
 
 def _sh(*argv: str) -> None:
     subprocess.run(argv, check=False, capture_output=True, timeout=10)
@@ -168,9 +204,31 @@ def _oper_up(dev: str) -> bool:
 
 
 def _redirect(dev: str, to: str, replace: bool) -> None:
-    _sh("tc", "filter", "replace" if replace else "add", "dev", dev, "parent", "ffff:", "protocol", "all",
-        "prio", "1", *(["handle", "800::800"] if replace else []), "u32", "match", "u32", "0", "0",
-        "action", "mirred", "egress", "redirect", "dev", to)
+    _sh(
+        "tc",
+        "filter",
+        "replace" if replace else "add",
+        "dev",
+        dev,
+        "parent",
+        "ffff:",
+        "protocol",
+        "all",
+        "prio",
+        "1",
+        *(["handle", "800::800"] if replace else []),
+        "u32",
+        "match",
+        "u32",
+        "0",
+        "0",
+        "action",
+        "mirred",
+        "egress",
+        "redirect",
+        "dev",
+        to,
+    )
 
 
 class _TcBond:

@@ -34,8 +34,14 @@ os.execvp(sys.argv[2], sys.argv[2:])
 class NodeExporter:
     """node_exporter in `netns` (or this namespace) on http://127.0.0.1:<port>/metrics."""
 
-    def __init__(self, lab: Lab, netns: str | None = None, name: str = "node-exporter",
-                 port: int | None = None, args: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        lab: Lab,
+        netns: str | None = None,
+        name: str = "node-exporter",
+        port: int | None = None,
+        args: list[str] | None = None,
+    ) -> None:
         exe = require(NODE_EXPORTER, "prometheus-node-exporter")
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -44,8 +50,12 @@ class NodeExporter:
         # No textfile collector: Debian's default directory holds whatever this host's cron jobs wrote.
         argv += [exe, "--web.systemd-socket", "--no-collector.textfile", "--log.level=warn", *(args or [])]
         self.proc = lab.start(f"{name}-{self.port}", argv)
-        wait_for(lambda: self.proc.check_alive() and port_open("127.0.0.1", self.port), 30,
-                 f"{name} to listen", log=self.proc.log)
+        wait_for(
+            lambda: self.proc.check_alive() and port_open("127.0.0.1", self.port),
+            30,
+            f"{name} to listen",
+            log=self.proc.log,
+        )
 
     def metrics(self) -> str:
         import urllib.request

@@ -15,14 +15,16 @@ SELECTORS: dict[str, str] = {
 }
 
 # --- section: dashboards and recording rules (owned by the rack view) ----------------------------------
-# The other sources the rack view reads: standard exporters, not ours (their jobs, as sites usually name them).
-SELECTORS.update({
-    "node": 'job=~"node.*"',        # Debian's prometheus-node-exporter on each server
-    "ceph": 'job=~"ceph.*"',        # the ceph-mgr `prometheus` module
-    "haproxy": 'job=~"haproxy.*"',  # HAProxy's built-in exporter (`http-request use-service prometheus-exporter`)
-    "unbound": 'job=~"unbound.*"',  # letsencrypt/unbound_exporter
-    "nsd": 'job=~"nsd.*"',          # optix2000/nsd_exporter
-})
+# The other sources the rack view reads: standard exporters, not ours (jobs as sites usually name them).
+SELECTORS.update(
+    {
+        "node": 'job=~"node.*"',  # Debian's prometheus-node-exporter on each server
+        "ceph": 'job=~"ceph.*"',  # the ceph-mgr `prometheus` module
+        "haproxy": 'job=~"haproxy.*"',  # HAProxy's built-in exporter (`use-service prometheus-exporter`)
+        "unbound": 'job=~"unbound.*"',  # letsencrypt/unbound_exporter
+        "nsd": 'job=~"nsd.*"',  # optix2000/nsd_exporter
+    }
+)
 
 # Link roles the rack view draws, top to bottom (a port rule's `role`, a host interface alias' first word).
 LINK_ROLES: tuple[str, ...] = ("wan", "uplink", "mesh")
