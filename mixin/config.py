@@ -43,6 +43,23 @@ WAN_SAMPLE_SECONDS = 300
 WAN_PERCENTILE = 0.95
 WAN_WINDOW = "30d"
 
+# Which sources this site has: the rack view's rows for the others are generated collapsed, and each
+# row's first panel says what to install when its source is not scraped.
+RACK_SOURCES: dict[str, bool] = {
+    "snmp": True,
+    "node": True,
+    "bmc": True,
+    "frr": True,
+    "lxd": True,
+    "ceph": False,
+    "haproxy": False,
+    "unbound": False,
+    "nsd": False,
+}
+
+# node_exporter filesystems the rack view counts as the servers' disks.
+NODE_FS = 'fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|proc|sysfs|devtmpfs|autofs|fuse.*"'
+
 # Thresholds the dashboards colour by (the alerts have their own in their section).
 LINK_UTILISATION_WARN = 0.7
 LINK_UTILISATION_CRIT = 0.85
