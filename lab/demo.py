@@ -54,6 +54,7 @@ def main() -> int:
                 print(f"starting {name} ...", flush=True)
                 scrape_configs += fn(lab)  # type: ignore[operator]
             rules = sorted(str(p) for p in (ROOT / "alerts").glob("*.yml"))
+            rules += sorted(str(p) for p in (ROOT / "rules").glob("*.yml"))  # recording rules (links, WAN)
             scrape_configs.append(
                 {
                     "job_name": "prometheus",
@@ -69,6 +70,8 @@ def main() -> int:
         for t in sorted(targets, key=lambda t: t["scrapeUrl"]):
             print(f"  {t['labels'].get('job', ''):20} {t['scrapeUrl']}")
         print(f"\nPrometheus: {prom.url}   (targets: {prom.url}/targets, alerts: {prom.url}/alerts)")
+        print(f"Dashboards: {ROOT / 'grafana'}/*.json (rack.json: 'Colo / Rack overview'); in Grafana, add")
+        print(f"  {prom.url} as a Prometheus data source, then Dashboards > Import each (docs/dashboards.md)")
         print(f"Logs: {lab.workdir}/logs\nPress Ctrl-C to stop and clean up.", flush=True)
         if not args.check:
             stop.wait()
