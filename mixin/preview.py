@@ -66,7 +66,8 @@ def _human(v: float, unit: str) -> str:
             if abs(v) < base:
                 return f"{v:.3g} {p}{suffix}"
             v /= base
-    return f"{v:.3g} {unit if unit not in ('short', 'none') else ''}".strip()
+    short = {"celsius": "°C", "watt": "W", "rotrpm": "rpm", "volt": "V", "s": "s", "ms": "ms"}
+    return f"{v:.3g} {short.get(unit, '')}".strip()
 
 
 def render(base: str, name: str, out: Path, minutes: int = 30) -> list[Path]:
@@ -147,7 +148,7 @@ def _draw(
         ax.set_yticks([])
         return
     if p["type"] in ("timeseries", "state-timeline"):
-        for label, pts, neg in series[:10]:
+        for label, pts, neg in series[:24]:
             xs = [(x - end) / 60 for x, _ in pts]
             ys = [-y if neg else y for _, y in pts]
             ax.step(xs, ys, where="post", lw=1, label=label[:40]) if p[
@@ -155,7 +156,12 @@ def _draw(
             ] == "state-timeline" else ax.plot(xs, ys, lw=1, label=label[:40])
         ax.set_xlabel("minutes", fontsize=7)
         ax.yaxis.set_major_formatter(lambda v, _pos: _human(abs(v), unit))
-        ax.legend(fontsize=6, loc="upper left", ncol=2 if len(series) > 5 else 1, framealpha=0.5)
+        ax.legend(
+            fontsize=5,
+            loc="upper left",
+            ncol=3 if len(series) > 10 else (2 if len(series) > 5 else 1),
+            framealpha=0.5,
+        )
         return
     ax.set_xticks([])
     ax.set_yticks([])

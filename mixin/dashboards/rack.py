@@ -162,7 +162,7 @@ def _wan_billing() -> Row:
                 f"95th percentile ({w})",
                 f"The {config.WAN_PERCENTILE:.0%} percentile of the 5-minute samples over "
                 f"the last {w}, the larger of in and out, as transit is usually billed.",
-                targets((f"colo:wan_billable_bits:p95_{w}", "{{link}}")),
+                targets((f"colo:wan_billable_bits:p95_{w}", "{{side}} {{link}}")),
                 "bps",
                 w=6,
                 h=5,
@@ -176,7 +176,7 @@ def _wan_billing() -> Row:
                     (
                         f"max by (link, side) (colo:wan_billable_bits:p95_{w}) "
                         "/ on (link, side) colo:wan_commit_bits",
-                        "{{link}}",
+                        "{{side}} {{link}}",
                     )
                 ),
                 "percentunit",
@@ -188,8 +188,8 @@ def _wan_billing() -> Row:
                 f"Transfer ({w})",
                 f"Bytes received and sent over the WAN in the last {w}.",
                 targets(
-                    (f"colo:wan_receive_bytes:sum{w}", "{{link}} in"),
-                    (f"colo:wan_transmit_bytes:sum{w}", "{{link}} out"),
+                    (f"colo:wan_receive_bytes:sum{w}", "{{side}} {{link}} in"),
+                    (f"colo:wan_transmit_bytes:sum{w}", "{{side}} {{link}} out"),
                 ),
                 "decbytes",
                 w=6,
@@ -204,12 +204,12 @@ def _wan_billing() -> Row:
                     (
                         "sum_over_time(colo:wan_receive_bits:avg5m[$__range]) "
                         f"* {config.WAN_SAMPLE_SECONDS} / 8",
-                        "{{link}} in",
+                        "{{side}} {{link}} in",
                     ),
                     (
                         "sum_over_time(colo:wan_transmit_bits:avg5m[$__range]) "
                         f"* {config.WAN_SAMPLE_SECONDS} / 8",
-                        "{{link}} out",
+                        "{{side}} {{link}} out",
                     ),
                 ),
                 "decbytes",
@@ -222,10 +222,10 @@ def _wan_billing() -> Row:
                 "The billing samples (5-minute averages), received "
                 "above the axis and sent below, against the commit rate drawn on both sides.",
                 targets(
-                    ("colo:wan_receive_bits:avg5m", "{{link}} in"),
-                    ("colo:wan_transmit_bits:avg5m", "{{link}} out"),
-                    ("colo:wan_commit_bits", "{{link}} commit"),
-                    ("colo:wan_commit_bits", "{{link}} commit (out)"),
+                    ("colo:wan_receive_bits:avg5m", "{{side}} {{link}} in"),
+                    ("colo:wan_transmit_bits:avg5m", "{{side}} {{link}} out"),
+                    ("colo:wan_commit_bits", "{{side}} {{link}} commit"),
+                    ("colo:wan_commit_bits", "{{side}} {{link}} commit (out)"),
                 ),
                 "bps",
                 w=24,
