@@ -93,17 +93,14 @@ def render(base: str, name: str, out: Path, minutes: int = 30) -> list[Path]:
             continue
         top = min(p["gridPos"]["y"] for p in panels)
         height = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in panels) - top
-        fig = plt.figure(figsize=(24 * 0.75, height * ROW_UNIT_PX / 80 + 0.6), dpi=80)
+        fig_h = height * ROW_UNIT_PX + 50  # pixels: the rows' grid units, a band for the title, a margin
+        fig = plt.figure(figsize=(24 * 0.75, fig_h / 80), dpi=80)
         fig.suptitle(f"{board['title']} — {title}", x=0.01, y=0.995, ha="left", va="top", fontsize=13)
         for p in panels:
             g = p["gridPos"]
+            y0 = 1 - (40 + (g["y"] - top + g["h"]) * ROW_UNIT_PX - 22) / fig_h  # 22 px for the x labels
             ax = fig.add_axes(
-                (
-                    g["x"] / 24 + 0.035,
-                    1 - (g["y"] - top + g["h"]) / (height + 1.2) - 0.01,
-                    g["w"] / 24 - 0.045,
-                    g["h"] / (height + 1.2) - 0.06,
-                )
+                (g["x"] / 24 + 0.035, y0, g["w"] / 24 - 0.045, (g["h"] * ROW_UNIT_PX - 44) / fig_h)
             )
             _draw(ax, p, board, base, end, span, step)
         path = out / f"{name}-{re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-')}.png"
