@@ -145,6 +145,8 @@ def main() -> int:
             print(f"  {t['labels'].get('job', ''):20} {t['scrapeUrl']}")
         print(f"\nPrometheus: {prom.url}   (targets: {prom.url}/targets, alerts: {prom.url}/alerts)")
         print(f"Alertmanager: {am.url}   (notifications go to {webhook.log})")
+        print(f"Dashboards: {ROOT / 'grafana'}/*.json (rack.json: 'Colo / Rack overview'); in Grafana, add")
+        print(f"  {prom.url} as a Prometheus data source, then Dashboards > Import each (docs/dashboards.md)")
         explained, unexplained = at_rest(prom, settle=20)
         print("Alerts at rest (pending or firing), each on purpose or a lab limit:")
         for line in explained or ["none"]:

@@ -37,8 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def link_rules() -> Path:
-    shipped = ROOT / "rules" / "links.yml"
-    return shipped if shipped.exists() else Path(__file__).parent / "fixtures" / "links_rules.yml"
+    return ROOT / "rules" / "links.yml"
 
 
 # --- peers -------------------------------------------------------------------------------------------

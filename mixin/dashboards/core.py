@@ -1,0 +1,573 @@
+"""Grafana dashboard JSON as plain Python data: a few builders and one layout helper.
+
+Plain data rather than grafana-foundation-sdk: the dashboards use six panel types and a handful of
+options, the SDK would add a dependency pinned to one Grafana release for what is a dict, and the JSON
+is checked against Grafana's own published types anyway (tests/dashboards, `@grafana/schema` with tsc).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+DS = {"type": "prometheus", "uid": "${datasource}"}
+SCHEMA_VERSION = 39  # Grafana 10.3-11.0; checked against @grafana/schema 10.4
+Json = dict[str, Any]
+
+UP_DOWN = [
+    {
+        "type": "value",
+        "options": {
+            "0": {"text": "down", "color": "red", "index": 0},
+            "1": {"text": "up", "color": "green", "index": 1},
+        },
+    }
+]
+OK_WARN_CRIT = [
+    {
+        "type": "value",
+        "options": {
+            "0": {"text": "ok", "color": "green", "index": 0},
+            "1": {"text": "warning", "color": "orange", "index": 1},
+            "2": {"text": "critical", "color": "red", "index": 2},
+        },
+    }
+]
+
+
+def steps(*pairs: tuple[float | None, str]) -> Json:
+    """Absolute thresholds: steps((None, "green"), (0.7, "orange"), (0.85, "red"))."""
+    return {"mode": "absolute", "steps": [{"color": c, "value": v} for v, c in pairs]}
+
+
+def target(expr: str, legend: str = "", ref: str = "A", instant: bool = False, table: bool = False) -> Json:
+    t: Json = {
+        "datasource": DS,
+        "refId": ref,
+        "expr": expr,
+        "editorMode": "code",
+        "range": not instant,
+        "instant": instant,
+    }
+    if legend:
+        t["legendFormat"] = legend
+    if table:
+        t["format"] = "table"
+    return t
+
+
+def targets(*items: str | tuple[str, str] | Json) -> list[Json]:
+    """Targets from exprs, (expr, legend) pairs or ready dicts, with refIds A, B, ..."""
+    out = []
+    for i, it in enumerate(items):
+        ref = chr(ord("A") + i)
+        if isinstance(it, dict):
+            out.append({**it, "refId": ref})
+        elif isinstance(it, tuple):
+            out.append(target(it[0], it[1], ref))
+        else:
+            out.append(target(it, "", ref))
+    return out
+
+
+def _panel(
+    kind: str,
+    title: str,
+    description: str,
+    tgts: list[Json],
+    w: int,
+    h: int,
+    *,
+    unit: str | None,
+    mappings: list[Json] | None,
+    thresholds: Json | None,
+    custom: Json | None,
+    options: Json,
+    overrides: list[Json] | None,
+    links: list[Json] | None,
+    extra: Json | None,
+    decimals: int | None = None,
+    min_: float | None = None,
+    max_: float | None = None,
+) -> Json:
+    defaults: Json = {}
+    if unit:
+        defaults["unit"] = unit
+    if decimals is not None:
+        defaults["decimals"] = decimals
+    if min_ is not None:
+        defaults["min"] = min_
+    if max_ is not None:
+        defaults["max"] = max_
+    if mappings:
+        defaults["mappings"] = mappings
+    if thresholds:
+        defaults["thresholds"] = thresholds
+        defaults["color"] = {"mode": "thresholds"}
+    if custom:
+        defaults["custom"] = custom
+    p: Json = {
+        "type": kind,
+        "title": title,
+        "description": description,
+        "datasource": DS,
+        "gridPos": {"w": w, "h": h},
+        "targets": tgts,
+        "fieldConfig": {"defaults": defaults, "overrides": overrides or []},
+        "options": options,
+    }
+    if links:
+        p["links"] = links
+    if extra:
+        p.update(extra)
+    return p
+
+
+LEGEND_TABLE = {
+    "showLegend": True,
+    "displayMode": "table",
+    "placement": "right",
+    "calcs": ["lastNotNull", "max"],
+}
+LEGEND_LIST = {"showLegend": True, "displayMode": "list", "placement": "bottom", "calcs": []}
+TOOLTIP = {"mode": "multi", "sort": "desc"}
+
+
+def timeseries(
+    title: str,
+    description: str,
+    tgts: list[Json],
+    unit: str = "short",
+    *,
+    w: int = 12,
+    h: int = 8,
+    legend: Json | None = None,
+    negative: tuple[str, ...] = (),
+    stack: bool = False,
+    min_: float | None = None,
+    max_: float | None = None,
+    thresholds: Json | None = None,
+    links: list[Json] | None = None,
+    draw: str = "line",
+    mappings: list[Json] | None = None,
+) -> Json:
+    """A time series panel; `negative` names the refIds drawn below the axis (a negative-Y transform, so
+    the legend and tooltips keep the true, positive values)."""
+    custom: Json = {
+        "drawStyle": draw,
+        "lineWidth": 1,
+        "fillOpacity": 10 if not stack else 40,
+        "showPoints": "never",
+        "spanNulls": False,
+    }
+    if stack:
+        custom["stacking"] = {"mode": "normal", "group": "A"}
+    if thresholds:
+        custom["thresholdsStyle"] = {"mode": "dashed"}
+    overrides = [
+        {
+            "matcher": {"id": "byFrameRefID", "options": ref},
+            "properties": [{"id": "custom.transform", "value": "negative-Y"}],
+        }
+        for ref in negative
+    ]
+    return _panel(
+        "timeseries",
+        title,
+        description,
+        tgts,
+        w,
+        h,
+        unit=unit,
+        mappings=mappings,
+        thresholds=thresholds,
+        custom=custom,
+        options={"legend": legend or LEGEND_TABLE, "tooltip": TOOLTIP},
+        overrides=overrides,
+        links=links,
+        extra=None,
+        min_=min_,
+        max_=max_,
+    )
+
+
+def stat(
+    title: str,
+    description: str,
+    tgts: list[Json],
+    unit: str | None = None,
+    *,
+    w: int = 4,
+    h: int = 4,
+    mappings: list[Json] | None = None,
+    thresholds: Json | None = None,
+    color_mode: str = "background",
+    graph: bool = False,
+    text_mode: str = "auto",
+    links: list[Json] | None = None,
+    decimals: int | None = None,
+    calc: str = "lastNotNull",
+) -> Json:
+    options = {
+        "reduceOptions": {"calcs": [calc], "fields": "", "values": False},
+        "orientation": "auto",
+        "colorMode": color_mode,
+        "graphMode": "area" if graph else "none",
+        "justifyMode": "auto",
+        "textMode": text_mode,
+        "wideLayout": True,
+        "showPercentChange": False,
+    }
+    return _panel(
+        "stat",
+        title,
+        description,
+        tgts,
+        w,
+        h,
+        unit=unit,
+        mappings=mappings,
+        thresholds=thresholds or steps((None, "blue")),
+        custom=None,
+        options=options,
+        overrides=None,
+        links=links,
+        extra=None,
+        decimals=decimals,
+    )
+
+
+def bargauge(
+    title: str,
+    description: str,
+    tgts: list[Json],
+    unit: str = "short",
+    *,
+    w: int = 8,
+    h: int = 6,
+    thresholds: Json | None = None,
+    min_: float | None = None,
+    max_: float | None = None,
+    links: list[Json] | None = None,
+) -> Json:
+    options = {
+        "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+        "orientation": "horizontal",
+        "displayMode": "gradient",
+        "valueMode": "color",
+        "showUnfilled": True,
+        "namePlacement": "auto",
+        "sizing": "auto",
+        "minVizHeight": 10,
+        "minVizWidth": 0,
+        "maxVizHeight": 300,
+    }
+    return _panel(
+        "bargauge",
+        title,
+        description,
+        tgts,
+        w,
+        h,
+        unit=unit,
+        mappings=None,
+        thresholds=thresholds or steps((None, "green")),
+        custom=None,
+        options=options,
+        overrides=None,
+        links=links,
+        extra=None,
+        min_=min_,
+        max_=max_,
+    )
+
+
+def table(
+    title: str,
+    description: str,
+    tgts: list[Json],
+    *,
+    w: int = 12,
+    h: int = 8,
+    hide: tuple[str, ...] = ("Time", "__name__", "job"),
+    rename: dict[str, str] | None = None,
+    mappings: list[Json] | None = None,
+    columns: dict[str, Json] | None = None,
+    merge: bool = False,
+    unit: str | None = None,
+    links: list[Json] | None = None,
+) -> Json:
+    """A table of instant queries; `columns` maps a (renamed) column to field-config properties."""
+    tgts = [{**t, "instant": True, "range": False, "format": "table"} for t in tgts]
+    transformations: list[Json] = []
+    if merge:
+        transformations.append({"id": "merge", "options": {}})
+    transformations.append(
+        {
+            "id": "organize",
+            "options": {
+                "excludeByName": dict.fromkeys(hide, True),
+                "renameByName": rename or {},
+                "indexByName": {},
+            },
+        }
+    )
+    overrides = [
+        {
+            "matcher": {"id": "byName", "options": col},
+            "properties": [{"id": k, "value": v} for k, v in props.items()],
+        }
+        for col, props in (columns or {}).items()
+    ]
+    options = {
+        "showHeader": True,
+        "cellHeight": "sm",
+        "footer": {"show": False, "reducer": ["sum"], "countRows": False, "fields": []},
+    }
+    return _panel(
+        "table",
+        title,
+        description,
+        tgts,
+        w,
+        h,
+        unit=unit,
+        mappings=mappings,
+        thresholds=None,
+        custom={"align": "auto", "cellOptions": {"type": "auto"}, "inspect": False},
+        options=options,
+        overrides=overrides,
+        links=links,
+        extra={"transformations": transformations},
+    )
+
+
+def state_timeline(
+    title: str,
+    description: str,
+    tgts: list[Json],
+    *,
+    w: int = 12,
+    h: int = 8,
+    mappings: list[Json] | None = None,
+    thresholds: Json | None = None,
+    links: list[Json] | None = None,
+) -> Json:
+    options = {
+        "mergeValues": True,
+        "showValue": "auto",
+        "alignValue": "left",
+        "rowHeight": 0.9,
+        "legend": LEGEND_LIST,
+        "tooltip": {"mode": "single", "sort": "none"},
+    }
+    return _panel(
+        "state-timeline",
+        title,
+        description,
+        tgts,
+        w,
+        h,
+        unit=None,
+        mappings=mappings,
+        thresholds=thresholds or steps((None, "blue")),
+        custom={"lineWidth": 0, "fillOpacity": 80},
+        options=options,
+        overrides=None,
+        links=links,
+        extra=None,
+    )
+
+
+def query_var(name: str, label: str, query: str, *, multi: bool = True, include_all: bool = True) -> Json:
+    v: Json = {
+        "name": name,
+        "type": "query",
+        "label": label,
+        "datasource": DS,
+        "query": {"query": query, "refId": name},
+        "refresh": 2,
+        "includeAll": include_all,
+        "multi": multi,
+        "sort": 1,
+        "hide": 0,
+        "current": {"selected": False, "text": "All", "value": "$__all"}
+        if include_all
+        else {"text": "", "value": ""},
+        "options": [],
+        "skipUrlSync": False,
+    }
+    if include_all:
+        v["allValue"] = ".*"
+    return v
+
+
+DATASOURCE_VAR: Json = {
+    "name": "datasource",
+    "type": "datasource",
+    "query": "prometheus",
+    "label": "Data source",
+    "hide": 0,
+    "options": [],
+    "refresh": 1,
+    "regex": "",
+    "skipUrlSync": False,
+}
+
+
+def dash_link(uid: str, title: str) -> Json:
+    """A panel link to another dashboard that keeps the time range and the data source."""
+    return {
+        "title": title,
+        "type": "link",
+        "url": f"/d/{uid}?${{__url_time_range}}&${{datasource:queryparam}}",
+        "asDropdown": False,
+        "icon": "dashboard",
+        "includeVars": False,
+        "keepTime": True,
+        "tags": [],
+        "targetBlank": False,
+        "tooltip": "",
+    }
+
+
+@dataclass
+class Row:
+    title: str
+    panels: list[Json]
+    collapsed: bool = False
+
+
+@dataclass
+class Board:
+    uid: str
+    title: str
+    description: str
+    rows: list[Row] = field(default_factory=list)
+    variables: list[Json] = field(default_factory=list)
+    time_from: str = "now-6h"
+
+    def build(self) -> Json:
+        panels: list[Json] = []
+        ids = iter(range(1, 10_000))
+        y = 0
+        for row in self.rows:
+            rid = next(ids)
+            children = _layout(row.panels, y + 1, ids)
+            rp: Json = {
+                "type": "row",
+                "title": row.title,
+                "id": rid,
+                "collapsed": row.collapsed,
+                "gridPos": {"x": 0, "y": y, "w": 24, "h": 1},
+                "panels": [],
+            }
+            height = max((p["gridPos"]["y"] + p["gridPos"]["h"] for p in children), default=y + 1) - y - 1
+            if row.collapsed:
+                rp["panels"] = children
+                panels.append(rp)
+                y += 1
+            else:
+                panels.append(rp)
+                panels.extend(children)
+                y += 1 + height
+        return {
+            "uid": self.uid,
+            "title": self.title,
+            "description": self.description,
+            "tags": ["colo"],
+            "editable": True,
+            "graphTooltip": 1,
+            "schemaVersion": SCHEMA_VERSION,
+            "version": 1,
+            "time": {"from": self.time_from, "to": "now"},
+            "timezone": "",
+            "refresh": "1m",
+            "fiscalYearStartMonth": 0,
+            "liveNow": False,
+            "weekStart": "",
+            "annotations": {"list": []},
+            "links": [
+                {
+                    "title": "Colo dashboards",
+                    "type": "dashboards",
+                    "tags": ["colo"],
+                    "asDropdown": True,
+                    "includeVars": True,
+                    "keepTime": True,
+                    "icon": "external link",
+                    "targetBlank": False,
+                    "tooltip": "",
+                    "url": "",
+                }
+            ],
+            "templating": {"list": [DATASOURCE_VAR, *self.variables]},
+            "panels": panels,
+        }
+
+
+def _layout(panels: list[Json], y0: int, ids: Any) -> list[Json]:
+    """Left to right, wrapping at 24 columns; each panel gets the next id and its x/y."""
+    out = []
+    x, y, line_h = 0, y0, 0
+    for p in panels:
+        w, h = p["gridPos"]["w"], p["gridPos"]["h"]
+        if x + w > 24:
+            x, y, line_h = 0, y + line_h, 0
+        q = {**p, "id": next(ids), "gridPos": {"x": x, "y": y, "w": w, "h": h}}
+        out.append(q)
+        x += w
+        line_h = max(line_h, h)
+    return out
+
+
+def render(board: Json) -> str:
+    return json.dumps(board, indent=2, ensure_ascii=False) + "\n"
+
+
+def panels_of(board: Json) -> list[Json]:
+    """Every panel, rows' children included."""
+    out = []
+    for p in board["panels"]:
+        out.append(p)
+        out.extend(p.get("panels", []))
+    return out
+
+
+def values(**texts: tuple[str, str]) -> list[Json]:
+    """Value mappings from code -> (text, colour): values(**{"1": ("up", "green")})."""
+    return [
+        {
+            "type": "value",
+            "options": {
+                k: {"text": t, "color": c, "index": i} for i, (k, (t, c)) in enumerate(texts.items())
+            },
+        }
+    ]
+
+
+IF_OPER = values(
+    **{
+        "1": ("up", "green"),
+        "2": ("down", "red"),
+        "3": ("testing", "yellow"),
+        "4": ("unknown", "orange"),
+        "5": ("dormant", "orange"),
+        "6": ("notPresent", "red"),
+        "7": ("lowerLayerDown", "red"),
+    }
+)
+BGP_STATE = values(
+    **{
+        "0": ("Other", "red"),
+        "1": ("Idle", "red"),
+        "2": ("Connect", "orange"),
+        "3": ("Active", "orange"),
+        "4": ("OpenSent", "yellow"),
+        "5": ("OpenConfirm", "yellow"),
+        "6": ("Established", "green"),
+    }
+)
+VRRP_STATE = values(**{"0": ("Initialize", "red"), "1": ("Backup", "blue"), "2": ("Master", "green")})
+YES_NO = values(**{"0": ("no", "text"), "1": ("yes", "green")})

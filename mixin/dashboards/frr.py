@@ -1,0 +1,268 @@
+"""Colo / FRR routers: colo-frr-exporter (BGP, BFD, VRRP, routes)."""
+
+from __future__ import annotations
+
+from .. import config
+from .core import (
+    BGP_STATE,
+    UP_DOWN,
+    VRRP_STATE,
+    Board,
+    Json,
+    Row,
+    dash_link,
+    query_var,
+    stat,
+    state_timeline,
+    steps,
+    table,
+    targets,
+    timeseries,
+)
+from .core import values as vmap
+
+SEL = config.SELECTORS["frr"]
+F = f'{SEL}, job=~"$job", frr_instance=~"$frr_instance"'
+BACK = [dash_link("colo-rack", "Colo / Rack overview")]
+RED_AT_1 = steps((None, "green"), (1, "red"))
+
+
+def board() -> Json:
+    bgp = Row(
+        "Routers: BGP sessions",
+        [
+            stat(
+                "Sessions established",
+                "BGP sessions in state Established.",
+                targets(f"count(colo_frr_bgp_peer_up{{{F}}} == 1) or vector(0)"),
+                links=BACK,
+                thresholds=steps((None, "green")),
+            ),
+            stat(
+                "Sessions down (not admin)",
+                "Sessions that are not Established and were not shut down on purpose on this router.",
+                targets(
+                    f"count((colo_frr_bgp_peer_up{{{F}}} == 0) unless "
+                    "on (job, instance, frr_instance, vrf, peer) "
+                    f"(colo_frr_bgp_peer_admin_shutdown{{{F}}} == 1)) or vector(0)"
+                ),
+                thresholds=RED_AT_1,
+            ),
+            stat(
+                "Admin shutdown",
+                "Sessions shut down on this router (`neighbor ... shutdown`).",
+                targets(f"count(colo_frr_bgp_peer_admin_shutdown{{{F}}} == 1) or vector(0)"),
+            ),
+            stat(
+                "Daemons down",
+                "FRR daemons the exporter could not read in its last scrape.",
+                targets(f"count(colo_frr_up{{{F}}} == 0) or vector(0)"),
+                thresholds=RED_AT_1,
+            ),
+            stat(
+                "Advertisements missing",
+                "Configured prefixes (anycast) that are not advertised to a peer that should get them.",
+                targets(f"count(colo_frr_bgp_prefix_advertised{{{F}}} == 0) or vector(0)"),
+                thresholds=RED_AT_1,
+            ),
+            stat(
+                "Flaps (1h)",
+                "Established sessions lost in the last hour.",
+                targets(
+                    f"sum(increase(colo_frr_bgp_peer_connections_dropped_total{{{F}}}[1h])) or vector(0)"
+                ),
+                thresholds=steps((None, "green"), (1, "orange"), (3, "red")),
+                decimals=0,
+            ),
+            table(
+                "Sessions",
+                "Every BGP session: FSM state, admin shutdown, time since it was established, drops in 24 h.",
+                targets(
+                    f"colo_frr_bgp_peer_state{{{F}}}",
+                    f"colo_frr_bgp_peer_admin_shutdown{{{F}}}",
+                    f"time() - colo_frr_bgp_peer_established_timestamp_seconds{{{F}}}",
+                    f"increase(colo_frr_bgp_peer_connections_dropped_total{{{F}}}[24h])",
+                ),
+                w=24,
+                h=9,
+                merge=True,
+                rename={
+                    "Value #A": "State",
+                    "Value #B": "Admin down",
+                    "Value #C": "Up for",
+                    "Value #D": "Drops 24h",
+                },
+                columns={
+                    "State": {"mappings": BGP_STATE, "custom.cellOptions": {"type": "color-background"}},
+                    "Admin down": {"mappings": vmap(**{"0": ("no", "text"), "1": ("shut down", "blue")})},
+                    "Up for": {"unit": "s"},
+                    "Drops 24h": {"decimals": 0},
+                },
+            ),
+            timeseries(
+                "Prefixes received",
+                "Prefixes received and kept per session and address family.",
+                targets(
+                    (f"colo_frr_bgp_peer_received_prefixes{{{F}}}", "{{frr_instance}} {{peer}} {{afi_safi}}")
+                ),
+                "short",
+            ),
+            timeseries(
+                "Prefixes advertised",
+                "Prefixes advertised per session and address family.",
+                targets(
+                    (
+                        f"colo_frr_bgp_peer_advertised_prefixes{{{F}}}",
+                        "{{frr_instance}} {{peer}} {{afi_safi}}",
+                    )
+                ),
+                "short",
+            ),
+            state_timeline(
+                "Session state",
+                "BGP FSM state over time.",
+                targets((f"colo_frr_bgp_peer_state{{{F}}}", "{{frr_instance}} {{vrf}} {{peer}}")),
+                mappings=BGP_STATE,
+            ),
+            timeseries(
+                "Session flaps",
+                "Established sessions lost per interval.",
+                targets(
+                    (
+                        f"increase(colo_frr_bgp_peer_connections_dropped_total{{{F}}}[$__rate_interval])",
+                        "{{frr_instance}} {{peer}}",
+                    )
+                ),
+                "short",
+                min_=0,
+            ),
+            timeseries(
+                "Updates received /s",
+                "BGP UPDATE messages received per second: churn from the peer.",
+                targets(
+                    (
+                        f'rate(colo_frr_bgp_peer_messages_received_total{{{F}, type="update"}}'
+                        "[$__rate_interval])",
+                        "{{frr_instance}} {{peer}}",
+                    )
+                ),
+                "short",
+                min_=0,
+            ),
+            state_timeline(
+                "Daemons",
+                "Whether each FRR daemon was read in each scrape.",
+                targets((f"colo_frr_up{{{F}}}", "{{frr_instance}} {{daemon}}")),
+                mappings=UP_DOWN,
+                thresholds=steps((None, "red"), (1, "green")),
+            ),
+            table(
+                "Expected advertisements",
+                "Each configured prefix and peer: advertised or missing.",
+                targets(f"colo_frr_bgp_prefix_advertised{{{F}}}"),
+                w=24,
+                h=5,
+                rename={"Value": "Advertised"},
+                columns={
+                    "Advertised": {
+                        "mappings": vmap(**{"0": ("MISSING", "red"), "1": ("yes", "green")}),
+                        "custom.cellOptions": {"type": "color-background"},
+                    }
+                },
+            ),
+        ],
+    )
+    bfd = Row(
+        "BFD",
+        [
+            state_timeline(
+                "BFD peers",
+                "BFD session state per peer.",
+                targets((f"colo_frr_bfd_peer_up{{{F}}}", "{{frr_instance}} {{peer}} ({{interface}})")),
+                mappings=UP_DOWN,
+                thresholds=steps((None, "red"), (1, "green")),
+            ),
+            timeseries(
+                "BFD session downs",
+                "BFD sessions that went down per interval (fast failure detection firing).",
+                targets(
+                    (
+                        f"increase(colo_frr_bfd_peer_session_down_total{{{F}}}[$__rate_interval])",
+                        "{{frr_instance}} {{peer}}",
+                    )
+                ),
+                "short",
+                min_=0,
+            ),
+        ],
+    )
+    vrrp = Row(
+        "VRRP",
+        [
+            state_timeline(
+                "VRRP state",
+                "VRRP state per router and virtual router id.",
+                targets((f"colo_frr_vrrp_state{{{F}}}", "{{frr_instance}} vrid {{vrid}} {{family}}")),
+                mappings=VRRP_STATE,
+            ),
+            stat(
+                "Masters per vrid",
+                "Routers that are Master for each vrid: exactly 1 is right, 0 means no gateway, "
+                "2 a split brain.",
+                targets(
+                    (
+                        f'count by (vrid, family) (colo_frr_vrrp_state{{{SEL}, job=~"$job"}} == 2)',
+                        "vrid {{vrid}} {{family}}",
+                    )
+                ),
+                w=6,
+                h=8,
+                thresholds=steps((None, "red"), (1, "green"), (2, "red")),
+            ),
+            timeseries(
+                "VRRP transitions",
+                "State changes per interval.",
+                targets(
+                    (
+                        f"increase(colo_frr_vrrp_transitions_total{{{F}}}[$__rate_interval])",
+                        "{{frr_instance}} vrid {{vrid}} {{family}}",
+                    )
+                ),
+                "short",
+                w=6,
+                h=8,
+                min_=0,
+            ),
+        ],
+    )
+    routes = Row(
+        "Routes",
+        [
+            timeseries(
+                "RIB routes by protocol",
+                "Routes in zebra's RIB per address family and protocol.",
+                targets((f"colo_frr_rib_routes{{{F}}}", "{{frr_instance}} {{family}} {{protocol}}")),
+                "short",
+            ),
+            timeseries(
+                "Scrape time per daemon",
+                "How long reading each daemon took.",
+                targets((f"colo_frr_scrape_duration_seconds{{{F}}}", "{{frr_instance}} {{daemon}}")),
+                "s",
+            ),
+        ],
+    )
+    return Board(
+        "colo-frr",
+        "Colo / FRR routers",
+        "The routers through colo-frr-exporter: BGP to the provider, BFD, VRRP, routes.",
+        [bgp, bfd, vrrp, routes],
+        [
+            query_var("job", "Job", f"label_values(colo_frr_up{{{SEL}}}, job)"),
+            query_var(
+                "frr_instance",
+                "FRR instance",
+                f'label_values(colo_frr_up{{{SEL}, job=~"$job"}}, frr_instance)',
+            ),
+        ],
+    ).build()

@@ -1,0 +1,259 @@
+"""Colo / LXD cluster: colo-lxd-exporter."""
+
+from __future__ import annotations
+
+from .. import config
+from .core import (
+    UP_DOWN,
+    Board,
+    Json,
+    Row,
+    bargauge,
+    dash_link,
+    query_var,
+    stat,
+    steps,
+    table,
+    targets,
+    timeseries,
+)
+from .core import values as vmap
+
+SEL = config.SELECTORS["lxd"]
+F = f'{SEL}, project=~"$project", location=~"$location"'
+BACK = [dash_link("colo-rack", "Colo / Rack overview")]
+MEMBER_STATE = vmap(
+    **{
+        "Online": ("Online", "green"),
+        "Evacuated": ("Evacuated", "blue"),
+        "Offline": ("Offline", "red"),
+        "Blocked": ("Blocked", "orange"),
+        "other": ("other", "red"),
+    }
+)
+
+
+def _rate(metric: str) -> str:
+    return f"rate(colo_lxd_instance_{metric}{{{F}}}[$__rate_interval])"
+
+
+def board() -> Json:
+    cluster = Row(
+        "Cluster",
+        [
+            stat(
+                "Exporter collectors",
+                "Each collector of colo-lxd-exporter (instances, cluster, pools, projects): "
+                "down means that part of this dashboard is stale.",
+                targets((f"colo_lxd_up{{{SEL}}}", "{{collector}}")),
+                w=6,
+                h=5,
+                mappings=UP_DOWN,
+                thresholds=steps((None, "red"), (1, "green")),
+                links=BACK,
+            ),
+            stat(
+                "Cluster members online",
+                "1 per member whose status is Online; an evacuated member shows 0 here "
+                "and Evacuated in the table.",
+                targets(
+                    (
+                        f'max by (member) (colo_lxd_cluster_member_state{{{SEL}, state="Online"}})',
+                        "{{member}}",
+                    )
+                ),
+                w=6,
+                h=5,
+                mappings=vmap(**{"0": ("not online", "red"), "1": ("Online", "green")}),
+                thresholds=steps((None, "red"), (1, "green")),
+            ),
+            table(
+                "Member status and roles",
+                "Each member's current status, failure domain, URL and message.",
+                targets(
+                    f"max by (member, state) (colo_lxd_cluster_member_state{{{SEL}}}) == 1",
+                    f"max by (member, failure_domain, url, message) (colo_lxd_cluster_member_info{{{SEL}}})",
+                ),
+                merge=True,
+                hide=("Time", "Value #A", "Value #B"),
+                columns={"state": {"mappings": MEMBER_STATE, "custom.cellOptions": {"type": "color-text"}}},
+            ),
+            bargauge(
+                "Running instances per member",
+                "Running instances on each member (location).",
+                targets(
+                    (f'sum by (location) (colo_lxd_instance_state{{{F}, state="running"}})', "{{location}}")
+                ),
+            ),
+            bargauge(
+                "Instances per project and status",
+                "Instances by project and status (statuses with none are left out).",
+                targets(
+                    (f"sum by (project, state) (colo_lxd_instance_state{{{F}}}) > 0", "{{project}} {{state}}")
+                ),
+            ),
+            table(
+                "Instances not running",
+                "Instances whose status is not running (stopped, frozen, error); empty when everything runs.",
+                targets(f'colo_lxd_instance_state{{{F}, state!="running"}} == 1'),
+                w=8,
+                h=6,
+                hide=("Time", "Value", "__name__", "job", "instance"),
+            ),
+        ],
+    )
+    instances = Row(
+        "Instances",
+        [
+            timeseries(
+                "CPU (cores used)",
+                "CPU time per second: 1 = one core busy.",
+                targets((_rate("cpu_seconds_total"), "{{project}}/{{name}}")),
+                "short",
+                min_=0,
+            ),
+            timeseries(
+                "Memory in use",
+                "Memory each instance uses (cgroup usage; VMs as their agent reports).",
+                targets((f"colo_lxd_instance_memory_usage_bytes{{{F}}}", "{{project}}/{{name}}")),
+                "bytes",
+            ),
+            timeseries(
+                "Memory use / limit",
+                "Memory in use over `limits.memory`, for instances that have a limit.",
+                targets(
+                    (
+                        f"colo_lxd_instance_memory_usage_bytes{{{F}}} / on (project, name, location) "
+                        f"colo_lxd_instance_memory_limit_bytes{{{F}}}",
+                        "{{project}}/{{name}}",
+                    )
+                ),
+                "percentunit",
+                min_=0,
+                thresholds=steps((None, "green"), (0.9, "red")),
+            ),
+            timeseries(
+                "Processes",
+                "Processes running in each instance.",
+                targets((f"colo_lxd_instance_processes{{{F}}}", "{{project}}/{{name}}")),
+                "short",
+            ),
+            timeseries(
+                "Network traffic",
+                "Bits per second per instance, all its interfaces: received above the "
+                "axis, transmitted below.",
+                targets(
+                    (
+                        f"sum by (project, name) ({_rate('network_receive_bytes_total')}) * 8",
+                        "{{project}}/{{name}} in",
+                    ),
+                    (
+                        f"sum by (project, name) ({_rate('network_transmit_bytes_total')}) * 8",
+                        "{{project}}/{{name}} out",
+                    ),
+                ),
+                "bps",
+                negative=("B",),
+            ),
+            timeseries(
+                "Network errors and drops",
+                "Errored and dropped packets per second, both directions.",
+                targets(
+                    (
+                        f"sum by (project, name) ({_rate('network_receive_errs_total')} + "
+                        f"{_rate('network_transmit_errs_total')} + {_rate('network_receive_drop_total')} + "
+                        f"{_rate('network_transmit_drop_total')})",
+                        "{{project}}/{{name}}",
+                    )
+                ),
+                "pps",
+                min_=0,
+            ),
+            timeseries(
+                "Disk throughput",
+                "Bytes per second read (above the axis) and written (below) per instance.",
+                targets(
+                    (
+                        f"sum by (project, name) ({_rate('disk_read_bytes_total')})",
+                        "{{project}}/{{name}} read",
+                    ),
+                    (
+                        f"sum by (project, name) ({_rate('disk_written_bytes_total')})",
+                        "{{project}}/{{name}} write",
+                    ),
+                ),
+                "Bps",
+                negative=("B",),
+            ),
+            timeseries(
+                "Disk operations",
+                "Completed reads (above the axis) and writes (below) per second.",
+                targets(
+                    (
+                        f"sum by (project, name) ({_rate('disk_reads_completed_total')})",
+                        "{{project}}/{{name}} reads",
+                    ),
+                    (
+                        f"sum by (project, name) ({_rate('disk_writes_completed_total')})",
+                        "{{project}}/{{name}} writes",
+                    ),
+                ),
+                "iops",
+                negative=("B",),
+            ),
+            timeseries(
+                "Disk use / quota",
+                "Disk usage over the disk device's size, where the storage driver "
+                "reports usage (btrfs, zfs, lvm; not dir).",
+                targets(
+                    (
+                        f"colo_lxd_instance_disk_usage_bytes{{{F}}} / on (project, name, location, device) "
+                        f"colo_lxd_instance_disk_quota_bytes{{{F}}}",
+                        "{{project}}/{{name}} {{device}}",
+                    )
+                ),
+                "percentunit",
+                min_=0,
+                thresholds=steps((None, "green"), (0.9, "red")),
+            ),
+        ],
+    )
+    pools = Row(
+        "Storage pools",
+        [
+            bargauge(
+                "Pool usage",
+                "Space used over pool size, per pool and member.",
+                targets(
+                    (
+                        f"colo_lxd_storage_pool_used_bytes{{{SEL}}} / on (pool, member) "
+                        f"colo_lxd_storage_pool_size_bytes{{{SEL}}}",
+                        "{{pool}} @ {{member}}",
+                    )
+                ),
+                "percentunit",
+                w=12,
+                h=7,
+                min_=0,
+                max_=1,
+                thresholds=steps((None, "green"), (0.85, "orange"), (0.95, "red")),
+            ),
+            timeseries(
+                "Pool space used",
+                "Space used per pool and member.",
+                targets((f"colo_lxd_storage_pool_used_bytes{{{SEL}}}", "{{pool}} @ {{member}}")),
+                "bytes",
+                h=7,
+            ),
+        ],
+    )
+    return Board(
+        "colo-lxd",
+        "Colo / LXD cluster",
+        "The LXD cluster through colo-lxd-exporter: members, instances, storage pools.",
+        [cluster, instances, pools],
+        [
+            query_var("project", "Project", f"label_values(colo_lxd_instance_info{{{SEL}}}, project)"),
+            query_var("location", "Member", f"label_values(colo_lxd_instance_info{{{SEL}}}, location)"),
+        ],
+    ).build()
