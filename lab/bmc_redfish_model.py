@@ -241,6 +241,7 @@ class Bmc:
                 "MemberId": self._psu_id(s),
                 "Name": self._psu_name(s),
                 "Status": self._status(s),
+                **self._psu_watts(s, legacy=True),
             }
             for i, s in enumerate(self._of("psu"))
         ]
@@ -270,7 +271,31 @@ class Bmc:
             "Id": self._psu_id(s),
             "Name": self._psu_name(s),
             "Status": self._status(s),
+            "PowerCapacityWatts": 800,
+            "Metrics": self._link(f"{C}/PowerSubsystem/PowerSupplies/{pid}/Metrics"),
         }
+
+    def _psu_watts(self, s: dict[str, Any], legacy: bool) -> dict[str, Any]:
+        """What one PSU draws and delivers: its share of the system's power; nothing when absent,
+        0 when it has failed."""
+        if s["state"] == "Absent":
+            return {}
+        working = [x for x in self._of("psu") if x["state"] != "Absent" and self._health(x) == "OK"]
+        out = 0.0
+        if self._health(s) == "OK" and working:
+            out = round(float(self.sensors["TotalPower"]["reading"]) / len(working), 1)
+        inp = round(out / 0.92, 1)
+        if legacy:
+            return {"PowerInputWatts": inp, "LastPowerOutputWatts": out, "PowerCapacityWatts": 800}
+        return {"InputPowerWatts": {"Reading": inp}, "OutputPowerWatts": {"Reading": out}}
+
+    def _psu_metrics(self, p: str, expand: bool, pid: str) -> dict[str, Any] | None:
+        want = urllib.parse.unquote(pid)
+        s = next((x for x in self._of("psu") if self._psu_id(x) == want), None)
+        if s is None or s["state"] == "Absent":
+            return None
+        kind = "#PowerSupplyMetrics.v1_0_1.PowerSupplyMetrics"
+        return {"@odata.id": p, "@odata.type": kind, "Id": "Metrics", **self._psu_watts(s, legacy=False)}
 
     def _fan_doc(self, s: dict[str, Any]) -> dict[str, Any]:
         v = None if s["state"] == "Absent" else s["reading"]
@@ -362,6 +387,11 @@ class Bmc:
         (r"/redfish/v1/Chassis/1U/PowerSubsystem", "new", "_power_sub"),
         (r"/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies", "new", "_psus_coll"),
         (r"/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies/(?P<pid>[^/]+)", "new", "_psu_one"),
+        (
+            r"/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies/(?P<pid>[^/]+)/Metrics",
+            "new",
+            "_psu_metrics",
+        ),
     )
     _COMPILED = tuple((re.compile(p), g, m) for p, g, m in ROUTES)
 

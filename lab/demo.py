@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import lab as lab_pkg
+import mixin
 
 from .alertmanager import Alertmanager, WebhookReceiver, lab_config
 from .proc import Lab, LabError
@@ -45,6 +46,27 @@ AT_REST: list[tuple[str, dict[str, str], str]] = [
         "SnmpLinkSpeedLow",
         {"ifname": "mgmt0"},
         "on purpose: the simulated switch's mgmt0 runs at 100M where its port rule expects 1G",
+    ),
+    (
+        "LinkDown",
+        {"link": "srv1-b"},
+        "on purpose: the simulated switch's Te1/1/2, one member of Po1, is down",
+    ),
+    (
+        "LinkDegraded",
+        {"link": "srv1-bond"},
+        "on purpose: Po1 runs on one of its two members (Te1/1/2 is down)",
+    ),
+    ("LinkDown", {"link": "srv3"}, "on purpose: the simulated switch's Gi1/0/3 is lowerLayerDown"),
+    (
+        "NodeClockNotSynchronising",
+        {"job": "node"},
+        "lab limit: this sandbox runs no NTP client, so the kernel clock reads unsynchronised",
+    ),
+    (
+        "NodeCPUHighUsage",
+        {"job": "node"},
+        "lab limit: the mesh's node_exporters share one machine's CPUs, busy while the demo starts",
     ),
 ]
 
@@ -114,11 +136,7 @@ def main() -> int:
                     continue
                 print(f"starting {name} ...", flush=True)
                 scrape_configs += fn(lab)  # type: ignore[operator]
-            rules = sorted(
-                str(p)
-                for p in [*(ROOT / "rules").glob("*.yml"), *(ROOT / "alerts").glob("*.yml")]
-                if p.name != "alertmanager.yml"
-            )
+            rules = [str(p) for p in mixin.rule_files()]
             scrape_configs.append(
                 {
                     "job_name": "prometheus",

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+import mixin
 from lab.prometheus import promtool
 
 ROOT = Path(__file__).resolve().parent.parent
-# alerts/alertmanager.yml is Alertmanager's config, not a rule file (tests/alerts checks it with amtool).
-RULES = sorted(p for p in (ROOT / "alerts").glob("*.yml") if p.name != "alertmanager.yml")
+RULES = mixin.rule_files()  # alerts/alertmanager.yml is not one: tests/alerts checks it with amtool
 DASHBOARDS = sorted((ROOT / "grafana").glob("*.json"))
 METRIC = re.compile(r"\bcolo_(lxd|snmp|bmc|frr)_[a-z0-9_]+")
 # Suffixes Prometheus adds to series names that the reference documents without.

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from alerts_testlib import ALERTS
 
+import mixin
 from lab.alertmanager import amtool, lab_config
 
 AM = ALERTS / "alertmanager.yml"
@@ -58,8 +59,7 @@ def test_routes(labels: dict[str, str], receiver: str) -> None:
 def test_inhibitions_name_existing_alerts() -> None:
     names = {
         r["alert"]
-        for p in ALERTS.glob("*.yml")
-        if p.name != "alertmanager.yml"
+        for p in mixin.alert_rule_files()
         for g in yaml.safe_load(p.read_text())["groups"]
         for r in g["rules"]
         if "alert" in r

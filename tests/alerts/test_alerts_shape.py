@@ -11,11 +11,12 @@ import pytest
 import yaml
 from alerts_testlib import ALERTS, BASE, ROOT, fired_names
 
+import mixin
 import mixin.alerts as mixin_alerts
 from lab.prometheus import promtool
 from mixin.alerts.alertmanager import GROUPING
 
-RULE_FILES = sorted(p for p in ALERTS.glob("*.yml") if p.name != "alertmanager.yml")
+RULE_FILES = mixin.alert_rule_files()
 DOC = ROOT / "docs" / "alerts.md"
 UNIT_MODULES = ("bmc", "frr", "lxd", "snmp", "links", "node", "ceph", "exporters")
 

@@ -96,9 +96,9 @@ def test_expand_cuts_requests(exp: ExporterProc, rfs: RedfishServer) -> None:
     m = probe(exp)
     _common(m)
     # Systems, Chassis, then Sensors, ThermalSubsystem, PowerSubsystem; then Fans, ThermalMetrics,
-    # PowerSupplies (legacy Power not needed: Sensors have the voltages and the chassis power): 8 requests
-    # in 3 round trips.
-    assert with_expand <= 8 < value(m, "colo_bmc_scrape_requests", **LB)
+    # PowerSupplies; then each PSU's Metrics (its watts) (legacy Power not needed: Sensors have the voltages
+    # and the chassis power): 10 requests in 4 round trips.
+    assert with_expand <= 10 < value(m, "colo_bmc_scrape_requests", **LB)
 
 
 def test_basic_auth_root_url_and_sel(exp: ExporterProc, rfs: RedfishServer) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import mixin
 from lab.demo import parts
 from lab.proc import Lab, require_root, wait_for
 from lab.prometheus import Prometheus
@@ -30,7 +31,7 @@ def rack_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Prometheus:
             scrape += fn(lab)  # type: ignore[operator]
         links = lab.workdir / "links.yml"
         links.write_text(rules.render(wan_sample_seconds=WAN_SAMPLE_SECONDS))
-        alert_files = sorted(str(p) for p in (ROOT / "alerts").glob("*.yml"))
+        alert_files = [str(p) for p in mixin.alert_rule_files()]
         prom = Prometheus(lab, scrape, [*alert_files, str(links)], interval="2s")
         prom.wait_targets_up(timeout=120)
         # rates need two samples of the slowest job (15 s), the billing group two of its own

@@ -231,3 +231,16 @@ def test_frr_dashboard_is_provisionable() -> None:
     text = json.dumps(d)
     for site in ("cf", "r1", "prov", "192.0.2"):
         assert f'"{site}"' not in text
+
+
+def test_bmc_dashboard_shows_the_core_readings() -> None:
+    """(from tests/bmc/test_bmc_config.py) temperatures, fans, power and PSU health are all on it."""
+    text = (ROOT / "grafana" / "bmc.json").read_text()
+    for metric in (
+        "colo_bmc_temperature_celsius",
+        "colo_bmc_fan_speed_rpm",
+        "colo_bmc_system_power_watts",
+        "colo_bmc_psu_health",
+        "colo_bmc_psu_input_watts",
+    ):
+        assert metric in text

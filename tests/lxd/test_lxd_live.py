@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from lab.exporter import ExporterProc, parse
 from lab.lxd import LXDLab, make_cert
 from lab.proc import Lab, wait_for
 from lab.prometheus import check_metrics
+from mixin.dashboards.core import panels_of
 
 from lxd_testlib import Scrape, find, value
 
@@ -246,11 +248,9 @@ def test_prometheus_dashboard_and_alerts_on_real_data(exporter: ExporterProc, la
         "a CPU rate for c1",
     )
     dash = json.loads((ROOT / "grafana" / "lxd.json").read_text())
-    from test_lxd_dashboard import exprs
-
-    for e in exprs(dash):
-        q = e.replace("$__rate_interval", "5s").replace("$project", ".*").replace("$location", ".*")
-        prom.query(q)  # raises on a syntax error
+    for p in panels_of(dash):
+        for t in p.get("targets", []):
+            prom.query(_substituted(t["expr"]))  # raises on a syntax error
     assert prom.query(
         'colo_lxd_instance_memory_usage_bytes{name="c2"} / colo_lxd_instance_memory_limit_bytes'
     )
@@ -370,3 +370,9 @@ def test_lxd_stopped(lxd: LXDLab) -> None:
     assert sc.value("colo_lxd_instance_disk_usage_age_seconds") < 60
     e = sc.errors["instances"]
     assert e.reason == "connect" and ("is LXD running" in e.message), e.message
+
+
+def _substituted(expr: str) -> str:
+    """A dashboard query with Grafana's variables filled in (intervals, and `.*` for the rest)."""
+    fixed = {"__rate_interval": "5s", "__interval": "5s", "__range": "5m"}
+    return re.sub(r"\$\{?(\w+)\}?", lambda m: fixed.get(m.group(1), ".*"), expr)
