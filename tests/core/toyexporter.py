@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import socket
 import sys
+import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from exporters.core import ConfigError, Duration, Families, Job, ScrapeError, Secret
+from exporters.core import ConfigError, Duration, Families, Job, ScrapeError, Secret, get_logger
 from exporters.core.app import ExporterSpec
 from exporters.core.cli import main_for
 
@@ -30,13 +32,26 @@ class Target:
 class Config:
     targets: dict[str, Target] = field(default_factory=dict)
     multi: bool = True
+    # Knobs for the core's own tests:
+    build_delay: Duration = Duration(0)  # building the runtime takes this long (a slow reload)
+    close_delay: Duration = Duration(0)  # close() takes this long (a peer that hangs at logout)
+    marker: str = ""  # named in the log line when this runtime is closed
+    warn: bool = False  # every scrape raises urllib3's InsecureRequestWarning
+    explode: bool = False  # targets() raises: an error inside the HTTP handler
+    samples: int = 0  # extra series per target scrape (a slow render)
+
+
+log = get_logger("toy")
 
 
 class Runtime:
     def __init__(self, config: Config) -> None:
         self.config = config
+        time.sleep(config.build_delay)
 
     def targets(self) -> list[str]:
+        if self.config.explode:
+            raise RuntimeError("the toy exploded")
         return list(self.config.targets)
 
     def jobs(self, target: str | None) -> list[Job]:
@@ -61,13 +76,26 @@ class Runtime:
             v = float(line)
         except ValueError:
             raise ScrapeError("malformed", f"not a number: {line[:40]!r}") from None
+        if self.config.warn:
+            import urllib3  # its import sets the warning filter the real exporters get
+
+            warnings.warn(
+                f"Unverified HTTPS request is being made to host '{host}'",
+                urllib3.exceptions.InsecureRequestWarning,
+                stacklevel=1,
+            )
         f = Families("colo_toy")
         f.gauge("reading_celsius", "The peer's reading.", ["sensor"]).add_metric(["a"], v)
         f.counter("reads_total", "Reads served by the peer.", ["sensor"]).add_metric(["a"], 7)
+        if self.config.samples:
+            g = f.gauge("extra", "Many series, for a render that takes time.", ["target", "i"])
+            for i in range(self.config.samples):
+                g.add_metric([name, str(i)], i)
         return f
 
     def close(self) -> None:
-        pass
+        time.sleep(self.config.close_delay)
+        log.info("toy runtime closed", marker=self.config.marker)
 
 
 SPEC = ExporterSpec(
