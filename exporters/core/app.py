@@ -63,9 +63,11 @@ class App:
         *,
         timeout_offset: float = 0.5,
         default_timeout: float = 10.0,
+        expand_env: bool = False,
     ) -> None:
         self.spec = spec
         self.config_file = config_file
+        self.expand_env = expand_env
         self.timeout_offset = timeout_offset
         self.default_timeout = default_timeout
         self.errors = ErrorCounters(
@@ -77,7 +79,7 @@ class App:
         self.last_reload_time = time.time()
 
     def _load(self) -> tuple[Any, Runtime]:
-        config: Any = load_config(self.spec.config_type, self.config_file)
+        config: Any = load_config(self.spec.config_type, self.config_file, expand_env=self.expand_env)
         try:
             runtime = self.spec.build(config)
         except ConfigError as e:

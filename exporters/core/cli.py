@@ -73,6 +73,12 @@ def parser(spec: ExporterSpec) -> argparse.ArgumentParser:
         metavar="DURATION",
         help="deadline when the request carries no X-Prometheus-Scrape-Timeout-Seconds (default 10s)",
     )
+    p.add_argument(
+        "--config.expand-environment-variables",
+        dest="expand_env",
+        action="store_true",
+        help="expand ${VAR} and $VAR in secret fields of the config (as snmp_exporter does)",
+    )
     p.add_argument("--log.level", dest="log_level", choices=list(logs.LEVELS), default="info")
     p.add_argument("--log.format", dest="log_format", choices=["logfmt", "json"], default="logfmt")
     p.add_argument("--version", action="version", version=f"colo-{spec.name}-exporter {__version__}")
@@ -92,7 +98,13 @@ def run(spec: ExporterSpec, argv: Sequence[str] | None = None) -> int:
     logs.setup(args.log_level, args.log_format)
     config_file = _config_file(spec, args.config)
     try:
-        app = App(spec, config_file, timeout_offset=args.timeout_offset, default_timeout=args.default_timeout)
+        app = App(
+            spec,
+            config_file,
+            timeout_offset=args.timeout_offset,
+            default_timeout=args.default_timeout,
+            expand_env=args.expand_env,
+        )
         security = load_web_config(args.web_config)
     except ConfigError as e:
         log.error("invalid config", err=str(e))

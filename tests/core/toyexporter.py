@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from exporters.core import ConfigError, Duration, Families, Job, ScrapeError, Secret, get_logger
 from exporters.core.app import ExporterSpec
 from exporters.core.cli import main_for
+from exporters.core.config import ReadableFile
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Config:
     warn: bool = False  # every scrape raises urllib3's InsecureRequestWarning
     explode: bool = False  # targets() raises: an error inside the HTTP handler
     samples: int = 0  # extra series per target scrape (a slow render)
+    extra_file: ReadableFile | None = None  # a file the config refers to
 
 
 log = get_logger("toy")
