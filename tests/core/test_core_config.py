@@ -183,7 +183,7 @@ def test_config_check_flag(tmp_path: Path) -> None:
         timeout=30,
         check=False,
     )
-    assert r.returncode == 0 and "colo-toy-exporter 0.1.0" in r.stdout
+    assert r.returncode == 0 and "colo-toy-exporter, version 0.1.0" in r.stdout
 
 
 def test_required_config_file_missing(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ class Config:
     close_delay: Duration = Duration(0)  # close() takes this long (a peer that hangs at logout)
     marker: str = ""  # named in the log line when this runtime is closed
     warn: bool = False  # every scrape raises urllib3's InsecureRequestWarning
-    explode: bool = False  # targets() raises: an error inside the HTTP handler
+    explode: bool = False  # jobs() raises: an error inside the HTTP handler
     samples: int = 0  # extra series per target scrape (a slow render)
     extra_file: ReadableFile | None = None  # a file the config refers to
 
@@ -52,11 +52,11 @@ class Runtime:
         time.sleep(config.build_delay)
 
     def targets(self) -> list[str]:
-        if self.config.explode:
-            raise RuntimeError("the toy exploded")
         return list(self.config.targets)
 
     def jobs(self, target: str | None) -> list[Job]:
+        if self.config.explode:
+            raise RuntimeError("the toy exploded")
         names = [target] if target else list(self.config.targets)
         return [
             Job({"target": n}, lambda d, n=n: self._read(n, d), self.config.targets[n].timeout) for n in names
