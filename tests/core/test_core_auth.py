@@ -91,7 +91,7 @@ def test_distinct_wrong_passwords_cost_at_most_one_core(toy: Toy) -> None:
 
     th = threading.Thread(target=legit)
     th.start()
-    cores, n = _attack(toy, passwords, 2.5)
+    cores, n = _attack(toy, passwords, 2.0)
     th.join()
     assert cores < 1.25, f"{cores:.2f} cores for {n} distinct wrong passwords"
     assert result["code"] == 200 and result["took"] < 1.0, result

@@ -137,7 +137,7 @@ def test_idle_flood_and_slowloris_under_1024_fds_do_not_stop_metrics(lab, peer) 
 
 @pytest.mark.parametrize("cap", [2, 0])
 def test_max_requests_answers_503_beyond_the_cap(lab, cap: int) -> None:
-    slow = Peer(delay=1.5)
+    slow = Peer(delay=1.0)
     toy = Toy(lab, toy_config(sw1=slow), args=[f"--web.max-requests={cap}"])
     results: list[tuple[int, float]] = []
     lock = threading.Lock()
