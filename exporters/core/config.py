@@ -428,7 +428,7 @@ def _convert(tp: Any, node: yaml.Node, key: str, ctx: _Ctx) -> Any:
         out = {}
         for k, v in _pairs(node, key):
             name = _key_text(k, key)
-            out[name] = _convert(item, v, f"{key}.{name}", ctx)
+            out[name] = _convert(item, v, f"{key}.{_shown_key(name)}", ctx)
         return out
     if dataclasses.is_dataclass(tp):
         return _build(typing.cast(type, tp), node, key, ctx)  # a type hint: the class, never an instance

@@ -284,23 +284,6 @@ def test_secret_from_a_file(tmp_path: Path) -> None:
     assert "community_file" in msg and str(tmp_path / "nope") in msg and "No such file" in msg, msg
 
 
-def test_secret_file_is_read_again_on_reload(lab) -> None:
-    peer = Peer(password="s3cret-pw")
-    secret = lab.workdir / "pw"
-    secret.write_text("not-the-password\n")
-    secret.chmod(0o600)
-    toy = Toy(lab, {"targets": {"sw1": {"address": peer.address, "password_file": str(secret)}}})
-    s = parse(toy.request("/probe?target=sw1")[1])
-    assert (
-        value(s, "colo_toy_up", target="sw1") == 0
-        and value(s, "colo_toy_scrape_errors_total", reason="auth") == 1
-    )
-    secret.write_text("s3cret-pw\n")
-    assert toy.request("/-/reload", method="POST")[0] == 200
-    assert value(parse(toy.request("/probe?target=sw1")[1]), "colo_toy_up", target="sw1") == 1
-    assert "s3cret-pw" not in toy.log()
-
-
 def test_environment_variables_expand_in_secrets_as_in_snmp_exporter(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("COLO_T_PW", "pw-from-env")
     monkeypatch.setenv("COLO_T_USER", "monitor")
@@ -316,15 +299,26 @@ def test_environment_variables_expand_in_secrets_as_in_snmp_exporter(tmp_path: P
     assert load_config(V3, write(tmp_path, "password: ''\n"), expand_env=True).password.reveal() == ""
 
 
-def test_exporter_expands_environment_variables_with_the_flag(lab) -> None:
+def test_exporter_reads_secret_files_at_reload_and_expands_the_environment(lab) -> None:
     peer = Peer(password="s3cret-pw")
-    toy = Toy(
-        lab,
-        {"targets": {"sw1": {"address": peer.address, "password": "${TOY_PW}"}}},
-        args=["--config.expand-environment-variables"],
-        env={"TOY_PW": "s3cret-pw"},
-    )
-    assert value(parse(toy.request("/probe?target=sw1")[1]), "colo_toy_up", target="sw1") == 1
+    secret = lab.workdir / "pw"
+    secret.write_text("not-the-password\n")
+    secret.chmod(0o600)
+    cfg = {
+        "targets": {
+            "file": {"address": peer.address, "password_file": str(secret)},
+            "env": {"address": peer.address, "password": "${TOY_PW}"},
+        }
+    }
+    toy = Toy(lab, cfg, args=["--config.expand-environment-variables"], env={"TOY_PW": "s3cret-pw"})
+    assert value(parse(toy.request("/probe?target=env")[1]), "colo_toy_up", target="env") == 1
+    s = parse(toy.request("/probe?target=file")[1])
+    assert value(s, "colo_toy_up", target="file") == 0
+    assert value(s, "colo_toy_scrape_errors_total", reason="auth") == 1
+    secret.write_text("s3cret-pw\n")
+    assert toy.request("/-/reload", method="POST")[0] == 200  # the file is read again
+    assert value(parse(toy.request("/probe?target=file")[1]), "colo_toy_up", target="file") == 1
+    assert "s3cret-pw" not in toy.log()
 
 
 def test_readable_file_is_checked_and_resolved_against_the_config_dir(tmp_path: Path) -> None:
