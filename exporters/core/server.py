@@ -195,24 +195,35 @@ class Server:
                 time.sleep(TICK)
                 continue
             for key, mask in events:
-                if key.data == "listener":
-                    self._accept(key.fileobj)  # type: ignore[arg-type]
-                elif key.data == "wake":
-                    try:
-                        while self._wake_r.recv(4096):
-                            pass
-                    except OSError:
-                        pass
-                else:
-                    self._ready(key.data, mask)
-            self._take_back()
-            self._expire()
+                try:
+                    if key.data == "listener":
+                        self._accept(key.fileobj)  # type: ignore[arg-type]
+                    elif key.data == "wake":
+                        self._drain_wake()
+                    else:
+                        self._ready(key.data, mask)
+                except Exception as e:  # noqa: BLE001 - one connection's surprise must not stop the server
+                    log.error("HTTP connection handling failed", err=f"{type(e).__name__}: {e}"[:300])
+                    if isinstance(key.data, _Conn):
+                        self._close(key.data)
+            try:
+                self._take_back()
+                self._expire()
+            except Exception as e:  # noqa: BLE001 - as above
+                log.error("HTTP connection handling failed", err=f"{type(e).__name__}: {e}"[:300])
             try:
                 self.app.web.refresh()
             except Exception as e:  # noqa: BLE001 - a watcher bug must never stop the server
                 log.error("checking the web config for changes failed", err=f"{type(e).__name__}: {e}")
         for conn in list(self._fresh) + list(self._kept):
             self._close(conn)
+
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except OSError:
+            pass
 
     def _count(self) -> int:
         return len(self._fresh) + len(self._kept) + len(self._busy)
