@@ -28,11 +28,16 @@ class ExporterProc:
         args: list[str] | None = None,
         port: int | None = None,
         log_level: str = "debug",
+        prefix: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
+        """`prefix` runs the exporter under a wrapper (`["prlimit", "--nofile=1024"]`); `env` adds to its
+        environment (secrets for --config.expand-environment-variables)."""
         self.name = name
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         argv = [
+            *(prefix or []),
             sys.executable,
             "-m",
             f"exporters.{name}.main",
@@ -50,7 +55,7 @@ class ExporterProc:
             f"{name}-exporter-{self.port}",
             argv + list(args or []),
             cwd=ROOT,
-            env={"PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")},
+            env={**(env or {}), "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")},
         )
         wait_for(
             lambda: self.proc.check_alive() and port_open("127.0.0.1", self.port),

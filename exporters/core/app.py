@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import platform
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,6 +18,7 @@ from .. import __version__
 from .config import ConfigError, load_config
 from .log import get_logger
 from .scrape import BASE_REASONS, Deadline, ErrorCounters, Job, run_jobs
+from .webconfig import WebConfigHolder
 
 log = get_logger("exporters.core.app")
 
@@ -30,7 +33,9 @@ class Runtime(Protocol):
         """The jobs of one scrape: of `target` for /probe, of everything for /metrics (target None)."""
 
     def close(self) -> None:
-        """Release sessions and sockets."""
+        """Release sessions and sockets. Called in a thread of its own once no scrape uses the runtime any
+        more; at shutdown the process exits when its budget is spent, finished or not, so close() should
+        do its slow parts (logouts) in parallel and bound them."""
 
 
 @dataclass(frozen=True)
@@ -52,9 +57,21 @@ class UnknownTarget(Exception):
     pass
 
 
+class _Generation:
+    """One config and the runtime built from it, with the scrapes using it."""
+
+    __slots__ = ("closing", "config", "refs", "retired", "runtime")
+
+    def __init__(self, config: Any, runtime: Runtime) -> None:
+        self.config, self.runtime = config, runtime
+        self.refs = 0
+        self.retired = False  # replaced by a newer one: closed when its last scrape ends
+        self.closing: threading.Thread | None = None
+
+
 class App:
-    # A closed runtime may still be in use by a scrape that started before the reload.
-    CLOSE_GRACE_SECONDS = 120.0
+    """The running exporter. Reloads are serialised (each reads the files when it starts, so the last one
+    wins); the runtime a reload replaces is closed as soon as no scrape uses it any more."""
 
     def __init__(
         self,
@@ -63,21 +80,33 @@ class App:
         *,
         timeout_offset: float = 0.5,
         default_timeout: float = 10.0,
+        expand_env: bool = False,
+        web: WebConfigHolder | None = None,
     ) -> None:
         self.spec = spec
         self.config_file = config_file
+        self.expand_env = expand_env
         self.timeout_offset = timeout_offset
         self.default_timeout = default_timeout
+        self.web = web or WebConfigHolder(None)
         self.errors = ErrorCounters(
             BASE_REASONS + tuple(r for r in spec.error_reasons if r not in BASE_REASONS)
         )
-        self._lock = threading.Lock()
-        self.config, self.runtime = self._load()
+        self._lock = threading.Lock()  # the generations
+        self._reload_lock = threading.Lock()  # one reload at a time
+        self._current = _Generation(*self._load())
+        self._old: list[_Generation] = []  # retired, still in use or still closing
+        self._render: dict[str, float] = {}  # seconds the last answer of a scope took to render
+        self._bad_headers: set[str] = set()
         self.last_reload_ok = True
         self.last_reload_time = time.time()
 
+    @property
+    def config(self) -> Any:
+        return self._current.config
+
     def _load(self) -> tuple[Any, Runtime]:
-        config: Any = load_config(self.spec.config_type, self.config_file)
+        config: Any = load_config(self.spec.config_type, self.config_file, expand_env=self.expand_env)
         try:
             runtime = self.spec.build(config)
         except ConfigError as e:
@@ -85,48 +114,130 @@ class App:
         return config, runtime
 
     def reload(self) -> str | None:
-        """Re-read the config; on failure keep the old one. Returns the error, or None."""
-        try:
-            config, runtime = self._load()
-        except ConfigError as e:
-            self.last_reload_ok = False
-            log.error("reload failed; keeping the previous config", err=str(e))
-            return str(e)
-        except Exception as e:  # noqa: BLE001 - a broken build must not take the exporter down
-            self.last_reload_ok = False
-            log.error("reload failed; keeping the previous config", err=f"{type(e).__name__}: {e}")
-            return f"{type(e).__name__}: {e}"
+        """Re-read the config and the web config; what fails keeps its old version. The error, or None."""
+        with self._reload_lock:
+            errors = []
+            web_err = self.web.reload()
+            if web_err is not None:
+                errors.append(f"web config: {web_err}")
+            try:
+                new = _Generation(*self._load())
+            except ConfigError as e:
+                log.error("reload failed; keeping the previous config", err=str(e))
+                errors.append(str(e))
+            except Exception as e:  # noqa: BLE001 - a broken build must not take the exporter down
+                log.error("reload failed; keeping the previous config", err=f"{type(e).__name__}: {e}")
+                errors.append(f"{type(e).__name__}: {e}")
+            else:
+                with self._lock:
+                    old, self._current = self._current, new
+                    old.retired = True
+                    self._old.append(old)
+                    idle = old.refs == 0
+                if idle:
+                    self._close(old)
+                log.info("config reloaded", file=self.config_file, targets=len(new.runtime.targets()))
+            self.last_reload_ok = not errors
+            if not errors:
+                self.last_reload_time = time.time()
+            return "; ".join(errors) or None
+
+    @contextmanager
+    def _using(self) -> Iterator[Runtime]:
         with self._lock:
-            old, self.config, self.runtime = self.runtime, config, runtime
-        self.last_reload_ok = True
-        self.last_reload_time = time.time()
-        log.info("config reloaded", file=self.config_file, targets=len(runtime.targets()))
-        t = threading.Timer(self.CLOSE_GRACE_SECONDS, _close_quietly, args=(old,))
-        t.daemon = True
-        t.start()
-        return None
+            gen = self._current
+            gen.refs += 1
+        try:
+            yield gen.runtime
+        finally:
+            with self._lock:
+                gen.refs -= 1
+                idle = gen.retired and gen.refs == 0
+            if idle:
+                self._close(gen)
+
+    def _close(self, gen: _Generation) -> None:
+        """Close a retired runtime in a thread of its own (a logout may hang on a dead peer)."""
+        with self._lock:
+            if gen.closing is not None:
+                return
+            gen.closing = threading.Thread(
+                target=self._closer, args=(gen,), name="close runtime", daemon=True
+            )
+        gen.closing.start()
+
+    def _closer(self, gen: _Generation) -> None:
+        _close_quietly(gen.runtime)
+        with self._lock:
+            if gen in self._old:
+                self._old.remove(gen)
 
     def close(self) -> None:
-        _close_quietly(self.runtime)
+        """Close the runtime in force (--config.check, or a start that failed after loading)."""
+        _close_quietly(self._current.runtime)
+
+    def shutdown(self, budget: float) -> bool:
+        """Close every runtime, in parallel, for at most `budget` seconds; True if all closes finished."""
+        end = time.monotonic() + budget
+        with self._lock:
+            gens = [self._current, *self._old]
+            for g in gens:
+                g.retired = True
+        for g in gens:
+            self._close(g)
+        done = True
+        for g in gens:
+            t = g.closing
+            if t is not None:
+                t.join(max(0.0, end - time.monotonic()))
+                done = done and not t.is_alive()
+        return done
 
     def targets(self) -> list[str]:
-        return list(self.runtime.targets())
+        with self._using() as runtime:
+            return list(runtime.targets())
 
     def deadline(self, header: str | None) -> Deadline:
-        """`X-Prometheus-Scrape-Timeout-Seconds` minus the offset, or the default timeout."""
+        """`X-Prometheus-Scrape-Timeout-Seconds` minus the offset; without it (or if it is not a positive,
+        finite number of seconds: `inf`, `1e400`, `nan`, `-5`), the default timeout."""
         timeout = self.default_timeout
-        if header:
+        if header is not None:
             try:
-                timeout = float(header)
+                value = float(header)
             except ValueError:
-                log.debug("ignoring bad scrape timeout header", value=header[:40])
+                value = math.nan
+            if 0 < value < math.inf:
+                timeout = value
+            else:
+                shown = header[:40]
+                with self._lock:
+                    first = shown not in self._bad_headers and len(self._bad_headers) < 100
+                    if first:
+                        self._bad_headers.add(shown)
+                (log.warning if first else log.debug)(
+                    "ignoring a bad X-Prometheus-Scrape-Timeout-Seconds; using --scrape.default-timeout",
+                    value=shown,
+                )
         return Deadline(max(0.05, timeout - self.timeout_offset))
 
+    def note_render(self, scope: str, seconds: float) -> None:
+        """How long rendering the answer of `scope` (a probe target, or "" for /metrics) took."""
+        with self._lock:
+            if len(self._render) > 10_000:
+                self._render.clear()
+            self._render[scope] = seconds
+
     def scrape(self, target: str | None, deadline: Deadline) -> list[Metric]:
-        runtime = self.runtime
-        if target is not None and target not in runtime.targets():
-            raise UnknownTarget(target)
-        return run_jobs(runtime.jobs(target), deadline, self.spec.namespace, self.errors, scope=target or "")
+        scope = target or ""
+        with self._using() as runtime:
+            if target is not None and target not in runtime.targets():
+                raise UnknownTarget(target)
+            # Keep back what rendering this scope's answer took last time (x1.5; run_jobs caps it at half
+            # the deadline), so the whole answer fits in Prometheus' timeout.
+            reserve = 1.5 * self._render.get(scope, 0.0)
+            return run_jobs(
+                runtime.jobs(target), deadline, self.spec.namespace, self.errors, scope=scope, reserve=reserve
+            )
 
     def probe_families(self, target: str, deadline: Deadline) -> Iterable[Metric]:
         yield from self.scrape(target, deadline)
@@ -160,4 +271,4 @@ def _close_quietly(runtime: Runtime) -> None:
     try:
         runtime.close()
     except Exception as e:  # noqa: BLE001
-        log.warning("closing the previous runtime failed", err=f"{type(e).__name__}: {e}")
+        log.warning("closing a runtime failed", err=f"{type(e).__name__}: {e}")

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+import os
 import sys
-from typing import Any
+import threading
+import warnings
+from typing import Any, TextIO
 
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 _NAMES = {
@@ -104,3 +107,35 @@ def setup(level: str = "info", fmt: str = "logfmt", stream: Any = None) -> None:
     # Libraries' own loggers are chatty at debug and may echo request details; keep them at warn.
     for noisy in ("urllib3", "pysnmp", "pyasn1", "pyipmi", "ws4py", "asyncio"):
         logging.getLogger(noisy).setLevel(max(LEVELS[level], logging.WARNING))
+    warnings.showwarning = _show_warning
+
+
+# Python warnings (urllib3's InsecureRequestWarning with `verify: false`, deprecations in libraries) go
+# through the logger in the chosen format, once per distinct warning, instead of raw lines on stderr.
+MAX_DISTINCT_WARNINGS = 1000
+_warned: set[tuple[str, str]] = set()
+_warned_lock = threading.Lock()
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    text = str(message)
+    key = (category.__name__, text)
+    with _warned_lock:
+        if key in _warned or len(_warned) > MAX_DISTINCT_WARNINGS:
+            return
+        _warned.add(key)
+        last = len(_warned) > MAX_DISTINCT_WARNINGS
+    get_logger("py.warnings").warning(
+        text[:500], category=category.__name__, where=f"{os.path.basename(filename)}:{lineno}"
+    )
+    if last:
+        get_logger("py.warnings").warning(
+            f"more than {MAX_DISTINCT_WARNINGS} distinct warnings; no more are logged"
+        )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,23 +55,32 @@ class Peer:
 
 
 class Toy:
-    """The toy exporter as a real process."""
+    """The toy exporter as a real process; `prefix` runs it under a wrapper (`prlimit --nofile=1024`)."""
 
     def __init__(
-        self, lab: Lab, config: dict[str, Any], args: list[str] = (), name: str = "toy", wait: bool = True
+        self,
+        lab: Lab,
+        config: dict[str, Any] | str,
+        args: Sequence[str] = (),
+        name: str = "toy",
+        wait: bool = True,
+        prefix: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+        listen: bool = True,
     ) -> None:
         self.config_file = lab.workdir / f"{name}.yml"
         self.write(config)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         argv = [
+            *prefix,
             sys.executable,
             str(HERE / "toyexporter.py"),
             f"--config.file={self.config_file}",
-            f"--web.listen-address=127.0.0.1:{self.port}",
+            *([f"--web.listen-address=127.0.0.1:{self.port}"] if listen else []),
             *args,
         ]
-        self.proc = lab.start(f"{name}-{self.port}", argv)
+        self.proc = lab.start(f"{name}-{self.port}", argv, env=env)
         if wait:
             wait_for(
                 lambda: self.proc.check_alive() and port_open("127.0.0.1", self.port),
@@ -102,3 +113,109 @@ def toy_config(**targets: Peer) -> dict[str, Any]:
             for name, p in targets.items()
         }
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def fd_count(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def limits(pid: int, name: str = "Max open files") -> tuple[int, int]:
+    """(soft, hard) of one line of /proc/<pid>/limits."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith(name):
+            soft, hard = line[len(name) :].split()[:2]
+            return int(soft), int(hard)
+    raise KeyError(name)
+
+
+def raw_exchange(port: int, data: bytes, timeout: float = 5.0, linger: float = 0.5) -> bytes:
+    """Send `data` on one connection and return everything read until the peer closes or `linger`
+    seconds pass without a byte."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        s.settimeout(linger)
+        out = b""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                chunk = s.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        return out
+
+
+def bcrypt_hash(password: str, rounds: int = 4) -> str:
+    import bcrypt
+
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=rounds)).decode()
+
+
+def make_cert(
+    name: str,
+    issuer: tuple | None = None,
+    ca: bool = False,
+    sans: Sequence[str] = (),
+    curve: str = "SECP256R1",
+) -> tuple:
+    """(certificate, key): self-signed, or signed by `issuer` = (cert, key); `sans` are IPs or DNS names."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(getattr(ec, curve)())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    b = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer[0].subject if issuer else subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if sans:
+        names: list[x509.GeneralName] = []
+        for s in sans:
+            try:
+                names.append(x509.IPAddress(ipaddress.ip_address(s)))
+            except ValueError:
+                names.append(x509.DNSName(s))
+        b = b.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    return b.sign(issuer[1] if issuer else key, hashes.SHA256()), key
+
+
+def pem(cert, key=None) -> tuple[str, str]:
+    from cryptography.hazmat.primitives import serialization
+
+    c = cert.public_bytes(serialization.Encoding.PEM).decode()
+    k = (
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        if key is not None
+        else ""
+    )
+    return c, k
+
+
+def write_pem(d: Path, name: str, cert, key) -> tuple[Path, Path]:
+    c, k = pem(cert, key)
+    (d / f"{name}.crt").write_text(c)
+    (d / f"{name}.key").write_text(k)
+    (d / f"{name}.key").chmod(0o600)
+    return d / f"{name}.crt", d / f"{name}.key"

@@ -68,7 +68,7 @@ def test_valid_config_builds_dataclasses() -> None:
 
 def test_unknown_key_names_file_and_path() -> None:
     assert err({"targets": {"sw1": {"address": "a", "auth": {"comunity": "x"}}}}) == (
-        "sw.yml: targets.sw1.auth.comunity: unknown key (known keys here: community, version)"
+        "sw.yml: targets.sw1.auth.comunity: unknown key (known keys here: community, community_file, version)"
     )
 
 
@@ -92,7 +92,7 @@ def test_missing_credential() -> None:
 
 
 def test_literal_and_duration() -> None:
-    assert "targets.s.auth.version: expected one of '1', '2c', '3', got 4" in err(
+    assert "targets.s.auth.version: expected one of '1', '2c', '3', got an integer" in err(
         {"targets": {"s": {"address": "a", "auth": {"community": "x", "version": 4}}}}
     )
     cfg = parse_config(Root, {"targets": {"s": {"address": "a", "auth": {"community": "x", "version": 3}}}})
@@ -130,7 +130,7 @@ def test_yaml_syntax_error_and_missing_file(tmp_path: Path) -> None:
     [
         (
             "targets: {a: {address: '127.0.0.1:1', passwrd: x}}",
-            "targets.a.passwrd: unknown key (known keys here: address, password, timeout)",
+            "targets.a.passwrd: unknown key (known keys here: address, password, password_file, timeout)",
         ),
         (
             "targets: {a: {address: '127.0.0.1:1', password: x, timeout: 5 parsecs}}",
@@ -183,7 +183,7 @@ def test_config_check_flag(tmp_path: Path) -> None:
         timeout=30,
         check=False,
     )
-    assert r.returncode == 0 and "colo-toy-exporter 0.1.0" in r.stdout
+    assert r.returncode == 0 and "colo-toy-exporter, version 0.1.0" in r.stdout
 
 
 def test_required_config_file_missing(tmp_path: Path) -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import socket
 import sys
+import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from exporters.core import ConfigError, Duration, Families, Job, ScrapeError, Secret
+from exporters.core import ConfigError, Duration, Families, Job, ScrapeError, Secret, get_logger
 from exporters.core.app import ExporterSpec
 from exporters.core.cli import main_for
+from exporters.core.config import ReadableFile
 
 
 @dataclass(frozen=True)
@@ -30,16 +33,30 @@ class Target:
 class Config:
     targets: dict[str, Target] = field(default_factory=dict)
     multi: bool = True
+    # Knobs for the core's own tests:
+    build_delay: Duration = Duration(0)  # building the runtime takes this long (a slow reload)
+    close_delay: Duration = Duration(0)  # close() takes this long (a peer that hangs at logout)
+    marker: str = ""  # named in the log line when this runtime is closed
+    warn: bool = False  # every scrape raises urllib3's InsecureRequestWarning
+    explode: bool = False  # jobs() raises: an error inside the HTTP handler
+    samples: int = 0  # extra series per target scrape (a slow render)
+    extra_file: ReadableFile | None = None  # a file the config refers to
+
+
+log = get_logger("toy")
 
 
 class Runtime:
     def __init__(self, config: Config) -> None:
         self.config = config
+        time.sleep(config.build_delay)
 
     def targets(self) -> list[str]:
         return list(self.config.targets)
 
     def jobs(self, target: str | None) -> list[Job]:
+        if self.config.explode:
+            raise RuntimeError("the toy exploded")
         names = [target] if target else list(self.config.targets)
         return [
             Job({"target": n}, lambda d, n=n: self._read(n, d), self.config.targets[n].timeout) for n in names
@@ -61,13 +78,26 @@ class Runtime:
             v = float(line)
         except ValueError:
             raise ScrapeError("malformed", f"not a number: {line[:40]!r}") from None
+        if self.config.warn:
+            import urllib3  # its import sets the warning filter the real exporters get
+
+            warnings.warn(
+                f"Unverified HTTPS request is being made to host '{host}'",
+                urllib3.exceptions.InsecureRequestWarning,
+                stacklevel=1,
+            )
         f = Families("colo_toy")
         f.gauge("reading_celsius", "The peer's reading.", ["sensor"]).add_metric(["a"], v)
         f.counter("reads_total", "Reads served by the peer.", ["sensor"]).add_metric(["a"], 7)
+        if self.config.samples:
+            g = f.gauge("extra", "Many series, for a render that takes time.", ["target", "i"])
+            for i in range(self.config.samples):
+                g.add_metric([name, str(i)], i)
         return f
 
     def close(self) -> None:
-        pass
+        time.sleep(self.config.close_delay)
+        log.info("toy runtime closed", marker=self.config.marker)
 
 
 SPEC = ExporterSpec(
