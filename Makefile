@@ -25,6 +25,6 @@ lint: install
 bench: install
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
 
-# The Debian packages (docs/deploy.md), into build/packages/.
-packages: install
+# The Debian packages (docs/deploy.md), into build/packages/. Needs only python3-venv: no install step.
+packages:
 	bash packaging/build.sh build/packages
