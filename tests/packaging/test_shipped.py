@@ -148,3 +148,12 @@ def test_example_alertmanager_config_is_valid() -> None:
         check=False,
     )
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_migration_guide_names_only_documented_metrics() -> None:
+    """Every colo_* name docs/migration.md maps to is in that exporter's reference."""
+    text = (ROOT / "docs" / "migration.md").read_text()
+    names = set(re.findall(r"\bcolo_(?:lxd|snmp|bmc|frr)_[a-z0-9_]*[a-z0-9]", text))
+    assert len(names) > 80
+    missing = sorted(n for n in names if n not in (ROOT / "docs" / f"{n.split('_')[1]}.md").read_text())
+    assert not missing, f"docs/migration.md names metrics the references do not: {missing}"
