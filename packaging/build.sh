@@ -32,6 +32,15 @@ mkdir -p "$out"
 mkdir "$work/src"
 cp -r "$here"/{pyproject.toml,README.md,LICENSE,exporters} "$work/src/"
 find "$work/src" -name __pycache__ -prune -exec rm -rf {} +
+# What --version prints besides the version (the core reads exporters/_build_info.py when present).
+cat >"$work/src/exporters/_build_info.py" <<EOF
+"""Written by packaging/build.sh."""
+
+BRANCH = "$(git -C "$here" rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)"
+REVISION = "$(git -C "$here" rev-parse HEAD 2>/dev/null || echo unknown)"
+BUILD_USER = "$(id -un)@$(hostname)"
+BUILD_DATE = "$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y%m%d-%H:%M:%S)"
+EOF
 [ -n "${PIP_CACHE_DIR:-}${PIP_NO_CACHE_DIR:-}" ] || export PIP_CACHE_DIR="$here/build/cache/pip"
 # pip itself: the checkout's .venv (make install made it) or a throw-away venv
 pip=("$here/.venv/bin/python" -m pip)

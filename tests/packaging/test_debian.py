@@ -167,6 +167,35 @@ def test_snmp_v3_probe_through_the_hardened_unit(installed: Installed) -> None:
     assert re.search(r'^colo_snmp_interface_oper_status\{ifindex="1",ifname="lo",[^}]*\} 1\.0$', body, re.M)
 
 
+def test_socket_activation(installed: Installed) -> None:
+    """The .socket unit holds the port; the first connection starts the service, which takes the socket
+    from systemd (ARGS="--web.systemd-socket" in /etc/default, as docs/deploy.md says)."""
+    box, name = installed.box, "colo-frr-exporter"
+    if "--web.systemd-socket" not in box.run([f"/usr/bin/{name}", "--help"]).stdout:
+        pytest.skip("this build has no --web.systemd-socket yet (the core's part of issue 17)")
+    default = box.root / f"etc/default/{name}"
+    shipped = default.read_text()
+    box.run(["systemctl", "stop", f"{name}.service"])
+    default.write_text(shipped.replace('ARGS=""', 'ARGS="--web.systemd-socket"'))
+    try:
+        box.run(["systemctl", "start", f"{name}.socket"])
+        assert (
+            box.run(["systemctl", "is-active", f"{name}.service"], check=False).stdout.strip() == "inactive"
+        )
+        code, body = box.get(f"http://127.0.0.1:{PORTS['frr']}/metrics")
+        assert code == 200 and "colo_frr_build_info{" in body
+        assert box.run(["systemctl", "is-active", f"{name}.service"]).stdout.strip() == "active"
+        uid = box.run(["id", "-u", name]).stdout.strip()
+        status = box.run(["cat", f"/proc/{_main_pid(box, name + '.service')}/status"]).stdout
+        assert re.search(rf"^Uid:\s+{uid}\s", status, re.M), status
+        journal = box.run(["journalctl", "-u", f"{name}.service", "-o", "cat", "--no-pager"]).stdout
+        assert "listening on the sockets systemd passed" in journal, journal[-2000:]
+    finally:
+        box.run(["systemctl", "stop", f"{name}.socket", f"{name}.service"], check=False)
+        default.write_text(shipped)
+        box.run(["systemctl", "start", f"{name}.service"], check=False)
+
+
 def test_purge_removes_everything(installed: Installed) -> None:
     box = installed.box
     names = [f"colo-{x}-exporter" for x in EXPORTERS] + ["colo-exporters-bundle"]
