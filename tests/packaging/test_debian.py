@@ -120,6 +120,13 @@ def test_service_runs_as_its_user_and_answers(installed: Installed, x: str) -> N
     assert "Traceback" not in journal and "Warning" not in journal, journal
 
 
+def test_version_names_the_build(installed: Installed) -> None:
+    out = installed.box.run(["colo-bmc-exporter", "--version"]).stdout
+    assert out.startswith("colo-bmc-exporter")
+    if "revision:" in out:  # the core's full --version: build.sh's revision, not "unknown"
+        assert not re.search(r"revision: unknown|build date: +unknown", out), out
+
+
 def test_frr_and_lxd_report_their_missing_peer(installed: Installed) -> None:
     """No FRR and no LXD on this machine: each says so in its metrics, and keeps running."""
     _, frr = installed.box.get(f"http://127.0.0.1:{PORTS['frr']}/metrics")
