@@ -19,6 +19,7 @@ from pkg_testlib import EXPORTERS, PORTS, SCORES, Container, Timer, base_tarball
 
 from lab import snmp as snmp_lab
 from lab.proc import Lab, wait_for
+from lab.prometheus import promtool
 
 pytestmark = [pytest.mark.root, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -172,6 +173,22 @@ def test_snmp_v3_probe_through_the_hardened_unit(installed: Installed) -> None:
 
     body = str(wait_for(walked, 60, "a successful walk of the lab target after the reload", interval=1))
     assert re.search(r'^colo_snmp_interface_oper_status\{ifindex="1",ifname="lo",[^}]*\} 1\.0$', body, re.M)
+
+
+def test_bundle_installs_rules_dashboards_and_examples(installed: Installed) -> None:
+    share = installed.box.root / "usr/share/colo-exporters"
+    repo = Path(__file__).resolve().parents[2]
+    for src, dst in (("alerts", "alerts"), ("rules", "rules"), ("grafana", "grafana/dashboards")):
+        want = sorted(p.name for p in (repo / src).glob("*.yml" if src != "grafana" else "*.json"))
+        have = sorted(p.name for p in (share / dst).glob("*")) if (share / dst).exists() else []
+        assert have == want, (src, have, want)
+    for rules in sorted((share / "alerts").glob("*.yml")) + sorted((share / "rules").glob("*.yml")):
+        rc, out = promtool("check", "rules", str(rules))
+        assert rc == 0, out
+    provisioning = yaml.safe_load((share / "grafana/provisioning/colo-dashboards.yml").read_text())
+    path = provisioning["providers"][0]["options"]["path"]
+    assert path == "/usr/share/colo-exporters/grafana/dashboards", path
+    assert (share / "examples/prometheus.yml").exists() and (share / "examples/alertmanager.yml").exists()
 
 
 def test_socket_activation(installed: Installed) -> None:
