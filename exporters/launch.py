@@ -11,7 +11,7 @@ from collections.abc import Callable
 # The top-level modules each extra of pyproject.toml brings, and the core's own.
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "frr": (),
-    "lxd": ("pylxd", "requests"),
+    "lxd": ("requests",),
     "snmp": ("pysnmp", "pyasn1", "cryptography"),
     "bmc": ("requests", "pyipmi", "cryptography"),
 }

@@ -58,12 +58,12 @@ def test_extras_split_the_dependencies() -> None:
 
     extras = project["optional-dependencies"]
     assert dists(project["dependencies"]) == {"prometheus-client", "pyyaml", "bcrypt"}
-    assert dists(extras["frr"]) == set()
-    assert dists(extras["lxd"]) == {"pylxd", "requests"}
+    assert dists(extras["frr"]) == {"orjson"}
+    assert dists(extras["lxd"]) == {"requests"}
     assert dists(extras["snmp"]) == {"pysnmp", "pyasn1", "cryptography"}
     assert dists(extras["bmc"]) == {"requests", "python-ipmi", "cryptography"}
     assert extras["all"] == ["colo-exporters[frr,lxd,snmp,bmc]"]
-    assert "colo-exporters[all]" in extras["test"]
+    assert "colo-exporters[all]" in extras["test"] and "pylxd" in dists(extras["test"])
     scripts = project["scripts"]
     assert scripts == {f"colo-{x}-exporter": f"exporters.launch:{x}" for x in EXPORTERS}
 
@@ -136,18 +136,6 @@ def test_example_prometheus_probes_only_configured_targets(x: str) -> None:
 def test_example_prometheus_config_is_valid() -> None:
     rc, out = promtool("check", "config", "--syntax-only", str(ROOT / "examples" / "prometheus.yml"))
     assert rc == 0, out
-
-
-def test_example_alertmanager_config_is_valid() -> None:
-    amtool = require("amtool", "prometheus-alertmanager")
-    r = subprocess.run(
-        [amtool, "check-config", str(ROOT / "examples" / "alertmanager.yml")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_migration_guide_names_only_documented_metrics() -> None:
