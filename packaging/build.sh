@@ -145,7 +145,8 @@ bundle() {
 	local name=colo-exporters-bundle
 	local root=$work/$name share=$work/$name/usr/share/colo-exporters
 	mkdir -p "$root/DEBIAN" "$share"
-	install -D -m 0644 -t "$share/alerts" "$here"/alerts/*.yml
+	# alerts/ holds the rule files and the Alertmanager example (which is not a rule file).
+	find "$here/alerts" -maxdepth 1 -name '*.yml' ! -name alertmanager.yml -exec install -D -m 0644 -t "$share/alerts" {} +
 	if compgen -G "$here/rules/*.yml" >/dev/null; then
 		install -D -m 0644 -t "$share/rules" "$here"/rules/*.yml
 	fi
@@ -154,8 +155,8 @@ bundle() {
 	sed "s#/var/lib/grafana/dashboards/colo#/usr/share/colo-exporters/grafana/dashboards#" \
 		"$here/grafana/provisioning/colo-dashboards.yml" >"$share/grafana/provisioning/colo-dashboards.yml"
 	install -D -m 0644 "$here/examples/prometheus.yml" "$share/examples/prometheus.yml"
-	install -D -m 0644 "$here/examples/alertmanager.yml" "$share/examples/alertmanager.yml"
-	install -D -m 0644 -t "$root/usr/share/doc/$name" "$here/docs/deploy.md"
+	install -D -m 0644 "$here/alerts/alertmanager.yml" "$share/examples/alertmanager.yml"
+	install -D -m 0644 -t "$root/usr/share/doc/$name" "$here/docs/deploy.md" "$here/docs/alerts.md"
 	copyright "$root/usr/share/doc/$name/copyright"
 	cat >"$root/DEBIAN/control" <<-EOF
 		Package: $name
