@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: demo test install bench lint
+.PHONY: demo test install bench lint packages
 
 install:
 	bash scripts/install.sh
@@ -24,3 +24,7 @@ lint: install
 
 bench: install
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+# The Debian packages (docs/deploy.md), into build/packages/. Needs only python3-venv: no install step.
+packages:
+	bash packaging/build.sh build/packages
