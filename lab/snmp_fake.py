@@ -1,12 +1,16 @@
 """A small lying SNMP v2c agent on loopback, for the bad-input tests: it serves a table from a dict and can
 loop (answer OIDs that do not increase), answer garbage, stay silent, or change sysUpTime and counters
-between scrapes. Real agents do all of these now and then; snmpd and snmpsim will not on demand."""
+between scrapes; one column can loop or hold values of the wrong type while the others are fine; answers can
+come after a random delay, with a sysUpTime that follows the clock. Real agents do all of these now and
+then; snmpd and snmpsim will not on demand."""
 
 from __future__ import annotations
 
 import bisect
+import random
 import socket
 import threading
+import time
 from typing import Any
 
 from pyasn1.codec.ber import decoder, encoder
@@ -15,6 +19,7 @@ from pysnmp.proto import api, rfc1902, rfc1905
 P = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 IF = (1, 3, 6, 1, 2, 1, 2, 2, 1)
 IFX = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
+UPTIME = (1, 3, 6, 1, 2, 1, 1, 3, 0)
 
 
 def small_switch(uptime: int = 500_000, octets: int = 10**12, dup_names: bool = False) -> dict[tuple, Any]:
@@ -41,10 +46,27 @@ def small_switch(uptime: int = 500_000, octets: int = 10**12, dup_names: bool = 
 class FakeAgent:
     """`mode`: "ok", "loop" (GETBULK answers repeat the asked OID), "garbage", "silent"."""
 
-    def __init__(self, data: dict[tuple, Any], community: str = "fake", mode: str = "ok") -> None:
+    def __init__(
+        self,
+        data: dict[tuple, Any],
+        community: str = "fake",
+        mode: str = "ok",
+        loop_columns: frozenset[tuple] = frozenset(),
+        wrong_type_columns: frozenset[tuple] = frozenset(),
+        jitter: float = 0.0,
+        clock_uptime: bool = False,
+    ) -> None:
+        """`loop_columns`: columns whose second row repeats the first; `wrong_type_columns`: columns whose
+        values come as OCTET STRINGs; `jitter`: each answer waits up to that many seconds; `clock_uptime`:
+        sysUpTime counts hundredths of a second from the agent's start."""
         self.data = data
         self.community = community
         self.mode = mode
+        self.loop_columns = loop_columns
+        self.wrong_type_columns = wrong_type_columns
+        self.jitter = jitter
+        self.started = time.monotonic()
+        self.clock_uptime = clock_uptime
         self.requests = 0
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
@@ -69,11 +91,16 @@ class FakeAgent:
                 out = self._answer(raw)
             except Exception:  # noqa: BLE001 - a broken request gets no answer, like a real agent
                 out = None
-            if out:
-                try:
-                    self.sock.sendto(out, peer)
-                except OSError:
-                    return
+            if out and self.jitter:  # each answer on its own delay: replies overtake one another
+                threading.Timer(random.uniform(0, self.jitter), self._reply, (out, peer)).start()
+            elif out:
+                self._reply(out, peer)
+
+    def _reply(self, out: bytes, peer: Any) -> None:
+        try:
+            self.sock.sendto(out, peer)
+        except OSError:
+            pass
 
     def _answer(self, raw: bytes) -> bytes | None:
         if self.mode == "silent":
@@ -86,11 +113,14 @@ class FakeAgent:
         req = P.apiMessage.get_pdu(msg)
         rsp = P.apiPDU.get_response(req)
         asked = [tuple(o) for o, _ in P.apiPDU.get_varbinds(req)]
-        keys = sorted(self.data)
+        data = self.data
+        if self.clock_uptime:
+            data = {**data, UPTIME: rfc1902.TimeTicks(int((time.monotonic() - self.started) * 100))}
+        keys = sorted(data)
         out: list[tuple[Any, Any]] = []
         if req.isSameTypeWith(P.GetRequestPDU()):
             for o in asked:
-                out.append((o, self.data.get(o, rfc1905.noSuchObject)))
+                out.append((o, data.get(o, rfc1905.noSuchObject)))
         elif req.isSameTypeWith(P.GetBulkRequestPDU()):
             reps = int(P.apiBulkPDU.get_max_repetitions(req))
             cur = list(asked)
@@ -100,11 +130,17 @@ class FakeAgent:
                         out.append((o if o[-1] == 7 else o + (7,), rfc1902.Integer32(1)))
                         continue
                     j = bisect.bisect_right(keys, o)
-                    if j < len(keys):
-                        cur[k] = keys[j]
-                        out.append((keys[j], self.data[keys[j]]))
-                    else:
+                    if j >= len(keys):
                         out.append((o, rfc1905.endOfMibView))
+                        continue
+                    nxt, v = keys[j], data[keys[j]]
+                    col = nxt[:-1]
+                    if col in self.loop_columns and o[:-1] == col:  # the second row repeats the first
+                        nxt, v = o, data[o]
+                    if col in self.wrong_type_columns:
+                        v = rfc1902.OctetString(b"not a number")
+                    cur[k] = nxt
+                    out.append((nxt, v))
         else:
             return None
         P.apiPDU.set_varbinds(rsp, [(rfc1902.ObjectName(o), v) for o, v in out])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from prometheus_client.core import Metric
 
@@ -39,29 +38,6 @@ _COUNTERS = {
 }
 
 
-@dataclass
-class TargetState:
-    """What a target's scrapes remember: last sysUpTime and 64-bit counters, restarts and discontinuities."""
-
-    uptime_ticks: int | None = None
-    counters: dict[tuple[int, str], int] | None = None
-    restarts: int = 0
-    discontinuities: int = 0
-
-    def update(self, system: System, interfaces: Sequence[Interface]) -> tuple[bool, list[str]]:
-        """Returns (agent restarted, names of 64-bit counters that went backwards without a restart)."""
-        up = system.uptime_ticks
-        restarted = up is not None and self.uptime_ticks is not None and up < self.uptime_ticks
-        now = {(i.index, c): v for i in interfaces if i.hc for c, v in i.counters}
-        back = []
-        if self.counters is not None and not restarted:
-            back = [f"{c}[{idx}]" for (idx, c), v in now.items() if v < self.counters.get((idx, c), 0)]
-        self.restarts += restarted
-        self.discontinuities += len(back)
-        self.uptime_ticks, self.counters = up, now
-        return restarted, back
-
-
 def families(
     ns: str,
     system: System,
@@ -70,7 +46,8 @@ def families(
     lag: Mapping[int, int] | None,
     lldp: Sequence[Neighbor] | None,
     stats: Stats,
-    state: TargetState,
+    restarts: int,
+    discontinuities: int,
     now: float | None = None,
     expected_speed: Mapping[int, int] | None = None,
 ) -> list[Metric]:
@@ -87,11 +64,11 @@ def families(
         )
     f.counter(
         "agent_restarts_total", "Times sysUpTime went backwards between scrapes (agent restarts)."
-    ).add_metric([], state.restarts)
+    ).add_metric([], restarts)
     f.counter(
         "interface_discontinuities_total",
         "64-bit interface counters that went backwards while sysUpTime did not.",
-    ).add_metric([], state.discontinuities)
+    ).add_metric([], discontinuities)
     f.gauge("interfaces", "Interfaces (rows of ifTable/ifXTable) the agent reported.").add_metric(
         [], len(interfaces)
     )

@@ -14,11 +14,11 @@ from exporters.core.cli import main_for
 
 from . import parse
 from .client import Engine, Session, Stats
-from .collector import TargetState, families
+from .collector import families
 from .config import Config
+from .state import TargetState
 
 log = get_logger("exporters.snmp")
-NS = "colo_snmp"
 # More interfaces than this without 64-bit counters: walk the 32-bit columns instead of GETs per port.
 FALLBACK_WALK_AT = 8
 
@@ -116,15 +116,20 @@ class Runtime:
     def scrape(self, name: str, deadline: Deadline) -> list[Metric]:
         session = self.session(name)
         t = session.target
-        w: Walked = session.engine.call(fetch(session, deadline), deadline.remaining())
-        if not w.tables.get("descr") and not w.tables.get("name"):
-            raise ScrapeError("malformed", "agent has no ifTable or ifXTable rows (no IF-MIB in its view?)")
-        interfaces = parse.parse_interfaces(w.tables, w.fallback)
+        state = self._state[name]
+        # One scrape of a target at a time: state updates land in the order the agent was read.
+        with state.gate.enter(deadline):
+            w: Walked = session.engine.call(fetch(session, deadline), deadline.remaining())
+            if not w.tables.get("descr") and not w.tables.get("name"):
+                raise ScrapeError(
+                    "malformed", "agent has no ifTable or ifXTable rows (no IF-MIB in its view?)"
+                )
+            interfaces = parse.parse_interfaces(w.tables, w.fallback)
+            restarted, back = state.update(w.system, interfaces)
+            restarts, discontinuities = state.restarts, state.discontinuities
         roles = parse.assign_roles(interfaces, t.ports)
         lag = parse.parse_lag(w.lag[0], w.lag[1], interfaces) if w.lag else None
         lldp = parse.parse_lldp(*w.lldp) if w.lldp else None
-        state = self._state[name]
-        restarted, back = state.update(w.system, interfaces)
         if restarted:
             log.info("agent restarted (sysUpTime went backwards); counters reset", target=name)
         if back:
@@ -140,14 +145,15 @@ class Runtime:
                 "interfaces share an ifName; ifindex tells them apart", target=name, ifnames=",".join(dup)
             )
         return families(
-            NS,
+            SPEC.namespace,
             w.system,
             interfaces,
             roles,
             lag,
             lldp,
             w.stats,
-            state,
+            restarts,
+            discontinuities,
             expected_speed=parse.expected_speeds(interfaces, t.ports),
         )
 
@@ -168,7 +174,7 @@ def _duplicates(interfaces: list[parse.Interface]) -> list[str]:
 
 SPEC = ExporterSpec(
     name="snmp",
-    namespace=NS,
+    namespace="colo_snmp",
     default_port=9472,
     config_type=Config,
     build=Runtime,

@@ -13,8 +13,9 @@ import pytest
 from exporters.core import ConfigError, parse_config
 from exporters.snmp import parse as P
 from exporters.snmp.client import END, Stats
-from exporters.snmp.collector import TargetState, families
+from exporters.snmp.collector import families
 from exporters.snmp.config import Config, PortRule, parse_speed
+from exporters.snmp.state import TargetState
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "tests" / "fixtures" / "snmp"
@@ -116,7 +117,10 @@ def test_state_restart_and_discontinuity():
     assert not restarted and back
     again = P.System(system.name, system.descr, system.object_id, 5)
     assert st.update(again, itfs)[0] is True and st.restarts == 1
-    fams = {f.name: f for f in families("colo_snmp", again, itfs, {}, {}, [], Stats(), st)}
+    fams = {
+        f.name: f
+        for f in families("colo_snmp", again, itfs, {}, {}, [], Stats(), st.restarts, st.discontinuities)
+    }
     assert fams["colo_snmp_agent_restarts"].samples[0].value == 1
 
 
