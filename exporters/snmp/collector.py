@@ -9,8 +9,8 @@ from prometheus_client.core import Metric
 
 from exporters.core import Families
 
-from .client import Stats
 from .parse import Interface, Neighbor, System
+from .session import Stats
 
 PORT_LABELS = ("ifindex", "ifname", "role", "link")
 _COUNTERS = {

@@ -94,6 +94,7 @@ class Target:
     timeout: Duration = Duration(2.0)
     retries: int = 1
     max_repetitions: int = 25
+    in_flight: int = 2  # GETBULK requests out at once (each for its own columns); 1 for touchy agents
     lag: bool = True
     lldp: bool = True
     ports: list[PortRule] = field(default_factory=list)
@@ -105,6 +106,8 @@ class Target:
             raise ConfigError("retries", "must be 0..10")
         if not 1 <= self.max_repetitions <= 200:
             raise ConfigError("max_repetitions", "must be 1..200")
+        if not 1 <= self.in_flight <= 8:
+            raise ConfigError("in_flight", "must be 1..8")
         if self.timeout <= 0:
             raise ConfigError("timeout", "must be positive")
 

@@ -13,9 +13,9 @@ from exporters.core.app import ExporterSpec
 from exporters.core.cli import main_for
 
 from . import parse
-from .client import Engine, Session, Stats
 from .collector import families
 from .config import Config
+from .session import Session, Stats
 from .state import TargetState
 
 log = get_logger("exporters.snmp")
@@ -33,11 +33,11 @@ class Walked:
     stats: Stats
 
 
-async def fetch(session: Session, deadline: Deadline) -> Walked:
-    """Everything one scrape reads from one agent (runs on the engine loop)."""
+def fetch(session: Session, deadline: Deadline) -> Walked:
+    """Everything one scrape reads from one agent."""
     stats = Stats()
     t = session.target
-    got = await session.get(
+    got = session.get(
         [parse.SYS_DESCR, parse.SYS_OBJECT_ID, parse.SYS_UPTIME, parse.SYS_NAME], deadline, stats
     )
     names = list(parse.COLUMNS)
@@ -46,54 +46,36 @@ async def fetch(session: Session, deadline: Deadline) -> Walked:
         cols += parse.LAG_COLUMNS
     if t.lldp:
         cols += parse.LLDP_COLUMNS
-    rows = await session.walk(cols, deadline, stats)
+    rows = session.walk(cols, deadline, stats, deadline.skip, t.in_flight)
     tables = {n: parse.by_index(rows[k]) for k, n in enumerate(names)}
     rest = rows[len(names) :]
     lag = (rest[0], rest[1]) if t.lag else None
-    lldp = tuple(rest[-3:]) if t.lldp else None
+    lldp = (rest[-3], rest[-2], rest[-1]) if t.lldp else None
     fallback: dict[tuple[str, int], Any] = {}
     missing = parse.missing_hc(tables)
     if missing:
         ports = {i for _, i in missing}
         wanted = sorted({c for c, _ in missing})
         if len(ports) > FALLBACK_WALK_AT:
-            walked = await session.walk([parse.FALLBACK[c] for c in wanted], deadline, stats)
+            walked = session.walk(
+                [parse.FALLBACK[c] for c in wanted], deadline, stats, deadline.skip, t.in_flight
+            )
             for c, col in zip(wanted, walked, strict=True):
                 for i, v in parse.by_index(col).items():
                     fallback[(c, i)] = v
         else:
-            res = await session.get([parse.FALLBACK[c] + (i,) for c, i in missing], deadline, stats)
+            res = session.get([parse.FALLBACK[c] + (i,) for c, i in missing], deadline, stats)
             for c, i in missing:
                 fallback[(c, i)] = res.get(parse.FALLBACK[c] + (i,))
-    # Ignored below: lldp is exactly the three LLDP columns, which mypy cannot see in tuple(rest[-3:]).
-    return Walked(parse.parse_system(got), tables, fallback, lag, lldp, stats)  # type: ignore[arg-type]
+    return Walked(parse.parse_system(got), tables, fallback, lag, lldp, stats)
 
 
 class Runtime:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self._engines: dict[int, Engine] = {}
         self._lock = threading.Lock()
-        # pysnmp keeps one USM entry per user name: two auths with one user name but other keys need two
-        # engines. Usually every target lands on engine 0.
-        self._engine_of: dict[str, int] = {}
-        users: dict[str, list[tuple]] = {}
-        for name, a in sorted(config.auths.items()):
-            if a.version == "3":
-                keys = (a.security_level, a.auth_protocol, a.auth_password, a.priv_protocol, a.priv_password)
-                same = users.setdefault(a.username, [])
-                if keys not in same:
-                    same.append(keys)
-                self._engine_of[name] = same.index(keys)
         self._sessions: dict[str, Session] = {}
         self._state = {name: TargetState() for name in config.targets}
-
-    def engine(self, auth: str = "") -> Engine:
-        n = self._engine_of.get(auth, 0)
-        with self._lock:  # started on first use, so --config.check and idle reloads cost nothing
-            if n not in self._engines:
-                self._engines[n] = Engine()
-            return self._engines[n]
 
     def targets(self) -> list[str]:
         return sorted(self.config.targets)
@@ -107,19 +89,21 @@ class Runtime:
         return [job(n) for n in names]
 
     def session(self, name: str) -> Session:
-        s = self._sessions.get(name)
-        if s is None:
-            t = self.config.targets[name]
-            s = self._sessions[name] = Session(self.engine(t.auth), name, t, self.config.auths[t.auth])
-        return s
+        with self._lock:  # made on first use, so --config.check and idle reloads open no socket
+            s = self._sessions.get(name)
+            if s is None:
+                t = self.config.targets[name]
+                s = self._sessions[name] = Session(t, self.config.auths[t.auth])
+            return s
 
     def scrape(self, name: str, deadline: Deadline) -> list[Metric]:
-        session = self.session(name)
-        t = session.target
         state = self._state[name]
-        # One scrape of a target at a time: state updates land in the order the agent was read.
+        # One scrape of a target at a time (its session too): state updates land in the order the agent
+        # was read.
         with state.gate.enter(deadline):
-            w: Walked = session.engine.call(fetch(session, deadline), deadline.remaining())
+            session = self.session(name)
+            t = session.target
+            w = fetch(session, deadline)
             if not w.tables.get("descr") and not w.tables.get("name"):
                 raise ScrapeError(
                     "malformed", "agent has no ifTable or ifXTable rows (no IF-MIB in its view?)"
@@ -158,8 +142,9 @@ class Runtime:
         )
 
     def close(self) -> None:
-        for e in self._engines.values():
-            e.close()
+        with self._lock:
+            for s in self._sessions.values():
+                s.close()
 
 
 def _duplicates(interfaces: list[parse.Interface]) -> list[str]:

@@ -12,10 +12,11 @@ import pytest
 
 from exporters.core import ConfigError, parse_config
 from exporters.snmp import parse as P
-from exporters.snmp.client import END, Stats
 from exporters.snmp.collector import families
 from exporters.snmp.config import Config, PortRule, parse_speed
+from exporters.snmp.session import Stats
 from exporters.snmp.state import TargetState
+from exporters.snmp.values import END
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "tests" / "fixtures" / "snmp"
