@@ -71,6 +71,10 @@ def snmpd_conf(port: int, extra: str = "") -> str:
         "rouser colosha512 priv\n"
         f'createUser colosha256 SHA-256 "{V3_AUTH}"\n'
         "rouser colosha256 auth\n"
+        f'createUser colomd5 MD5 "{V3_AUTH}" DES "{V3_PRIV}"\n'
+        "rouser colomd5 priv\n"
+        f'createUser colosha224 SHA-224 "{V3_AUTH}" AES-192 "{V3_PRIV}"\n'
+        "rouser colosha224 priv\n"
         "createUser colonoauth\n"
         "rouser colonoauth noauth\n"
         "sysName colo-lab-snmpd\nsysLocation lab\nsysContact root@localhost\n"
@@ -91,8 +95,8 @@ def start_snmpd(
     workdir: Path | None = None,
 ) -> Agent:
     """net-snmp's snmpd on 127.0.0.1 (in `netns` if given), v2c community and v3 users (SHA/AES authPriv;
-    SHA-512/AES-256; SHA-256 authNoPriv; noAuthNoPriv). Pass `workdir` (and `port`) to restart one: its
-    persistent state (engine ID, boot counter) is kept there."""
+    SHA-512/AES-256; SHA-256 authNoPriv; MD5/DES; SHA-224/AES-192; noAuthNoPriv). Pass `workdir` (and `port`)
+    to restart one: its persistent state (engine ID, boot counter) is kept there."""
     exe = require("snmpd", "snmpd")
     port = port or free_port(kind=socket.SOCK_DGRAM)
     d = workdir or lab.workdir / f"{name}-{uuid.uuid4().hex[:6]}"

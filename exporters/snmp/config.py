@@ -8,36 +8,87 @@ from typing import Literal
 
 from exporters.core import ConfigError, Duration, Secret
 
-AUTH_PROTOCOLS = ("MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512")
-PRIV_PROTOCOLS = ("DES", "AES", "AES192", "AES256", "AES192C", "AES256C")
+from . import usm
 
 
 @dataclass(frozen=True)
 class Auth:
-    """How to talk to an agent: v1/v2c community, or a v3 USM user."""
+    """How to talk to an agent: a v1/v2c community, or a v3 USM user.
 
-    version: Literal["1", "2c", "3"] = "2c"
+    An entry may also be written as snmp_exporter writes its `auths:` (0.23 and later): its key `password`
+    for the auth password, `version: 2` for v2c. Such an entry gets snmp_exporter's defaults (noAuthNoPriv,
+    MD5, DES) and, as there, its v3 keys are ignored unless it is version 3. Ours default to authPriv,
+    SHA, AES."""
+
+    version: Literal["1", "2", "2c", "3"] = "2c"
     community: Secret = Secret("public")
     username: str = ""
-    security_level: Literal["noAuthNoPriv", "authNoPriv", "authPriv"] = "authPriv"
-    auth_protocol: Literal["MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512"] = "SHA"
-    auth_password: Secret = Secret("")
-    priv_protocol: Literal["DES", "AES", "AES192", "AES256", "AES192C", "AES256C"] = "AES"
-    priv_password: Secret = Secret("")
+    security_level: str | None = None  # noAuthNoPriv | authNoPriv | authPriv
+    auth_protocol: str | None = None  # a key of usm.AUTH
+    auth_password: Secret | None = None
+    password: Secret | None = None  # snmp_exporter's name for auth_password
+    priv_protocol: str | None = None  # a key of usm.PRIV
+    priv_password: Secret | None = None
     context_name: str = ""
 
+    @property
+    def snmp_exporter_style(self) -> bool:
+        return self.password is not None or self.version == "2"
+
+    @property
+    def snmp_version(self) -> str:
+        """ "1", "2c" or "3"."""
+        return "2c" if self.version == "2" else self.version
+
+    @property
+    def level(self) -> str:
+        return self.security_level or ("noAuthNoPriv" if self.snmp_exporter_style else "authPriv")
+
+    @property
+    def auth_name(self) -> str:
+        return self.auth_protocol or ("MD5" if self.snmp_exporter_style else "SHA")
+
+    @property
+    def priv_name(self) -> str:
+        return self.priv_protocol or ("DES" if self.snmp_exporter_style else "AES")
+
+    @property
+    def auth_key(self) -> str:
+        key = self.auth_password if self.auth_password is not None else self.password
+        return key.reveal() if key is not None else ""
+
+    @property
+    def priv_key(self) -> str:
+        return self.priv_password.reveal() if self.priv_password is not None else ""
+
     def validate(self) -> None:
-        if self.version != "3":
-            if self.username or self.auth_password or self.priv_password:
+        if self.password is not None and self.auth_password is not None:
+            raise ConfigError("password", "give auth_password or snmp_exporter's password, not both")
+        v3_keys = self.username or self.password or self.auth_password or self.priv_password
+        if self.snmp_version != "3":
+            if self.snmp_exporter_style:
+                return  # snmp_exporter reads v3 keys only for version 3
+            if v3_keys:
                 raise ConfigError("version", "username/passwords are for version 3; v1/v2c use community")
             if self.context_name:
                 raise ConfigError("context_name", "only SNMPv3 has contexts")
+        for key, value, choices in (
+            ("security_level", self.security_level, usm.SECURITY_LEVELS),
+            ("auth_protocol", self.auth_protocol, usm.AUTH_PROTOCOLS),
+            ("priv_protocol", self.priv_protocol, usm.PRIV_PROTOCOLS),
+        ):
+            if value is not None and value not in choices:
+                raise ConfigError(key, f"{value!r} is not one of {', '.join(choices)}")
+        if self.snmp_version != "3":
             return
         if not self.username:
             raise ConfigError("username", "required for version 3")
-        if self.security_level != "noAuthNoPriv" and len(self.auth_password.reveal()) < 8:
-            raise ConfigError("auth_password", f"{self.security_level} needs one of at least 8 characters")
-        if self.security_level == "authPriv" and len(self.priv_password.reveal()) < 8:
+        level = self.level
+        if level != "noAuthNoPriv" and len(self.auth_key) < 8:
+            hint = "" if self.security_level else " (the default security_level; write noAuthNoPriv for none)"
+            key = "password" if self.snmp_exporter_style else "auth_password"
+            raise ConfigError(key, f"{level}{hint} needs one of at least 8 characters")
+        if level == "authPriv" and len(self.priv_key) < 8:
             raise ConfigError("priv_password", "authPriv needs one of at least 8 characters")
 
 

@@ -99,7 +99,7 @@ class Session:
     def __init__(self, target: Target, auth: Auth) -> None:
         self.target = target
         self.auth = auth
-        self.version = {"1": 0, "2c": 1, "3": 3}[auth.version]
+        self.version = {"1": 0, "2c": 1, "3": 3}[auth.snmp_version]
         self._sock: socket.socket | None = None
         self._next_id = random.randrange(1, 2**30)
         self._salt = random.getrandbits(64)
@@ -108,9 +108,8 @@ class Session:
         self._garbled = 0
         if self.version == 3:
             a = auth
-            self._level = a.security_level
-            self._auth = usm.AUTH[a.auth_protocol] if self._level != "noAuthNoPriv" else None
-            self._priv = usm.PRIV[a.priv_protocol] if self._level == "authPriv" else None
+            self._auth = usm.AUTH[a.auth_name] if a.level != "noAuthNoPriv" else None
+            self._priv = usm.PRIV[a.priv_name] if a.level == "authPriv" else None
             self._flags = (
                 M.FLAG_REPORTABLE | (M.FLAG_AUTH if self._auth else 0) | (M.FLAG_PRIV if self._priv else 0)
             )
@@ -302,10 +301,10 @@ class Session:
             a = self.auth
             if self._auth:
                 hash_name = self._auth.hash
-                ku = _user_key(a.auth_password.reveal(), hash_name)
+                ku = _user_key(a.auth_key, hash_name)
                 e.signer = usm.Signer(self._auth, usm.localize(ku, msg.engine_id, hash_name))
                 if self._priv:
-                    kp = _user_key(a.priv_password.reveal(), hash_name)
+                    kp = _user_key(a.priv_key, hash_name)
                     e.priv_key = usm.priv_key(self._priv, hash_name, kp, msg.engine_id)
         if msg.boots or msg.time:
             e.boots, e.time, e.at = msg.boots, msg.time, time.monotonic()

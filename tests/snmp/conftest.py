@@ -70,6 +70,14 @@ def exporter_config(snmpd: L.Agent, sim: L.Agent, fakes: dict[str, FakeAgent]) -
             "priv_protocol": "AES256",
             "priv_password": L.V3_PRIV,
         },
+        "d3_sha224_aes192": {
+            "version": "3",
+            "username": "colosha224",
+            "auth_protocol": "SHA224",
+            "auth_password": L.V3_AUTH,
+            "priv_protocol": "AES192",
+            "priv_password": L.V3_PRIV,
+        },
         "d3_authnopriv": {
             "version": "3",
             "username": "colosha256",
@@ -90,6 +98,7 @@ def exporter_config(snmpd: L.Agent, sim: L.Agent, fakes: dict[str, FakeAgent]) -
         "sw500": sim.target("s500", timeout="5s"),
         "dup": sim.target("sdup", ports=[{"ifname": "port 1", "role": "wan", "link": "hive"}]),
         "local_sha512": snmpd.target("d3_sha512_aes256", lag=False, lldp=False),
+        "local_sha224": snmpd.target("d3_sha224_aes192", lag=False, lldp=False),
         "local_authnopriv": snmpd.target("d3_authnopriv", lag=False, lldp=False),
         "local_noauth": snmpd.target("d3_noauth", lag=False, lldp=False),
         "wrong_priv": snmpd.target("wrong_priv", **fast),

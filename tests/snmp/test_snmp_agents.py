@@ -101,7 +101,7 @@ def test_v1_v2c_v3_agree(exporter):
     assert value(got[1], "colo_snmp_interface_counters_64bit", ifname="lo") == 1
 
 
-@pytest.mark.parametrize("target", ["local_sha512", "local_authnopriv", "local_noauth"])
+@pytest.mark.parametrize("target", ["local_sha512", "local_sha224", "local_authnopriv", "local_noauth"])
 def test_v3_security_levels_and_sha2(exporter, target):
     s = parse(exporter.probe(target))
     assert value(s, "colo_snmp_up", target=target) == 1
