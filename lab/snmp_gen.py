@@ -228,3 +228,36 @@ def duplicates() -> str:
         Port(2**31 - 1, "ge-0/0/0.32767", "largest ifIndex", rate=1e5),
     ]
     return render(ports, "dup", random.Random(3), moving=False)
+
+
+def read_snmprec(text: str) -> dict[tuple[int, ...], object]:
+    """An snmprec recording -> {OID: value} as the exporter's client returns values (int, bytes, OID tuple).
+    A numeric variation gives its initial value."""
+    out: dict[tuple[int, ...], object] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        oid_text, tag, value = line.split("|", 2)
+        tag = tag.split(":", 1)[0]
+        if ":numeric" in line:
+            value = dict(kv.split("=", 1) for kv in value.split(","))["initial"]
+        oid = tuple(int(x) for x in oid_text.split("."))
+        if tag == "4":
+            out[oid] = value.encode()
+        elif tag == "4x":
+            out[oid] = bytes.fromhex(value)
+        elif tag == "6":
+            out[oid] = tuple(int(x) for x in value.split("."))
+        elif tag == "64":
+            out[oid] = bytes(int(x) for x in value.split("."))
+        else:
+            out[oid] = int(value)
+    return out
+
+
+def column(
+    records: dict[tuple[int, ...], object], oid: tuple[int, ...]
+) -> list[tuple[tuple[int, ...], object]]:
+    """(index suffix, value) of one column, in OID order, as a walk returns it."""
+    n = len(oid)
+    return [(k[n:], v) for k, v in sorted(records.items()) if k[:n] == oid and len(k) > n]

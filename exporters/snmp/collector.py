@@ -9,7 +9,8 @@ from prometheus_client.core import Metric
 
 from exporters.core import Families
 
-from .parse import Interface, Neighbor, System
+from .lldp import Neighbor
+from .parse import Interface, System
 from .session import Stats
 
 PORT_LABELS = ("ifindex", "ifname", "role", "link")
@@ -148,18 +149,15 @@ def families(
             "An LLDP neighbour seen on a port; always 1.",
             PORT_LABELS + ("remote_system", "remote_port", "remote_port_descr"),
         )
-        seen = set()
         for n in lldp:
-            itf = by_index.get(n.local_port)
-            role, link = roles.get(n.local_port, ("", ""))
-            seen_key = (n.local_port, n.system_name, n.port_id)
-            if seen_key in seen:
+            itf = by_index.get(n.ifindex)
+            if itf is None:
                 continue
-            seen.add(seen_key)
+            role, link = roles.get(n.ifindex, ("", ""))
             neighbours.add_metric(
                 [
-                    str(n.local_port),
-                    itf.name if itf else "",
+                    str(n.ifindex),
+                    itf.name,
                     role,
                     link,
                     n.system_name,

@@ -12,7 +12,7 @@ from exporters.core import Deadline, Job, ScrapeError, get_logger
 from exporters.core.app import ExporterSpec
 from exporters.core.cli import main_for
 
-from . import parse
+from . import lldp, parse
 from .collector import families
 from .config import Config
 from .session import Session, Stats
@@ -29,7 +29,8 @@ class Walked:
     tables: dict[str, dict[int, Any]]
     fallback: dict[tuple[str, int], Any]
     lag: tuple[list, list] | None
-    lldp: tuple[list, list, list] | None
+    lldp: dict[str, list] | None  # lldp.COLUMNS name -> walked column
+    phys: dict[int, Any] | None  # ifPhysAddress, when LLDP names ports by MAC
     stats: Stats
 
 
@@ -44,13 +45,16 @@ def fetch(session: Session, deadline: Deadline) -> Walked:
     cols = [parse.COLUMNS[n] for n in names]
     if t.lag:
         cols += parse.LAG_COLUMNS
-    if t.lldp:
-        cols += parse.LLDP_COLUMNS
+    lldp_names = list(lldp.COLUMNS) if t.lldp else []
+    cols += [lldp.COLUMNS[n] for n in lldp_names]
     rows = session.walk(cols, deadline, stats, deadline.skip, t.in_flight)
     tables = {n: parse.by_index(rows[k]) for k, n in enumerate(names)}
     rest = rows[len(names) :]
     lag = (rest[0], rest[1]) if t.lag else None
-    lldp = (rest[-3], rest[-2], rest[-1]) if t.lldp else None
+    lldp_cols = dict(zip(lldp_names, rest[len(rest) - len(lldp_names) :], strict=True)) if t.lldp else None
+    phys = None
+    if lldp_cols is not None and lldp.names_by_mac(lldp_cols):
+        phys = parse.by_index(session.walk([lldp.IF_PHYS_ADDRESS], deadline, stats, deadline.skip)[0])
     fallback: dict[tuple[str, int], Any] = {}
     missing = parse.missing_hc(tables)
     if missing:
@@ -67,7 +71,7 @@ def fetch(session: Session, deadline: Deadline) -> Walked:
             res = session.get([parse.FALLBACK[c] + (i,) for c, i in missing], deadline, stats)
             for c, i in missing:
                 fallback[(c, i)] = res.get(parse.FALLBACK[c] + (i,))
-    return Walked(parse.parse_system(got), tables, fallback, lag, lldp, stats)
+    return Walked(parse.parse_system(got), tables, fallback, lag, lldp_cols, phys, stats)
 
 
 class Runtime:
@@ -112,8 +116,9 @@ class Runtime:
             restarted, back = state.update(w.system, interfaces)
             restarts, discontinuities = state.restarts, state.discontinuities
         roles = parse.assign_roles(interfaces, t.ports)
-        lag = parse.parse_lag(w.lag[0], w.lag[1], interfaces) if w.lag else None
-        lldp = parse.parse_lldp(*w.lldp) if w.lldp else None
+        members = lldp.lag_members(w.lldp, interfaces, w.phys) if w.lldp is not None else None
+        lag = parse.parse_lag(w.lag[0], w.lag[1], interfaces, members) if w.lag else None
+        neighbors = lldp.neighbors(w.lldp, interfaces, w.phys, deadline.skip) if w.lldp is not None else None
         if restarted:
             log.info("agent restarted (sysUpTime went backwards); counters reset", target=name)
         if back:
@@ -134,7 +139,7 @@ class Runtime:
             interfaces,
             roles,
             lag,
-            lldp,
+            neighbors,
             w.stats,
             restarts,
             discontinuities,

@@ -1,6 +1,6 @@
-"""Walked SNMP columns -> plain data: interfaces, LAG membership, LLDP neighbours, port roles. No I/O.
+"""Walked SNMP columns -> plain data: interfaces, LAG membership, port roles (LLDP: lldp.py). No I/O.
 
-Input is what `client.walk` returns: per column, (index suffix, value) pairs, values being int, bytes,
+Input is what `Session.walk` returns: per column, (index suffix, value) pairs, values being int, bytes,
 OID tuples or `END`. Anything of the wrong type or shape is skipped, never guessed at.
 """
 
@@ -21,8 +21,6 @@ IF = (1, 3, 6, 1, 2, 1, 2, 2, 1)
 IFX = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
 IFSTACK_STATUS = (1, 3, 6, 1, 2, 1, 31, 1, 2, 1, 3)
 LAG_ATTACHED_AGG = (1, 2, 840, 10006, 300, 43, 1, 2, 1, 1, 13)  # dot3adAggPortAttachedAggID
-LLDP_REM = (1, 0, 8802, 1, 1, 2, 1, 4, 1, 1)
-LLDP_REM_PORT_ID, LLDP_REM_PORT_DESC, LLDP_REM_SYS_NAME = LLDP_REM + (7,), LLDP_REM + (8,), LLDP_REM + (9,)
 
 # Walked on every scrape: what a port's series need. The 32-bit counters are fetched only for
 # interfaces that lack the 64-bit ones (FALLBACK).
@@ -65,7 +63,6 @@ FALLBACK: dict[str, Oid] = {
 HC_COUNTERS = tuple(FALLBACK)
 PLAIN_COUNTERS = ("in_discards", "in_errors", "in_unknown_protos", "out_discards", "out_errors")
 LAG_COLUMNS = (LAG_ATTACHED_AGG, IFSTACK_STATUS)
-LLDP_COLUMNS = (LLDP_REM_PORT_ID, LLDP_REM_PORT_DESC, LLDP_REM_SYS_NAME)
 
 IF_TYPE_LAG = 161  # ieee8023adLag
 _PRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
@@ -192,8 +189,14 @@ def parse_interfaces(
     return out
 
 
-def parse_lag(attached: Column, stack: Column, interfaces: Sequence[Interface]) -> dict[int, int]:
-    """Member ifIndex -> aggregate ifIndex, from IEEE8023-LAG-MIB, else from ifStackTable (LAG parents)."""
+def parse_lag(
+    attached: Column,
+    stack: Column,
+    interfaces: Sequence[Interface],
+    lldp_members: Mapping[int, int] | None = None,
+) -> dict[int, int]:
+    """Member ifIndex -> aggregate ifIndex, from IEEE8023-LAG-MIB, else from ifStackTable (LAG parents),
+    else from what LLDP says (`lldp.lag_members`: how lldpd reports Linux bond members)."""
     known = {i.index for i in interfaces}
     out = {}
     for idx, v in attached:
@@ -206,33 +209,7 @@ def parse_lag(attached: Column, stack: Column, interfaces: Sequence[Interface]) 
     for idx, v in stack:
         if len(idx) == 2 and v == 1 and idx[0] in lags and idx[1] in known:
             out[idx[1]] = idx[0]
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class Neighbor:
-    local_port: int  # lldpRemLocalPortNum; equal to ifIndex on most switches
-    system_name: str
-    port_id: str
-    port_descr: str
-
-
-def parse_lldp(port_id: Column, port_desc: Column, sys_name: Column) -> list[Neighbor]:
-    """LLDP-MIB lldpRemTable rows, indexed (timeMark, localPortNum, remIndex)."""
-    rows: dict[tuple[int, int], dict[str, str]] = {}
-    for key, col in (("port_id", port_id), ("port_descr", port_desc), ("system_name", sys_name)):
-        for idx, v in col:
-            if len(idx) == 3:
-                rows.setdefault((idx[1], idx[2]), {})[key] = text(v)
-    return [
-        Neighbor(
-            local_port=lp,
-            system_name=r.get("system_name", ""),
-            port_id=r.get("port_id", ""),
-            port_descr=r.get("port_descr", ""),
-        )
-        for (lp, _), r in sorted(rows.items())
-    ]
+    return out or dict(lldp_members or {})
 
 
 def match_rules(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,16 @@ from lab import snmp_gen
 from lab.exporter import ExporterProc
 from lab.proc import Lab, free_port
 from lab.snmp_fake import FakeAgent, small_switch
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "snmp"
+# exporter target -> recording (and v2c community)
+LLDP_RECORDINGS = {
+    "lldp_dell": "lldp-dell-os10",
+    "lldp_arista": "lldp-arista-eos",
+    "lldp_v2": "lldp-v2-only",
+    "lldpd_host": "lldpd-host",
+    "lldpd_bond": "lldpd-bond",
+}
 
 
 @pytest.fixture(scope="session")
@@ -28,9 +39,10 @@ def snmpd(snmp_lab: Lab) -> L.Agent:
 
 @pytest.fixture(scope="session")
 def sim(snmp_lab: Lab) -> L.Agent:
-    return L.start_snmpsim(
-        snmp_lab, {"sw54": snmp_gen.switch54(), "sw500": snmp_gen.chassis500(), "dup": snmp_gen.duplicates()}
-    )
+    recordings = {"sw54": snmp_gen.switch54(), "sw500": snmp_gen.chassis500(), "dup": snmp_gen.duplicates()}
+    for name in LLDP_RECORDINGS.values():  # the LLDP shapes in tests/fixtures/snmp
+        recordings[name] = (FIX / f"{name}.snmprec").read_text()
+    return L.start_snmpsim(snmp_lab, recordings)
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +69,7 @@ def exporter_config(snmpd: L.Agent, sim: L.Agent, fakes: dict[str, FakeAgent]) -
         "s3": v3,
         "s500": {"version": "2c", "community": "sw500"},
         "sdup": {"version": "2c", "community": "dup"},
+        **{f"a_{t}": {"version": "2c", "community": rec} for t, rec in LLDP_RECORDINGS.items()},
         "d1": {"version": "1", "community": snmpd.community},
         "wrong_comm": {"version": "2c", "community": "not-the-community-xyz"},
         "wrong_user": {**v3, "username": "nosuchuser"},
@@ -97,6 +110,7 @@ def exporter_config(snmpd: L.Agent, sim: L.Agent, fakes: dict[str, FakeAgent]) -
         "local1": snmpd.target("d1", lag=False, lldp=False),
         "sw500": sim.target("s500", timeout="5s"),
         "dup": sim.target("sdup", ports=[{"ifname": "port 1", "role": "wan", "link": "hive"}]),
+        **{t: sim.target(f"a_{t}") for t in LLDP_RECORDINGS},
         "local_sha512": snmpd.target("d3_sha512_aes256", lag=False, lldp=False),
         "local_sha224": snmpd.target("d3_sha224_aes192", lag=False, lldp=False),
         "local_authnopriv": snmpd.target("d3_authnopriv", lag=False, lldp=False),

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from exporters.core import ConfigError, parse_config
+from exporters.snmp import lldp
 from exporters.snmp import parse as P
 from exporters.snmp.collector import families
 from exporters.snmp.config import Config, PortRule, parse_speed
@@ -65,8 +66,9 @@ def test_sw54_capture():
     lag = P.parse_lag(cols[P.LAG_ATTACHED_AGG], cols[P.IFSTACK_STATUS], itfs)
     assert lag == {47: 5002, 48: 5002, 49: 5001, 50: 5001}
     assert P.parse_lag([], cols[P.IFSTACK_STATUS], itfs) == lag  # ifStackTable gives the same
-    nb = P.parse_lldp(*(cols[c] for c in P.LLDP_COLUMNS))
-    assert [(n.local_port, n.system_name, n.port_id) for n in nb][:2] == [
+    # no lldpLocPortTable in this recording: lldpRemLocalPortNum is taken as the ifIndex
+    nb = lldp.neighbors({n: cols.get(o, []) for n, o in lldp.COLUMNS.items()}, itfs)
+    assert [(n.ifindex, n.system_name, n.port_id) for n in nb][:2] == [
         (49, "srv1", "enp1s0"),
         (50, "srv1", "enp2s0"),
     ]
