@@ -20,12 +20,20 @@ P = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 IF = (1, 3, 6, 1, 2, 1, 2, 2, 1)
 IFX = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
 UPTIME = (1, 3, 6, 1, 2, 1, 1, 3, 0)
+# A Cisco-style sysDescr: CR/LF inside, 230 characters, and a UTF-8 tail
+LONG_DESCR = (
+    b"Cisco IOS Software, C3750E Software (C3750E-UNIVERSALK9-M), Version 15.2(4)E10, RELEASE SOFTWARE "
+    b"(fc2)\r\nTechnical Support: http://www.cisco.com/techsupport\r\nCopyright (c) 1986-2020 by Cisco "
+    b"Systems, Inc.\r\nCompiled Tue 31-Mar-20 01:39 by prod_rel_team \xc2\xa9 \xe2\x82\xac"
+)
 
 
-def small_switch(uptime: int = 500_000, octets: int = 10**12, dup_names: bool = False) -> dict[tuple, Any]:
+def small_switch(
+    uptime: int = 500_000, octets: int = 10**12, dup_names: bool = False, descr: bytes = b"fake agent"
+) -> dict[tuple, Any]:
     """Three ports; port 3 has only 32-bit counters and no ifXTable row; ifName of 2 repeats 1 if asked."""
     d: dict[tuple, Any] = {
-        (1, 3, 6, 1, 2, 1, 1, 1, 0): rfc1902.OctetString(b"fake agent"),
+        (1, 3, 6, 1, 2, 1, 1, 1, 0): rfc1902.OctetString(descr),
         (1, 3, 6, 1, 2, 1, 1, 3, 0): rfc1902.TimeTicks(uptime),
         (1, 3, 6, 1, 2, 1, 1, 5, 0): rfc1902.OctetString(b"fake"),
     }

@@ -56,9 +56,7 @@ def families(
     now = time.time() if now is None else now
     f.info(
         "system", "The agent's system group; always 1.", ["sys_name", "sys_descr", "sys_object_id"]
-    ).add_metric(
-        [], {"sys_name": system.name, "sys_descr": system.descr[:200], "sys_object_id": system.object_id}
-    )
+    ).add_metric([], {"sys_name": system.name, "sys_descr": system.descr, "sys_object_id": system.object_id})
     if system.uptime_ticks is not None:
         f.gauge("sys_uptime_seconds", "sysUpTime: time since the agent (re)started.").add_metric(
             [], system.uptime_ticks / 100

@@ -48,7 +48,7 @@ def fetch(session: Session, deadline: Deadline) -> Walked:
     lldp_names = list(lldp.COLUMNS) if t.lldp else []
     cols += [lldp.COLUMNS[n] for n in lldp_names]
     rows = session.walk(cols, deadline, stats, deadline.skip, t.in_flight)
-    tables = {n: parse.by_index(rows[k]) for k, n in enumerate(names)}
+    tables = parse.drop_wrong_types({n: parse.by_index(rows[k]) for k, n in enumerate(names)}, deadline.skip)
     rest = rows[len(names) :]
     lag = (rest[0], rest[1]) if t.lag else None
     lldp_cols = dict(zip(lldp_names, rest[len(rest) - len(lldp_names) :], strict=True)) if t.lldp else None

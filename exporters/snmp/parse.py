@@ -7,7 +7,7 @@ OID tuples or `END`. Anything of the wrong type or shape is skipped, never guess
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .config import PortRule
@@ -65,20 +65,20 @@ PLAIN_COUNTERS = ("in_discards", "in_errors", "in_unknown_protos", "out_discards
 LAG_COLUMNS = (LAG_ATTACHED_AGG, IFSTACK_STATUS)
 
 IF_TYPE_LAG = 161  # ieee8023adLag
-_PRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, CR and LF are text (Cisco's sysDescr)
 
 
 def text(v: object) -> str:
-    """An OCTET STRING as text: UTF-8 if it is valid and printable, else `0x` and hex (like snmp_exporter)."""
+    """An OCTET STRING as text, whole: UTF-8 (without trailing NULs) if it is valid and has no control
+    characters but tab, CR and LF; else `0x` and the hex of every octet (like snmp_exporter). Never cut."""
     if not isinstance(v, bytes):
         return ""
-    b = v.rstrip(b"\x00")
     try:
-        s = b.decode("utf-8")
+        s = v.rstrip(b"\x00").decode("utf-8")
     except UnicodeDecodeError:
-        return "0x" + b.hex().upper()
-    if _PRINTABLE.search(s):
-        return "0x" + b.hex().upper()
+        return "0x" + v.hex().upper()
+    if _CONTROL.search(s):
+        return "0x" + v.hex().upper()
     return s
 
 
@@ -123,6 +123,29 @@ class Interface:
     last_change_ticks: int | None
     counters: tuple[tuple[str, int], ...]  # (name, value); only those the agent has
     hc: bool  # True when the octet counters are 64-bit
+
+
+STRINGS = frozenset(("descr", "name", "alias"))  # the OCTET STRING columns; every other one is a number
+
+
+def drop_wrong_types(
+    tables: Mapping[str, Mapping[int, object]], skip: Callable[[str, str], None] | None = None
+) -> dict[str, dict[int, object]]:
+    """The tables without values of the wrong type (a string where a counter belongs, ...): each bad column
+    is reported once to `skip` as malformed; its other values and every other column stay."""
+    out: dict[str, dict[int, object]] = {}
+    for name, col in tables.items():
+        want: type = bytes if name in STRINGS else int
+        good = {i: v for i, v in col.items() if isinstance(v, want) and not isinstance(v, bool)}
+        if len(good) != len(col) and skip is not None:
+            oid = ".".join(map(str, COLUMNS.get(name, ())))
+            kind = "OCTET STRINGs" if want is bytes else "numbers"
+            skip(
+                "malformed",
+                f"{len(col) - len(good)} values of column {oid} ({name}) are not {kind}; left out",
+            )
+        out[name] = good
+    return out
 
 
 def missing_hc(tables: Mapping[str, Mapping[int, object]]) -> list[tuple[str, int]]:

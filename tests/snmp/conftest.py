@@ -13,7 +13,7 @@ from lab import snmp as L
 from lab import snmp_gen
 from lab.exporter import ExporterProc
 from lab.proc import Lab, free_port
-from lab.snmp_fake import FakeAgent, small_switch
+from lab.snmp_fake import IF, IFX, LONG_DESCR, FakeAgent, small_switch
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "snmp"
 # exporter target -> recording (and v2c community)
@@ -53,6 +53,13 @@ def fakes(snmp_lab: Lab) -> dict[str, FakeAgent]:
         "garbage": FakeAgent(small_switch(), mode="garbage"),
         "silent": FakeAgent(small_switch(), mode="silent"),
         "dupfake": FakeAgent(small_switch(dup_names=True)),
+        "longdescr": FakeAgent(small_switch(descr=LONG_DESCR)),
+        # ifHCInOctets loops; ifHCOutOctets and ifOperStatus come as strings; the rest is fine
+        "badcols": FakeAgent(
+            small_switch(),
+            loop_columns=frozenset({IFX + (6,)}),
+            wrong_type_columns=frozenset({IFX + (10,), IF + (8,)}),
+        ),
     }
     for a in agents.values():
         snmp_lab.callback(a.close)

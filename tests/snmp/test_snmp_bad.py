@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from lab.exporter import parse, value
+from lab.exporter import find, parse, value
 
 
 def probe_down(exporter, target, reason, within=4.0, **kw):
@@ -126,3 +126,35 @@ def test_parallel_probes_share_one_engine(exporter):
         bodies = list(pool.map(lambda t: parse(exporter.probe(t)), targets))
     for t, s in zip(targets, bodies, strict=True):
         assert value(s, "colo_snmp_up", target=t) == (0 if t == "dead" else 1), t
+
+
+def test_long_sysdescr_is_exported_whole(exporter):
+    from lab.prometheus import check_metrics
+    from lab.snmp_fake import LONG_DESCR
+
+    text = exporter.probe("fake_longdescr")
+    s = parse(text)
+    assert value(s, "colo_snmp_up", target="fake_longdescr") == 1
+    (labels,) = [dict(k[1]) for k in s if k[0] == "colo_snmp_system_info"]
+    assert labels["sys_descr"] == LONG_DESCR.decode() and len(labels["sys_descr"]) > 200
+    assert check_metrics(text) == []
+
+
+def test_one_bad_column_costs_only_itself(exporter):
+    # ifHCInOctets loops after its first row; ifHCOutOctets and ifOperStatus come as strings.
+    s = parse(exporter.probe("fake_badcols"))
+    assert value(s, "colo_snmp_up", target="fake_badcols") == 1
+    assert value(s, "colo_snmp_scrape_errors_total", reason="malformed") >= 2
+    assert value(s, "colo_snmp_interfaces") == 3
+    log = exporter.log_text()
+    assert "non-increasing OID in column 1.3.6.1.2.1.31.1.1.1.6" in log
+    assert "values of column 1.3.6.1.2.1.31.1.1.1.10 (out_octets) are not numbers" in log
+    # every other column, every interface
+    assert len(find(s, "colo_snmp_interface_admin_status")) == 3
+    assert not find(s, "colo_snmp_interface_oper_status")  # the bad column, and only it, is gone
+    assert (
+        value(s, "colo_snmp_interface_receive_bytes_total", ifindex="1") == 10**12 + 1
+    )  # read before the loop
+    # where a 64-bit column failed, the 32-bit one stands in
+    assert value(s, "colo_snmp_interface_receive_bytes_total", ifindex="2") == (10**12 + 2) % 2**32
+    assert value(s, "colo_snmp_interface_transmit_bytes_total", ifindex="1") == (2 * 10**12 + 1) % 2**32

@@ -86,6 +86,22 @@ def test_text_decoding():
     assert P.text("bürø".encode()) == "bürø"
     assert P.text(b"eth0\x00\x00") == "eth0"
     assert P.text(b"\x00\x16\x3e\x01\x02\x03") == "0x00163E010203"
+    assert P.text(b"\xff\x00\x00") == "0xFF0000"  # hex shows every octet
+
+
+CISCO = (
+    b"Cisco IOS Software, C3750E Software (C3750E-UNIVERSALK9-M), Version 15.2(4)E10, RELEASE SOFTWARE "
+    b"(fc2)\r\nTechnical Support: http://www.cisco.com/techsupport\r\nCopyright (c) 1986-2020 by Cisco "
+    b"Systems, Inc.\r\nCompiled Tue 31-Mar-20 01:39 by prod_rel_team"
+)
+
+
+def test_strings_are_never_cut():
+    assert len(CISCO) > 200 and P.text(CISCO) == CISCO.decode()  # CR/LF are text, nothing is cut
+    long_utf8 = ("Grüße aus dem Rechenzentrum " * 12).encode()
+    assert P.text(long_utf8) == long_utf8.decode()
+    binary = bytes(range(256)) * 2
+    assert P.text(binary) == "0x" + binary.hex().upper()  # 1,026 characters, all of them
     assert P.text(END) == "" and P.text(5) == ""
 
 
