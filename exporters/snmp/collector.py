@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from prometheus_client.core import Metric
+from prometheus_client.samples import Sample
 
 from exporters.core import Families
 
@@ -98,26 +99,42 @@ def families(
     )
     counters = {}
     for key, (name, doc, cast) in _COUNTERS.items():
-        counters[key] = (f.counter(name, doc, PORT_LABELS + (("cast",) if cast else ())), cast)
+        fam = f.counter(name, doc, PORT_LABELS + (("cast",) if cast else ()))
+        counters[key] = (fam.samples, fam.name + "_total", cast)
+    # One label dict per port, shared by all its series: the exposition renders it once (~2x faster).
+    info_s, info_n = info.samples, info.name + "_info"
+    admin_s, admin_n = admin.samples, admin.name
+    oper_s, oper_n = oper.samples, oper.name
+    speed_s, speed_n = speed.samples, speed.name
+    mtu_s, mtu_n = mtu.samples, mtu.name
+    change_s, change_n = change.samples, change.name
+    wide_s, wide_n = wide.samples, wide.name
     up = system.uptime_ticks
     for i in interfaces:
         role, link = roles.get(i.index, ("", ""))
-        lv = [str(i.index), i.name, role, link]
-        info.add_metric(lv + [i.descr, i.alias, str(i.type if i.type is not None else "")], {})
+        lbl = {"ifindex": str(i.index), "ifname": i.name, "role": role, "link": link}
+        by_cast: dict[str | None, dict[str, str]] = {None: lbl}
+        iftype = str(i.type if i.type is not None else "")
+        info_s.append(
+            Sample(info_n, {**lbl, "ifdescr": i.descr, "ifalias": i.alias, "iftype": iftype}, 1, None)
+        )
         if i.admin is not None:
-            admin.add_metric(lv, i.admin)
+            admin_s.append(Sample(admin_n, lbl, i.admin, None))
         if i.oper is not None:
-            oper.add_metric(lv, i.oper)
+            oper_s.append(Sample(oper_n, lbl, i.oper, None))
         if i.speed_bps is not None:
-            speed.add_metric(lv, i.speed_bps / 8)
+            speed_s.append(Sample(speed_n, lbl, i.speed_bps / 8, None))
         if i.mtu is not None:
-            mtu.add_metric(lv, i.mtu)
+            mtu_s.append(Sample(mtu_n, lbl, i.mtu, None))
         if up is not None and i.last_change_ticks is not None and i.last_change_ticks <= up:
-            change.add_metric(lv, round(now - (up - i.last_change_ticks) / 100, 2))
-        wide.add_metric(lv, 1 if i.hc else 0)
+            change_s.append(Sample(change_n, lbl, round(now - (up - i.last_change_ticks) / 100, 2), None))
+        wide_s.append(Sample(wide_n, lbl, 1 if i.hc else 0, None))
         for key, v in i.counters:
-            fam, cast = counters[key]
-            fam.add_metric(lv + [cast] if cast else lv, v)
+            samples, sname, cast = counters[key]
+            labels = by_cast.get(cast)
+            if labels is None:
+                labels = by_cast[cast] = {**lbl, "cast": str(cast)}
+            samples.append(Sample(sname, labels, v, None))
     if expected_speed:
         speed = f.gauge(
             "interface_expected_speed_bytes",

@@ -171,26 +171,27 @@ def parse_interfaces(
 ) -> list[Interface]:
     """`tables`: column name -> {ifIndex: value}; `fallback`: (counter, ifIndex) -> 32-bit value."""
     out = []
+    col = {n: tables.get(n, {}) for n in COLUMNS}
+    hc_cols = [(c, col[c]) for c in HC_COUNTERS]
+    plain_cols = [(c, col[c]) for c in PLAIN_COUNTERS]
+    descr_c, name_c, alias_c, hc_in = col["descr"], col["name"], col["alias"], col["in_octets"]
+    high_c, low_c, type_c, mtu_c = col["high_speed"], col["speed"], col["type"], col["mtu"]
+    admin_c, oper_c, change_c = col["admin"], col["oper"], col["last_change"]
     for i in all_indexes(tables):
-
-        def g(name: str, i: int = i) -> object:
-            return tables.get(name, {}).get(i)
-
-        descr = text(g("descr"))
-        name = text(g("name")) or descr or str(i)
+        descr = text(descr_c.get(i))
+        name = text(name_c.get(i)) or descr or str(i)
         counters = []
-        hc = _int(g("in_octets")) is not None
-        for c in HC_COUNTERS:
-            v = _int(g(c))
+        for c, values in hc_cols:
+            v = _int(values.get(i))
             if v is None:
                 v = _int(fallback.get((c, i)))
             if v is not None:
                 counters.append((c, v))
-        for c in PLAIN_COUNTERS:
-            v = _int(g(c))
+        for c, values in plain_cols:
+            v = _int(values.get(i))
             if v is not None:
                 counters.append((c, v))
-        high, low = _int(g("high_speed")), _int(g("speed"))
+        high, low = _int(high_c.get(i)), _int(low_c.get(i))
         # ifSpeed saturates at 2^32-1; ifHighSpeed (Mb/s) is right when present and not zero with ifSpeed set.
         speed = high * 1_000_000 if high is not None and (high > 0 or not low) else low
         out.append(
@@ -198,15 +199,15 @@ def parse_interfaces(
                 index=i,
                 name=name,
                 descr=descr,
-                alias=text(g("alias")),
-                type=_int(g("type")),
-                mtu=_int(g("mtu")),
+                alias=text(alias_c.get(i)),
+                type=_int(type_c.get(i)),
+                mtu=_int(mtu_c.get(i)),
                 speed_bps=speed,
-                admin=_int(g("admin")),
-                oper=_int(g("oper")),
-                last_change_ticks=_int(g("last_change")),
+                admin=_int(admin_c.get(i)),
+                oper=_int(oper_c.get(i)),
+                last_change_ticks=_int(change_c.get(i)),
                 counters=tuple(counters),
-                hc=hc,
+                hc=_int(hc_in.get(i)) is not None,
             )
         )
     return out
