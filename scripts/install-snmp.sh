@@ -3,6 +3,8 @@
 # drops privileges to nobody), with pysmi and cryptography that snmpsim 1.2.2 needs but does not declare.
 # Idempotent: a stamp file makes a second run instant.
 set -euo pipefail
+# Debian starts lldpd on install where an init system runs; the tests start their own, in namespaces.
+command -v service >/dev/null && service lldpd stop >/dev/null 2>&1 || true
 VENV=${COLO_SNMPSIM_VENV:-/opt/colo-snmpsim}
 WANT="snmpsim==1.2.2 pysmi==2.0.0 cryptography"
 stamp="$VENV/.colo-installed"
