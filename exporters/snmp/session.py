@@ -199,11 +199,9 @@ class Session:
                 self._send(req, stats)
                 pending[req.ids[-1]] = req
             queue = []
-            remaining = deadline.remaining()
-            if remaining <= 0.001:
-                raise ScrapeError("timeout", f"deadline reached after {stats.pdus} PDUs")
+            left = deadline.timeout(doing=f"the next SNMP reply ({stats.pdus} PDUs sent)")
             due = min(r.sent for r in pending.values()) + timeout
-            wait = min(due - time.monotonic(), remaining)
+            wait = min(due - time.monotonic(), left)
             ready = select.select([sock], [], [], wait)[0] if wait > 0 else []
             if not ready:
                 now = time.monotonic()
