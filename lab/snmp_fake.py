@@ -78,6 +78,7 @@ class FakeAgent:
         self.requests = 0
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)  # close() cannot wake a blocked recvfrom: poll for it instead
         self.port = self.sock.getsockname()[1]
         self._stop = False
         self._thread = threading.Thread(target=self._serve, daemon=True, name="snmp-fake")
@@ -92,6 +93,8 @@ class FakeAgent:
         while not self._stop:
             try:
                 raw, peer = self.sock.recvfrom(65535)
+            except TimeoutError:
+                continue
             except OSError:
                 return
             self.requests += 1
