@@ -202,7 +202,10 @@ class Session:
             left = deadline.timeout(doing=f"the next SNMP reply ({stats.pdus} PDUs sent)")
             due = min(r.sent for r in pending.values()) + timeout
             wait = min(due - time.monotonic(), left)
-            ready = select.select([sock], [], [], wait)[0] if wait > 0 else []
+            try:
+                ready = select.select([sock], [], [], wait)[0] if wait > 0 else []
+            except (OSError, ValueError):  # closed under us: the config was reloaded mid-scrape
+                raise ScrapeError("timeout", "the target's session was closed by a reload") from None
             if not ready:
                 now = time.monotonic()
                 late = {id(r): r for r in pending.values() if now - r.sent >= timeout - 0.0005}
