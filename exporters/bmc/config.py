@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..core import ConfigError, Duration, Secret
+from ..core.config import Expandable, ReadableFile
 from .ipmi_compat import READ, parse_module, settings
 
 IPMI_WORKAROUNDS = (
@@ -25,7 +26,7 @@ IPMI_WORKAROUNDS = (
 
 @dataclass(frozen=True)
 class Auth:
-    user: str
+    user: Expandable
     password: Secret
 
 
@@ -78,7 +79,7 @@ class RedfishTarget:
     auth: str  # a key of `auths`
     login: Literal["session", "basic"] = "session"
     verify: bool = True  # TLS certificate verification
-    ca_file: str | None = None  # CA bundle for the BMC's certificate
+    ca_file: ReadableFile | None = None  # CA bundle for the BMC's certificate
     timeout: Duration = Duration(10.0)  # per request; the scrape deadline applies regardless
     sel: bool = False  # count System Event Log entries (2 more requests)
     insecure_http: bool = False  # allow http:// (the password then crosses the network in clear)

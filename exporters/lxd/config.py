@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from exporters.core import ConfigError, Duration
+from exporters.core.config import ReadableFile
 
 SNAP_SOCKET = "/var/snap/lxd/common/lxd/unix.socket"
 DEB_SOCKET = "/var/lib/lxd/unix.socket"
@@ -29,9 +30,9 @@ def default_socket() -> str:
 
 @dataclass(frozen=True)
 class TLS:
-    cert_file: str  # client certificate LXD trusts (`lxc config trust add --type=client`)
-    key_file: str
-    server_cert_file: str | None = None  # the server's (or cluster's) certificate, pinned by fingerprint
+    cert_file: ReadableFile  # client certificate LXD trusts (`lxc config trust add --type=client`)
+    key_file: ReadableFile
+    server_cert_file: ReadableFile | None = None  # the server's (or cluster's) certificate, pinned
     insecure_skip_verify: bool = False
 
     def validate(self) -> None:

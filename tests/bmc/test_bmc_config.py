@@ -10,6 +10,7 @@ import pytest
 
 from exporters.bmc.config import Config
 from exporters.core import ConfigError, parse_config
+from lab.configs import example_with_files
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -25,8 +26,8 @@ def check(path: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_example_config_passes_check() -> None:
-    r = check(ROOT / "examples" / "bmc.yml")
+def test_example_config_passes_check(tmp_path: Path) -> None:
+    r = check(example_with_files(ROOT / "examples" / "bmc.yml", tmp_path))
     assert r.returncode == 0, r.stderr
     assert "change-me" not in r.stdout + r.stderr
 

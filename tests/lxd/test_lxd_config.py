@@ -15,6 +15,20 @@ from exporters.lxd.config import Config
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The certificate files the configs below name, so that only the mistake under test is wrong."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("a", "b", "c", "c.crt", "c.key"):
+        (tmp_path / name).write_text("placeholder\n")
+
+
+def test_a_missing_certificate_file_is_named() -> None:
+    with pytest.raises(ConfigError) as e:
+        parse_config(Config, {"url": "https://x:8443", "tls": {"cert_file": "missing.crt", "key_file": "b"}})
+    assert e.value.key == "tls.cert_file" and "missing.crt" in str(e.value)
+
+
 def check(path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "exporters.lxd.main", f"--config.file={path}", "--config.check"],
@@ -35,9 +49,9 @@ def test_example_config_passes_check() -> None:
 def test_example_https_variant_is_valid() -> None:
     data = yaml.safe_load((ROOT / "examples" / "lxd.yml").read_text())
     del data["socket"]
-    data.update(url="https://lxd1.example.net:8443", tls={"cert_file": "/c.crt", "key_file": "/c.key"})
+    data.update(url="https://lxd1.example.net:8443", tls={"cert_file": "c.crt", "key_file": "c.key"})
     cfg = parse_config(Config, data)
-    assert cfg.url and cfg.tls and cfg.tls.key_file == "/c.key" and cfg.scope == "member"
+    assert cfg.url and cfg.tls and cfg.tls.key_file.endswith("/c.key") and cfg.scope == "member"
 
 
 @pytest.mark.parametrize(
@@ -68,6 +82,7 @@ def test_example_https_variant_is_valid() -> None:
     ],
 )
 def test_bad_config_names_the_key(data: dict, key: str) -> None:
+    """(the referenced files a, b, c and c.crt/c.key exist: see `files`)"""
     with pytest.raises(ConfigError) as e:
         parse_config(Config, data)
     assert e.value.key == key
