@@ -29,14 +29,19 @@ def _san(names: Sequence[str]) -> x509.SubjectAlternativeName:
     return x509.SubjectAlternativeName(out)
 
 
-def _build(
+Pair = tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
+
+
+def build(
     cn: str,
-    sans: Sequence[str],
-    issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None,
-    ca: bool,
-    days: float,
-) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    key = ec.generate_private_key(ec.SECP256R1())
+    sans: Sequence[str] = (),
+    issuer: Pair | None = None,
+    ca: bool = False,
+    days: float = 1,
+    curve: str = "SECP256R1",
+) -> Pair:
+    """(certificate, key) in memory: self-signed, or signed by `issuer`; `sans` are IPs or DNS names."""
+    key = ec.generate_private_key(getattr(ec, curve)())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     now = dt.datetime.now(dt.UTC)
     b = (
@@ -54,15 +59,22 @@ def _build(
     return b.sign(issuer[1] if issuer else key, hashes.SHA256()), key
 
 
-def _write(d: Path, name: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> tuple[Path, Path]:
+def pem(cert: x509.Certificate, key: ec.EllipticCurvePrivateKey | None = None) -> tuple[str, str]:
+    """The PEM text of a certificate and (if given) its key."""
+    c = cert.public_bytes(serialization.Encoding.PEM).decode()
+    if key is None:
+        return c, ""
+    fmt = serialization.PrivateFormat.PKCS8
+    return c, key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption()).decode()
+
+
+def write(d: Path, name: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> tuple[Path, Path]:
+    """`<name>.crt` and `<name>.key` (mode 0600) in `d`."""
     d.mkdir(parents=True, exist_ok=True)
     c, k = d / f"{name}.crt", d / f"{name}.key"
-    c.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    k.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    ctext, ktext = pem(cert, key)
+    c.write_text(ctext)
+    k.write_text(ktext)
     k.chmod(0o600)
     return c, k
 
@@ -76,8 +88,7 @@ def self_signed(
     days: float = 2,
 ) -> tuple[Path, Path]:
     """A self-signed certificate (also usable as its own CA) and its key, written as `<name>.crt/.key`."""
-    cert, key = _build(cn, sans, None, True, days)
-    return _write(Path(d), name or cn.replace(" ", "-"), cert, key)
+    return write(Path(d), name or cn.replace(" ", "-"), *build(cn, sans, ca=True, days=days))
 
 
 class CA:
@@ -85,12 +96,11 @@ class CA:
 
     def __init__(self, d: Path, cn: str = "colo test CA", *, name: str = "ca") -> None:
         self.dir = Path(d)
-        self._pair = _build(cn, (), None, True, 2)
-        self.cert, self.key = _write(self.dir, name, *self._pair)
+        self._pair = build(cn, ca=True, days=2)
+        self.cert, self.key = write(self.dir, name, *self._pair)
 
     def issue(
         self, cn: str, sans: Sequence[str] = (), *, name: str | None = None, days: float = 1
     ) -> tuple[Path, Path]:
         """A certificate for `cn` (server or client) signed by this CA."""
-        cert, key = _build(cn, sans, self._pair, False, days)
-        return _write(self.dir, name or cn.replace(" ", "-"), cert, key)
+        return write(self.dir, name or cn.replace(" ", "-"), *build(cn, sans, self._pair, days=days))

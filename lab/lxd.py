@@ -308,36 +308,10 @@ class LXDLab:
 
 def make_cert(directory: Path, name: str) -> tuple[Path, Path]:
     """A self-signed client certificate and key (EC P-384), as LXD clients use."""
-    import datetime
+    from . import certs
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    directory.mkdir(parents=True, exist_ok=True)
-    key = ec.generate_private_key(ec.SECP384R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"colo-lxd-{name}")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .sign(key, hashes.SHA384())
-    )
-    crt, pem = directory / f"{name}.crt", directory / f"{name}.key"
-    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    pem.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    pem.chmod(0o600)
-    return crt, pem
+    pair = certs.build(f"colo-lxd-{name}", days=2, curve="SECP384R1")
+    return certs.write(directory, name, *pair)
 
 
 def _free_subnet() -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from lab import certs
 from lab.proc import Lab, free_port, port_open, wait_for
 
 HERE = Path(__file__).resolve().parent
@@ -167,55 +168,8 @@ def make_cert(
     curve: str = "SECP256R1",
 ) -> tuple:
     """(certificate, key): self-signed, or signed by `issuer` = (cert, key); `sans` are IPs or DNS names."""
-    import datetime as dt
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(getattr(ec, curve)())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.UTC)
-    b = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer[0].subject if issuer else subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if sans:
-        names: list[x509.GeneralName] = []
-        for s in sans:
-            try:
-                names.append(x509.IPAddress(ipaddress.ip_address(s)))
-            except ValueError:
-                names.append(x509.DNSName(s))
-        b = b.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    return b.sign(issuer[1] if issuer else key, hashes.SHA256()), key
+    return certs.build(name, sans, issuer, ca, curve=curve)
 
 
-def pem(cert, key=None) -> tuple[str, str]:
-    from cryptography.hazmat.primitives import serialization
-
-    c = cert.public_bytes(serialization.Encoding.PEM).decode()
-    k = (
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode()
-        if key is not None
-        else ""
-    )
-    return c, k
-
-
-def write_pem(d: Path, name: str, cert, key) -> tuple[Path, Path]:
-    c, k = pem(cert, key)
-    (d / f"{name}.crt").write_text(c)
-    (d / f"{name}.key").write_text(k)
-    (d / f"{name}.key").chmod(0o600)
-    return d / f"{name}.crt", d / f"{name}.key"
+pem = certs.pem
+write_pem = certs.write

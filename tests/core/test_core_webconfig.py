@@ -4,9 +4,7 @@ client."""
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import http.client
-import ipaddress
 import ssl
 import subprocess
 import sys
@@ -15,45 +13,17 @@ from pathlib import Path
 import bcrypt
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+from lab import certs
 
 from core_testlib import HERE, Toy, toy_config
 
 
-def _cert(name: str, issuer: tuple | None = None, ca: bool = False, ip: str | None = None):
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.UTC)
-    b = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer[0].subject if issuer else subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if ip:
-        b = b.add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False
-        )
-    cert = b.sign(issuer[1] if issuer else key, hashes.SHA256())
-    return cert, key
+def _cert(name: str, issuer: tuple | None = None, ca: bool = False, ip: str | None = None) -> tuple:
+    return certs.build(name, [ip] if ip else [], issuer, ca)
 
 
-def _write(d: Path, name: str, cert, key) -> tuple[Path, Path]:
-    c, k = d / f"{name}.crt", d / f"{name}.key"
-    c.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    k.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return c, k
+_write = certs.write
 
 
 @pytest.fixture(scope="module")
