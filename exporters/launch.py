@@ -12,7 +12,7 @@ from collections.abc import Callable
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "frr": (),
     "lxd": ("requests",),
-    "snmp": ("pysnmp", "pyasn1", "cryptography"),
+    "snmp": ("cryptography",),
     "bmc": ("requests", "pyipmi", "cryptography"),
 }
 CORE_MODULES = ("prometheus_client", "yaml", "bcrypt")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from exporters.core import ConfigError, Duration, Secret
+from exporters.core.config import Expandable
 
 from . import usm
 
@@ -22,7 +23,7 @@ class Auth:
 
     version: Literal["1", "2", "2c", "3"] = "2c"
     community: Secret = Secret("public")
-    username: str = ""
+    username: Expandable = ""
     security_level: str | None = None  # noAuthNoPriv | authNoPriv | authPriv
     auth_protocol: str | None = None  # a key of usm.AUTH
     auth_password: Secret | None = None
