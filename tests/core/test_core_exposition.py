@@ -40,6 +40,8 @@ def _families() -> list:
     g.add_metric(["2001:db8::1", ""], float("nan"))
     g.add_metric(["x", "y"], float("inf"))
     g.add_metric(["z", "ü ✓"], -1e-9)
+    for i, v in enumerate((float("-inf"), 0, -1, -2, 1024, 1025, 0.5, 7.0, True)):
+        g.add_metric([f"v{i}", ""], v)  # the small-value table's edges and what lies beyond
     c = CounterMetricFamily("colo_t_messages_total", "msgs", labels=["type"])
     c.add_metric(["open"], 3)
     c.add_metric(["update"], 12345678901234)
