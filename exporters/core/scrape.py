@@ -239,13 +239,25 @@ def _copy(fam: Metric) -> Metric:
 
 
 def run_jobs(
-    jobs: list[Job], deadline: Deadline, ns: str, errors: ErrorCounters, scope: str = "", reserve: float = 0.0
+    jobs: list[Job],
+    deadline: Deadline,
+    ns: str,
+    errors: ErrorCounters,
+    scope: str = "",
+    reserve: float = 0.0,
+    render_rate: Callable[[], float] | None = None,
+    on_cut: Callable[[float], None] | None = None,
 ) -> list[Metric]:
     """Run jobs concurrently until the deadline; return their families plus up and duration per job.
 
     `reserve`: seconds kept back from the jobs for the work after them (rendering the answer), at most half
-    of the time left."""
+    of the time left. `render_rate()`: seconds one sample takes to render (asked only for large answers): a
+    job that finished but
+    whose samples could no longer be rendered before the deadline is reported down (a late answer is
+    thrown away whole by Prometheus, every other source's series with it); then `on_cut` is told how long
+    rendering all of them would have taken (to keep that much back next time)."""
     t0 = time.perf_counter()
+    end = deadline
     if reserve > 0:
         deadline = deadline.within(max(0.0, deadline.remaining() - min(reserve, deadline.remaining() / 2)))
     slots = [_Slot(j, deadline) for j in jobs]
@@ -253,6 +265,10 @@ def run_jobs(
         s.thread.start()
     for s in slots:
         s.thread.join(s.deadline.remaining())
+    if render_rate is not None:
+        needed = _cut_unrenderable(slots, end, render_rate)
+        if needed and on_cut is not None:
+            on_cut(needed)
     label_names = sorted({k for j in jobs for k in j.labels})
     up = GaugeMetricFamily(
         f"{ns}_up", "1 if the last scrape of this source succeeded, else 0.", labels=label_names
@@ -293,6 +309,24 @@ def run_jobs(
     families.append(up)
     families.append(dur)
     return merge(families)
+
+
+def _cut_unrenderable(slots: list[_Slot], end: Deadline, render_rate: Callable[[], float]) -> float:
+    """Drop the largest finished results until the rest can be rendered before `end`; if any was, the
+    seconds rendering all of them would have taken, else 0."""
+    done = [(sum(len(f.samples) for f in s.result), s) for s in slots if s.result is not None]
+    total = sum(n for n, _ in done)
+    if total < 10_000:
+        return 0.0
+    rate = render_rate()
+    needed, left = total * rate, total
+    for n, s in sorted(done, key=lambda d: -d[0]):
+        if left * rate <= end.remaining() or n < 1000:
+            break
+        left -= n
+        s.result = None
+        s.error = ("timeout", f"answered, but its {n} samples could not be rendered before the deadline")
+    return needed if left < total else 0.0
 
 
 def _desc(labels: dict[str, str]) -> str:

@@ -625,7 +625,7 @@ class Server:
                 )
             t0 = time.perf_counter()
             resp = self._render(families, req)
-            app.note_render(target or "", time.perf_counter() - t0)
+            app.note_render(target or "", time.perf_counter() - t0, sum(len(f.samples) for f in families))
             return resp
         finally:
             if self._scrapes is not None:

@@ -18,18 +18,20 @@ it could not be reached at all: then everything it did not know is asked again.
 from __future__ import annotations
 
 import gc
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from exporters.core import get_logger
+from exporters.core import ScrapeError, get_logger
 
 from .parse_common import ParseError
 from .vty import STATUS, UNKNOWN, Reply, first_line
 
 log = get_logger("exporters.frr")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -112,9 +114,13 @@ def _usable(q: Query, start: int, unknown: set[str]) -> int | None:
     return None
 
 
+_NONSPACE = re.compile(rb"\S")
+
+
 def _failure(r: Reply) -> str | None:
     """Why a reply that is not `unknown command` cannot be used; None if it can."""
-    head = r.text.lstrip()[:1]
+    m = _NONSPACE.search(r.text)  # (lstrip() would copy a 40 MB reply)
+    head = r.text[m.start() : m.start() + 1] if m else b""
     if r.status == 0 and head != b"%":
         return None
     if r.status == 1 and head in (b"{", b"["):
@@ -203,6 +209,21 @@ def parse_all(queries: Sequence[Query], outcomes: dict[str, Outcome], ctx: Conte
     return outcomes
 
 
+def paused(fn: Callable[..., T], *args: Any, owned: dict[str, Any]) -> T:
+    """`fn(*args)` with the cyclic GC paused. Cut at the deadline, what it built is let go before the
+    collector resumes, and so is `owned`: the traceback holds it, and a collection of it then would hold
+    the GIL for tenths of a second while the scrape's answer waits."""
+    late: ScrapeError | None = None
+    with paused_gc():
+        try:
+            return fn(*args)
+        except ScrapeError as e:
+            late = e.with_traceback(None)
+            for o in owned.values():
+                o.value = None
+    raise late
+
+
 _gc_lock = threading.Lock()
 _gc_depth = 0
 _gc_was_on = False
@@ -212,12 +233,19 @@ _gc_was_on = False
 def paused_gc() -> Iterator[None]:
     """No cyclic garbage collection while a large reply becomes objects: with 10,000 peers the
     collections triggered by the allocations cost more than the parsing (they walk the whole new tree,
-    again and again). Replies have no reference cycles; refcounting frees them as usual."""
+    again and again). Replies have no reference cycles; refcounting frees them as usual.
+
+    What the pause built is still alive when it ends (the metrics, until the answer is sent): they are
+    moved out of the collector's sight (`gc.freeze`), else the first collection after the pause walks
+    all of them (a quarter of a second for 10,000 peers, holding the GIL while the answer waits). The
+    next pause gives back what is left of them (`gc.unfreeze`): by then the answer has been sent and
+    freed, and cyclic garbage frozen with it is collected as usual."""
     global _gc_depth, _gc_was_on
     with _gc_lock:
         if _gc_depth == 0:
             _gc_was_on = gc.isenabled()
             gc.disable()
+            gc.unfreeze()
         _gc_depth += 1
     try:
         yield
@@ -225,4 +253,5 @@ def paused_gc() -> Iterator[None]:
         with _gc_lock:
             _gc_depth -= 1
             if _gc_depth == 0 and _gc_was_on:
+                gc.freeze()
                 gc.enable()

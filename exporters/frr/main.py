@@ -16,14 +16,14 @@ from functools import partial
 
 from prometheus_client.core import Metric
 
-from exporters.core import Deadline, Exclusive, Job, ScrapeError, get_logger
+from exporters.core import Deadline, Exclusive, Families, Job, ScrapeError, get_logger
 from exporters.core.app import ExporterSpec
 from exporters.core.cli import main_for
 
 from . import collector
-from .commands import Context, DaemonState, parse_all, paused_gc, run_queries
-from .config import Config
-from .daemons import DAEMONS
+from .commands import Context, DaemonState, Outcome, Query, parse_all, paused, run_queries
+from .config import Config, Instance
+from .daemons import DAEMONS, Daemon
 from .vty import Vtysh, VtySocket, identity
 
 log = get_logger(__name__)
@@ -70,6 +70,13 @@ class Runtime:
             log.debug("socket failed; trying vtysh", frr_instance=name, daemon=daemon, err=e.message)
         return vtysh()
 
+    @staticmethod
+    def _build(
+        d: Daemon, queries: list[Query], outcomes: dict[str, Outcome], ctx: Context, inst: Instance
+    ) -> Families:
+        parse_all(queries, outcomes, ctx)
+        return d.collect(ctx, {k: o.value for k, o in outcomes.items() if o.ok}, inst)
+
     def collect(self, name: str, daemon: str, deadline: Deadline) -> list[Metric]:
         c = self.config
         inst = c.instances[name]
@@ -99,9 +106,8 @@ class Runtime:
                 if e.reason in ("connect", "permission"):  # not reached at all: maybe not the same daemon
                     state.lost()
                 raise
-            parse_all(queries, outcomes, ctx)
-            with paused_gc():
-                fams = d.collect(ctx, {k: o.value for k, o in outcomes.items() if o.ok}, inst)
+            # Parsed and turned into metrics in one pause of the cyclic GC (see `paused`).
+            fams = paused(self._build, d, queries, outcomes, ctx, inst, owned=outcomes)
         success = collector.collector_success(ctx.ns, name, daemon, {k: o.ok for k, o in outcomes.items()})
         return [*fams, *success]
 

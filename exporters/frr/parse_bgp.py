@@ -256,14 +256,17 @@ def _vrf_blocks(text: bytes | bytearray) -> list[tuple[str, list[bytes | bytearr
     that no single parse holds the GIL for long (10,000 peers are 40 MB: parsed in one piece, half a
     second or more of it on a slow machine) and each piece's objects are freed before the next is made.
     None if the reply is not laid out like that."""
-    if not text.startswith(b'{\n"') or not text.rstrip().endswith(b"}\n}"):
+    last = len(text)  # the end of the reply without its trailing white space (rstrip() would copy 40 MB)
+    while last and text[last - 1] in b" \t\r\n":
+        last -= 1
+    if not text.startswith(b'{\n"') or not text.endswith(b"}\n}", 0, last):
         return None
     starts = [1]
     i = text.find(_VRF_SEP)
     while i >= 0:
         starts.append(i + 4)
         i = text.find(_VRF_SEP, i + 1)
-    top = text.rstrip().rfind(b"\n}")  # closes the reply; the one before it, the last VRF
+    top = text.rfind(b"\n}", 0, last)  # closes the reply; the one before it, the last VRF
     out = []
     for k, start in enumerate(starts):
         end = starts[k + 1] - 4 if k + 1 < len(starts) else text.rfind(b"\n}", 0, top)

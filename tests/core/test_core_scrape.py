@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from prometheus_client.core import GaugeMetricFamily
 
@@ -163,6 +166,78 @@ def test_reserve_leaves_time_for_rendering() -> None:
         [Job({"j": "s"}, slow)], Deadline(1.0), "colo_t", ErrorCounters(("timeout", "internal")), reserve=0.4
     )
     assert 0.45 < time.monotonic() - t0 < 0.75
+
+
+def test_an_answer_too_large_to_render_in_time_is_cut() -> None:
+    def big(n: int) -> Callable[[Deadline], Families]:
+        def run(_d: Deadline) -> Families:
+            f = Families("colo_t")
+            g = f.gauge("x", "x", ["l"])
+            for i in range(n):
+                g.add_metric([str(i)], i)
+            return f
+
+        return run
+
+    errors = ErrorCounters(("timeout", "internal"))
+    jobs = [Job({"j": "big"}, big(20_000)), Job({"j": "small"}, big(5))]
+    # 20,000 samples at 0.1 ms each need 2 s to render, 1 s is left: the large one is cut, the small one kept.
+    told: list[float] = []
+    out = {
+        f.name: f
+        for f in run_jobs(jobs, Deadline(1.0), "colo_t", errors, render_rate=lambda: 1e-4, on_cut=told.append)
+    }
+    assert told == [20_005 * 1e-4]  # what the whole answer would have needed: kept back next time
+    assert {s.labels["j"]: s.value for s in out["colo_t_up"].samples} == {"big": 0, "small": 1}
+    assert len(out["colo_t_x"].samples) == 5
+    assert {s.labels["reason"]: s.value for s in errors.family("colo_t", None).samples}["timeout"] == 1
+    # Fast enough to render: both kept; and the rate is not even asked for small answers.
+    out = {f.name: f for f in run_jobs(jobs, Deadline(1.0), "colo_t", errors, render_rate=lambda: 1e-6)}
+    assert len(out["colo_t_x"].samples) == 20_005
+    run_jobs(jobs[1:], Deadline(1.0), "colo_t", errors, render_rate=lambda: 1 / 0)
+
+
+def test_render_estimate_is_not_lowered_by_a_cut_answer(tmp_path: Path) -> None:
+    from exporters.core.app import App, ExporterSpec
+
+    @dataclass(frozen=True)
+    class Cfg:
+        pass
+
+    fail = [False]
+
+    class Rt:
+        def __init__(self, _c: Cfg) -> None:
+            pass
+
+        def targets(self) -> list[str]:
+            return []
+
+        def jobs(self, _t: str | None) -> list[Job]:
+            def run(_d: Deadline) -> Families:
+                if fail[0]:
+                    raise ScrapeError("timeout", "cut")
+                return Families("colo_t")
+
+            return [Job({"j": "a"}, run)]
+
+        def close(self) -> None:
+            pass
+
+    spec = ExporterSpec("t", "colo_t", "t", 1, Cfg, Rt, multi_target=False, error_reasons=("timeout",))
+    (tmp_path / "c.yml").write_text("{}\n")
+    app = App(spec, str(tmp_path / "c.yml"))
+    app.scrape(None, Deadline(1))
+    app.note_render("", 0.3)
+    fail[0] = True
+    app.scrape(None, Deadline(1))
+    app.note_render("", 0.01)  # the cut answer is small: the whole one still needs 0.3 s
+    assert app._render[""] == 0.3
+    fail[0] = False
+    app.scrape(None, Deadline(1))
+    app.note_render("", 0.2)
+    assert app._render[""] == 0.2
+    assert app.render_rate() > 0
 
 
 def test_exclusive_waits_for_a_running_scrape_but_not_for_a_stuck_one() -> None:
