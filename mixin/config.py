@@ -139,6 +139,7 @@ ALERTS: dict[str, Any] = {
     },
     "frr": {
         "daemon_down_for": "2m",
+        "collector_for": "5m",  # FrrCollectorFailing: a collector failing this long
         "session_down_for": "1m",
         "bfd_down_for": "1m",
         "flap_drops": 2,
