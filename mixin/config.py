@@ -131,6 +131,14 @@ ALERTS: dict[str, Any] = {
         "psu_failed_for": "1m",
         "psu_redundancy_for": "2m",
         "power_high_for": "10m",
+        # BmcPsuLoadHigh: a supply delivering more than this share of its rated capacity (PowerCapacityWatts)
+        "psu_load_ratio": 0.8,
+        "psu_load_for": "10m",
+        # BmcComponentFailed / BmcComponentDegraded (drives, controllers, memory, processors). Keep the
+        # exporter's components_interval (5m) under health_for, so the component alert is there before the
+        # rollup it explains would fire.
+        "component_failed_for": "1m",
+        "component_degraded_for": "5m",
         "chassis_off_for": "2m",
         "out_of_range_for": "2m",
         "sel_free_ratio": 0.1,
