@@ -163,6 +163,10 @@ ALERTS: dict[str, Any] = {
     },
     "lxd": {
         "collector_for": "5m",
+        # LxdDiskUsageStale: disk data older than this (a few of the exporter's disk_interval, 60 s by
+        # default: raise it with a longer disk_interval), for disk_stale_for.
+        "disk_stale_after": "5m",
+        "disk_stale_for": "5m",
         "member_offline_for": "2m",
         "evacuated_too_long": "2h",
         "instance_error_for": "5m",

@@ -125,6 +125,32 @@ def config(cfg: dict[str, Any]) -> dict[str, Any]:
             "equal": ["job", "instance", "frr_instance"],
         },
         C(
+            "An LXD collector that fails: the alerts on what it reads, which keep their last state\n"
+            "meanwhile.",
+            {
+                "source_matchers": ['alertname="LxdCollectorFailing"', 'collector="instances"'],
+                "target_matchers": [
+                    'alertname=~"LxdInstanceError|LxdCriticalInstanceNotRunning|LxdInstanceMemoryNearLimit"'
+                ],
+                "equal": ["job", "instance"],
+            },
+        ),
+        {
+            "source_matchers": ['alertname="LxdCollectorFailing"', 'collector="counters"'],
+            "target_matchers": ['alertname="LxdInstanceMemoryNearLimit"'],
+            "equal": ["job", "instance"],
+        },
+        {
+            "source_matchers": ['alertname="LxdCollectorFailing"', 'collector="disk"'],
+            "target_matchers": ['alertname="LxdInstanceDiskNearQuota"'],
+            "equal": ["job", "instance"],
+        },
+        {
+            "source_matchers": ['alertname="LxdCollectorFailing"', 'collector="storage_pools"'],
+            "target_matchers": ['alertname=~"LxdStoragePool.+"'],
+            "equal": ["job", "instance"],
+        },
+        C(
             "An offline member (not in maintenance): its instances and the exporters on it.",
             {
                 "source_matchers": ['alertname="LxdClusterMemberOffline"'],
