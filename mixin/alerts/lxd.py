@@ -71,7 +71,8 @@ def groups(ctx: Ctx) -> list[Group]:
     def hold(cond: Cond, *collectors: str) -> str:
         return held(cond, ctx.hold, "job, instance", fresh(*collectors))
 
-    stale_after = t(c["disk_stale_after"])
+    # Not scaled with the rules (the lab's exporters refresh every disk_interval whatever the scale).
+    stale_after = seconds(c["disk_stale_after"])
     rules = [
         *exporter_alerts(ctx, "lxd", "Lxd", "colo-lxd-exporter", "the LXD servers"),
         Alert(
@@ -88,7 +89,7 @@ def groups(ctx: Ctx) -> list[Group]:
         ),
         Alert(
             "LxdDiskUsageStale",
-            f"colo_lxd_instance_disk_usage_age_seconds > {seconds(stale_after):g}",
+            f"colo_lxd_instance_disk_usage_age_seconds > {stale_after:g}",
             "warning",
             "monitoring",
             "Disk usage from {{ $labels.instance }} is {{ $value | humanizeDuration }} old",
