@@ -3,7 +3,12 @@ rules, and Alertmanager with the shipped config (its receivers pointed at a loca
 every notification to logs/notifications.log).
 
 Each `lab/<peer>.py` that defines `demo(lab) -> list[scrape_config]` adds its peers and its exporter.
-At rest the demo fires only the alerts listed in AT_REST, each with why; it says so if any other fires.
+At rest the demo fires only the alerts listed in AT_REST, each with why; it says so if any other fires,
+and if one of its processes has died (a dead peer shows up as an alert that is not about the rack).
+Every start begins with an empty Prometheus and Alertmanager: the last run's samples would make every
+switch look restarted (sysUpTime went back) and hold its alerts for an hour. The exporters' ports are
+fixed (the README's); the demo refuses to start while something else listens on one of them (another
+demo, or a test rack), rather than scrape that.
 Ctrl-C stops everything and removes what was created.
 """
 
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import shutil
 import signal
 import sys
 import threading
@@ -23,7 +29,7 @@ import lab as lab_pkg
 import mixin
 
 from .alertmanager import Alertmanager, WebhookReceiver, lab_config
-from .proc import Lab, LabError
+from .proc import Lab, LabError, Proc, port_open
 from .prometheus import Prometheus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +74,39 @@ AT_REST: list[tuple[str, dict[str, str], str]] = [
         {"job": "node"},
         "lab limit: the mesh's node_exporters share one machine's CPUs, busy while the demo starts",
     ),
+    (
+        "NodeSystemSaturation",
+        {"job": "node"},
+        "lab limit: the load average is the machine's, shared by the whole demo (and whatever else runs)",
+    ),
 ]
+# The exporters' fixed ports (README, examples/prometheus.yml).
+EXPORTER_PORTS = (9471, 9472, 9473, 9474)
+
+
+class DemoLab(Lab):
+    """A Lab that remembers what it started, so the demo can tell when one of its processes dies."""
+
+    def __init__(self, workdir: str | Path) -> None:
+        super().__init__(workdir)
+        self.procs: list[Proc] = []
+
+    def start(self, name: str, argv: Any, **kw: object) -> Proc:
+        p = super().start(name, argv, **kw)
+        self.procs.append(p)
+        return p
+
+    def dead(self) -> list[str]:
+        return [
+            f"{p.name} exited (status {p.popen.returncode}; log {p.log})" for p in self.procs if not p.alive()
+        ]
+
+
+def fresh_state(workdir: Path) -> None:
+    """An empty TSDB and Alertmanager state for this run (the directories Prometheus and Alertmanager of
+    lab/prometheus.py and lab/alertmanager.py keep under the workdir)."""
+    for d in (workdir / "prometheus" / "data", workdir / "alertmanager" / "data"):
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def parts() -> list[tuple[str, object]]:
@@ -94,10 +132,12 @@ def with_host(scrape_configs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return scrape_configs
 
 
-def at_rest(prom: Prometheus, settle: float) -> tuple[list[str], list[str]]:
-    """(explained, unexplained) pending or firing alerts after `settle` seconds."""
+def at_rest(prom: Prometheus, settle: float, lab: DemoLab | None = None) -> tuple[list[str], list[str]]:
+    """(explained, unexplained) pending or firing alerts after `settle` seconds; a demo process that has
+    died is unexplained too."""
     time.sleep(settle)
-    explained, unexplained = [], []
+    explained: list[str] = []
+    unexplained = [f"process {d}" for d in (lab.dead() if lab else [])]
     for a in prom.alerts():
         lbl = a["labels"]
         if lbl.get("severity") == "info":
@@ -124,11 +164,24 @@ def main() -> int:
     )
     args = ap.parse_args()
 
+    busy = [
+        p
+        for p in (*EXPORTER_PORTS, args.prometheus_port, args.alertmanager_port)
+        if port_open("127.0.0.1", p)
+    ]
+    if busy:
+        print(
+            f"demo not started: something already listens on 127.0.0.1:{', '.join(map(str, busy))} (another "
+            "demo or test rack?); stop it, or wait and retry",
+            file=sys.stderr,
+        )
+        return 1
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     t0 = time.monotonic()
-    with Lab(args.workdir) as lab:
+    fresh_state(Path(args.workdir))
+    with DemoLab(args.workdir) as lab:
         scrape_configs = []
         try:
             for name, fn in parts():
@@ -165,7 +218,7 @@ def main() -> int:
         print(f"Alertmanager: {am.url}   (notifications go to {webhook.log})")
         print(f"Dashboards: {ROOT / 'grafana'}/*.json (rack.json: 'Colo / Rack overview'); in Grafana, add")
         print(f"  {prom.url} as a Prometheus data source, then Dashboards > Import each (docs/dashboards.md)")
-        explained, unexplained = at_rest(prom, settle=20)
+        explained, unexplained = at_rest(prom, settle=20, lab=lab)
         print("Alerts at rest (pending or firing), each on purpose or a lab limit:")
         for line in explained or ["none"]:
             print(f"  {line}")
@@ -175,7 +228,12 @@ def main() -> int:
                 print(f"  {line}")
         print(f"Logs: {lab.workdir}/logs\nPress Ctrl-C to stop and clean up.", flush=True)
         if not args.check:
-            stop.wait()
+            reported: set[str] = set()
+            while not stop.wait(5):
+                for d in lab.dead():
+                    if d not in reported:
+                        reported.add(d)
+                        print(f"a demo process died: {d}", flush=True)
         print("stopping ...", flush=True)
     print("stopped; nothing left behind.")
     return 1 if args.check and unexplained else 0

@@ -131,6 +131,14 @@ ALERTS: dict[str, Any] = {
         "psu_failed_for": "1m",
         "psu_redundancy_for": "2m",
         "power_high_for": "10m",
+        # BmcPsuLoadHigh: a supply delivering more than this share of its rated capacity (PowerCapacityWatts)
+        "psu_load_ratio": 0.8,
+        "psu_load_for": "10m",
+        # BmcComponentFailed / BmcComponentDegraded (drives, controllers, memory, processors). Keep the
+        # exporter's components_interval (5m) under health_for, so the component alert is there before the
+        # rollup it explains would fire.
+        "component_failed_for": "1m",
+        "component_degraded_for": "5m",
         "chassis_off_for": "2m",
         "out_of_range_for": "2m",
         "sel_free_ratio": 0.1,
@@ -139,6 +147,7 @@ ALERTS: dict[str, Any] = {
     },
     "frr": {
         "daemon_down_for": "2m",
+        "collector_for": "5m",  # FrrCollectorFailing: a collector failing this long
         "session_down_for": "1m",
         "bfd_down_for": "1m",
         "flap_drops": 2,
@@ -154,6 +163,10 @@ ALERTS: dict[str, Any] = {
     },
     "lxd": {
         "collector_for": "5m",
+        # LxdDiskUsageStale: disk data older than this (a few of the exporter's disk_interval, 60 s by
+        # default: raise it with a longer disk_interval), for disk_stale_for.
+        "disk_stale_after": "5m",
+        "disk_stale_for": "5m",
         "member_offline_for": "2m",
         "evacuated_too_long": "2h",
         "instance_error_for": "5m",

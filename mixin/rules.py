@@ -163,10 +163,19 @@ def link_rules() -> list[dict[str, Any]]:
         + "\nor\n"
         + _node(_sel("node_network_up", "node"))
     )
+    # Administratively up: ifAdminStatus up (down and testing are an operator's choice); for node_exporter
+    # the IFF_UP bit of the interface flags (`ip link set DEV down` clears it; node_exporter 1.5 has no
+    # adminstate label yet). A side with no admin series counts as admin up.
+    admin = (
+        _snmp(f"({_sel('colo_snmp_interface_admin_status', 'snmp')} == bool 1)")
+        + "\nor\n"
+        + _node(f"{_sel('node_network_flags', 'node')} % 2")
+    )
     rate = "rate({}[5m])"
     return [
         *_maps(),
         {"record": "colo:link_up", "expr": up},
+        {"record": "colo:link_admin_up", "expr": admin},
         *_members(),
         {
             "record": "colo:link_receive_bits:rate5m",

@@ -5,6 +5,7 @@ behind (no processes, no network namespaces, no runtime directories)."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +71,45 @@ def test_demo_comes_up_and_cleans_up(tmp_path: Path) -> None:
     assert "LxdCriticalInstanceNotRunning" in r.stdout  # c4, on purpose: the check sees real alerts
     assert _netns() <= before, f"namespaces left behind: {_netns() - before}"
     assert not _procs_under(str(workdir)), _procs_under(str(workdir))
+
+
+def test_demo_refuses_a_busy_port(tmp_path: Path) -> None:
+    """Another demo (or test rack) on a port the demo needs: the demo says so and starts nothing, rather
+    than scrape the other one's exporters (theirs answer on the fixed ports while ours fail to listen)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        busy = s.getsockname()[1]
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "lab.demo",
+                "--check",
+                f"--workdir={tmp_path}",
+                f"--prometheus-port={busy}",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert r.returncode == 1 and f"127.0.0.1:{busy}" in r.stderr and "starting" not in r.stdout, r.stderr
+    assert not (tmp_path / "logs").exists()
+
+
+def test_each_demo_starts_with_empty_prometheus_and_alertmanager(tmp_path: Path) -> None:
+    """The last run's samples would make every switch look restarted (sysUpTime went back) and bring its
+    held alerts back."""
+    from lab.demo import fresh_state
+
+    for d in ("prometheus/data/wal", "alertmanager/data"):
+        (tmp_path / d).mkdir(parents=True)
+        (tmp_path / d / "old").write_text("x")
+    (tmp_path / "prometheus" / "prometheus.yml").write_text("kept")
+    fresh_state(tmp_path)
+    assert (
+        not (tmp_path / "prometheus" / "data").exists() and not (tmp_path / "alertmanager" / "data").exists()
+    )
+    assert (tmp_path / "prometheus" / "prometheus.yml").exists()

@@ -101,6 +101,56 @@ def config(cfg: dict[str, Any]) -> dict[str, Any]:
             "equal": ["job", "instance", "frr_instance"],
         },
         C(
+            "A router collector that fails (the daemon answers): the alerts on what it reads, which keep\n"
+            "their last state meanwhile. (With both summary and neighbors failing the sessions hold too,\n"
+            "not inhibited: either one alone still gives the sessions' state.)",
+            {
+                "source_matchers": [
+                    'alertname="FrrCollectorFailing"',
+                    'daemon="bgpd"',
+                    'collector="summary"',
+                ],
+                "target_matchers": ['alertname=~"FrrBgpPrefixesReceived.+"'],
+                "equal": ["job", "instance", "frr_instance"],
+            },
+        ),
+        {
+            "source_matchers": ['alertname="FrrCollectorFailing"', 'collector=~"advertised:.+"'],
+            "target_matchers": ['alertname="FrrExpectedAdvertisementMissing"'],
+            "equal": ["job", "instance", "frr_instance", "vrf", "prefix"],
+        },
+        {
+            "source_matchers": ['alertname="FrrCollectorFailing"', 'daemon="bfdd"', 'collector="peers"'],
+            "target_matchers": ['alertname="FrrBfdPeerDown"'],
+            "equal": ["job", "instance", "frr_instance"],
+        },
+        C(
+            "An LXD collector that fails: the alerts on what it reads, which keep their last state\n"
+            "meanwhile.",
+            {
+                "source_matchers": ['alertname="LxdCollectorFailing"', 'collector="instances"'],
+                "target_matchers": [
+                    'alertname=~"LxdInstanceError|LxdCriticalInstanceNotRunning|LxdInstanceMemoryNearLimit"'
+                ],
+                "equal": ["job", "instance"],
+            },
+        ),
+        {
+            "source_matchers": ['alertname="LxdCollectorFailing"', 'collector="counters"'],
+            "target_matchers": ['alertname="LxdInstanceMemoryNearLimit"'],
+            "equal": ["job", "instance"],
+        },
+        {
+            "source_matchers": ['alertname="LxdCollectorFailing"', 'collector="disk"'],
+            "target_matchers": ['alertname="LxdInstanceDiskNearQuota"'],
+            "equal": ["job", "instance"],
+        },
+        {
+            "source_matchers": ['alertname="LxdCollectorFailing"', 'collector="storage_pools"'],
+            "target_matchers": ['alertname=~"LxdStoragePool.+"'],
+            "equal": ["job", "instance"],
+        },
+        C(
             "An offline member (not in maintenance): its instances and the exporters on it.",
             {
                 "source_matchers": ['alertname="LxdClusterMemberOffline"'],

@@ -1,8 +1,13 @@
 """alerts/bmc.yml: colo-bmc-exporter (IPMI and Redfish alike, one vocabulary).
 
 One fault, one alert: a fan at 0 is "stopped", not also "below threshold"; a temperature above its critical
-threshold is "critical", not also "high"; the BMC's health rollup alerts only when no sensor alert explains
-it; a threshold crossing and the BMC's own sensor state for the same sensor are one series.
+threshold is "critical", not also "high"; the BMC's health rollup alerts only when no sensor or component
+alert explains it (one failed drive is one notification); a threshold crossing and the BMC's own sensor
+state for the same sensor are one series.
+
+Components (drives, storage controllers, memory, processors) are Redfish's `colo_bmc_component_health`
+and, for IPMI, the discrete sensors of those kinds (`colo_bmc_sensor_state{type=drive|memory|processor}`),
+as one vocabulary: labels `kind` and `component`.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from .common import Ctx, exporter_alerts
 from .model import Alert, Cond, Group, W, held, sel
 
 SRC = "job, instance, target, source"
+# IPMI discrete sensor types that are components (colo_bmc_sensor_state{type}), as Redfish's kinds.
+IPMI_KINDS = ("drive", "memory", "processor")
 SEN = f"{SRC}, sensor"
 FRESH = "colo_bmc_up == 1"
 
@@ -96,8 +103,27 @@ def groups(ctx: Ctx) -> list[Group]:
     def unreachable(w: W) -> str:
         return f"{w('colo_bmc_up')} == 0"
 
+    def component(value: int) -> Cond:
+        def cond(w: W) -> str:
+            ipmi = sel("colo_bmc_sensor_state", type="~" + "|".join(IPMI_KINDS))
+            as_component = (
+                f'label_replace(label_replace({w(ipmi)} == {value}, "kind", "$1", "type", "(.*)"),\n'
+                f'    "component", "$1", "sensor", "(.*)")'
+            )
+            return (
+                f"{w('colo_bmc_component_health')} == {value}\n"
+                f"or max without (type, sensor) (\n  {as_component}\n)"
+            )
+
+        return cond
+
+    def psu_load(w: W) -> str:
+        watts = f"({w('colo_bmc_psu_output_watts')} or {w('colo_bmc_psu_input_watts')})"
+        return f"{watts} / ({w('colo_bmc_psu_capacity_watts')} > 0) > {c['psu_load_ratio']}"
+
     specific = (
         "BmcFan.*|BmcTemperature.*|BmcPsu.*|BmcPowerDrawHigh|BmcChassisPoweredOff|BmcVoltage.*|BmcCurrent.*"
+        "|BmcComponent.*"
     )
     rules = [
         *exporter_alerts(ctx, "bmc", "Bmc", "colo-bmc-exporter", "the BMCs"),
@@ -189,6 +215,19 @@ def groups(ctx: Ctx) -> list[Group]:
             keep_firing_for=ctx.delay,
         ),
         Alert(
+            "BmcPsuLoadHigh",
+            hold(psu_load),
+            "warning",
+            "server",
+            "Power supply {{ $labels.sensor }} of {{ $labels.target }} runs at "
+            "{{ $value | humanizePercentage }} of its capacity",
+            f"For {c['psu_load_for']} the supply has delivered (or, where the BMC reports only its input, "
+            f"drawn) more than {c['psu_load_ratio']:.0%} of its rated capacity: little headroom, and if its "
+            "partner fails it cannot carry the server alone.",
+            for_=t(c["psu_load_for"]),
+            keep_firing_for=ctx.delay,
+        ),
+        Alert(
             "BmcChassisPoweredOff",
             hold(chassis_off),
             "critical",
@@ -222,6 +261,30 @@ def groups(ctx: Ctx) -> list[Group]:
             keep_firing_for=ctx.delay,
         ),
         Alert(
+            "BmcComponentFailed",
+            hold(component(2)),
+            "critical",
+            "server",
+            "{{ $labels.kind }} {{ $labels.component }} of {{ $labels.target }} has failed",
+            "The BMC reports {{ $labels.kind }} {{ $labels.component }} critical (Redfish Status.Health, or "
+            "the IPMI sensor's state): a failed drive, a memory module with uncorrectable errors, a "
+            "processor error. The server's health rollup is not alerted on its own meanwhile.",
+            for_=t(c["component_failed_for"]),
+            keep_firing_for=ctx.delay,
+        ),
+        Alert(
+            "BmcComponentDegraded",
+            hold(component(1)),
+            "warning",
+            "server",
+            "{{ $labels.kind }} {{ $labels.component }} of {{ $labels.target }} reports a warning",
+            "The BMC reports {{ $labels.kind }} {{ $labels.component }} in warning (Redfish Status.Health, "
+            "or the IPMI sensor's state): a drive predicting failure, correctable memory errors, a degraded "
+            "controller. Plan the replacement.",
+            for_=t(c["component_degraded_for"]),
+            keep_firing_for=ctx.delay,
+        ),
+        Alert(
             "BmcSelAlmostFull",
             "colo_bmc_sel_free_bytes / (colo_bmc_sel_free_bytes + 16 * colo_bmc_sel_entries)"
             f" < {c['sel_free_ratio']}",
@@ -240,11 +303,11 @@ def groups(ctx: Ctx) -> list[Group]:
             "warning",
             "server",
             "{{ $labels.target }} reports {{ $labels.component }} health not OK",
-            f"Health rollup {{{{ $value }}}} (1 warning, 2 critical) for {c['health_for']}, and no sensor "
-            "alert "
-            "says why: look at the BMC's event log.",
+            f"Health rollup {{{{ $value }}}} (1 warning, 2 critical) for {c['health_for']}, and no sensor or "
+            "component alert says why: look at the BMC's event log.",
             for_=t(c["health_for"]),
-            comment="Only when no sensor alert (pending or firing) of the same BMC explains the rollup.",
+            comment="Only when no sensor or component alert (pending or firing) of the same BMC explains the "
+            "rollup.",
         ),
     ]
     return [Group("colo-bmc", rules)]

@@ -6,6 +6,11 @@ A bond (a row with colo:link_members) is "down" only when the bond is; a member 
 is LinkDegraded, and member rows of the same link and side never raise LinkDown of their own. A link that
 changes state again and again is LinkFlapping, which `for` alone never catches (down 45 s of every minute
 never stays down for a minute).
+
+A side an operator shut (`colo:link_admin_up` 0: ifAdminStatus down or testing, an interface without
+IFF_UP) raises neither LinkDown nor LinkFlapping nor LinkDegraded, and a side whose admin state changed in
+the flap window (shut / no shut) is not flapping. A bond member that is shut still counts as not up: the
+bond runs with less capacity, LinkDegraded (a warning) says so.
 """
 
 from __future__ import annotations
@@ -13,10 +18,29 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .common import Ctx
-from .model import Alert, Group, W, held, sel
+from .model import Alert, Group, W, held, indent, sel
 
 LINK = "role, link, side"
 ROW = f"{LINK}, interface"
+NAME = "role, link"
+ADMIN = "colo:link_admin_up"
+# The window of colo:link_flaps:changes10m (rules/links.yml; not scaled in the lab, like that rule).
+FLAP_WINDOW = "10m"
+
+
+def sides(w: W, series: str) -> str:
+    """The rows of `series` == 0 that stand for a whole side: a bond's own row, or the one interface of a
+    side without a bond (a bond's member rows, which share its role, link and side, are left out)."""
+    x = f"{w(series)} == 0"
+    return (
+        f"({x}\n  unless on ({LINK}) {w('colo:link_members')})\n"
+        f"or ({x}\n  and on ({ROW}) {w('colo:link_members')})"
+    )
+
+
+def shut(w: W) -> str:
+    """Sides an operator shut: the link is down on purpose, at this side and at every other one."""
+    return sides(w, ADMIN)
 
 
 def groups(ctx: Ctx) -> list[Group]:
@@ -32,11 +56,8 @@ def groups(ctx: Ctx) -> list[Group]:
         rx = "~" + "|".join(roles)
 
         def down(w: W, rx: str = rx) -> str:
-            x = f"{w(sel('colo:link_up', role=rx))} == 0"
-            return (
-                f"({x}\n  unless on ({LINK}) {w('colo:link_members')})\n"
-                f"or ({x}\n  and on ({ROW}) {w('colo:link_members')})"
-            )
+            rows = indent(sides(w, sel("colo:link_up", role=rx)))
+            return f"(\n{rows}\n)\nunless on ({NAME}) (\n{indent(shut(w))}\n)"
 
         rules.append(
             Alert(
@@ -47,8 +68,8 @@ def groups(ctx: Ctx) -> list[Group]:
                 "{{ $labels.role }} link {{ $labels.link }} is down ({{ $labels.side }} {{ $labels.interface "
                 "}})",
                 "{{ $labels.side }} sees {{ $labels.interface }}, its side of {{ $labels.role }} link "
-                "{{ $labels.link }}, down (its operational status is not up). For a bond: every member is "
-                "down.",
+                "{{ $labels.link }}, down (its operational status is not up, and no side of the link is "
+                "shut on purpose). For a bond: every member is down.",
                 for_=t(down_for),
                 keep_firing_for=ctx.delay,
                 comment=f"Roles {', '.join(roles)}.",
@@ -58,7 +79,9 @@ def groups(ctx: Ctx) -> list[Group]:
         rules.append(
             Alert(
                 "LinkFlapping",
-                f"{sel('colo:link_flaps:changes10m', role='~' + '|'.join(roles))} >= {c['flap_changes']}",
+                f"{sel('colo:link_flaps:changes10m', role='~' + '|'.join(roles))} >= {c['flap_changes']}\n"
+                f"unless on ({NAME}) (\n{indent(shut(lambda x: x))}\n)\n"
+                f"unless on ({NAME}) changes({ADMIN}[{FLAP_WINDOW}]) > 0",
                 severity,
                 "link",
                 "{{ $labels.role }} link {{ $labels.link }} is flapping ({{ $labels.side }} {{ "
@@ -73,6 +96,8 @@ def groups(ctx: Ctx) -> list[Group]:
         )
 
     def degraded(w: W) -> str:
+        # Members shut on purpose count as down (less capacity); a bond shut as a whole is not up, so not
+        # degraded either.
         return (
             f"{w(sel('colo:link_members_up', role='~' + every))} < {w('colo:link_members')}\n"
             f"and on ({ROW}) {w('colo:link_up')} == 1"
@@ -87,7 +112,7 @@ def groups(ctx: Ctx) -> list[Group]:
             "Bond {{ $labels.interface }} of {{ $labels.role }} link {{ $labels.link }} is degraded "
             "({{ $labels.side }})",
             "Only {{ $value }} of the bond's members are up on {{ $labels.side }}: the link runs without "
-            "redundancy (and with less capacity).",
+            "redundancy (and with less capacity). A member shut on purpose counts as down.",
             for_=t(c["degraded_for"]),
             keep_firing_for=ctx.delay,
         ),

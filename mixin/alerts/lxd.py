@@ -10,10 +10,21 @@ that host meanwhile (docs/alerts.md).
 from __future__ import annotations
 
 from .common import Ctx, exporter_alerts, host_from
-from .model import Alert, Group, Record, W, held, sel
+from .model import Alert, Cond, Group, Record, W, held, seconds, sel
 
-FRESH_INSTANCES = f"{sel('colo_lxd_up', collector='instances')} == 1"
 MAINT = "colo:lxd_member_maintenance"
+
+
+def fresh(*collectors: str) -> str:
+    """Every one of `collectors` read in the last scrape (the alerts on their data hold otherwise)."""
+    each = [f"{sel('colo_lxd_up', collector=c)} == 1" for c in collectors]
+    return each[0] if len(each) == 1 else "(" + " and on (job, instance) ".join(each) + ")"
+
+
+# What each alert reads, by collector (docs/lxd.md): instance state, config and limits from `instances`,
+# memory use from `counters` (the daemon's /1.0/metrics), disk use and quota from `disk` (the background
+# refresh), pools from `storage_pools`.
+FRESH_INSTANCES = fresh("instances")
 
 
 def groups(ctx: Ctx) -> list[Group]:
@@ -39,7 +50,29 @@ def groups(ctx: Ctx) -> list[Group]:
         f"or (\n  max by (member, state) (last_over_time({offline}[{ctx.hold}])) == 1\n"
         f"  unless on (member) {state}\n)"
     )
-    pool = "colo_lxd_storage_pool_used_bytes / colo_lxd_storage_pool_size_bytes"
+
+    def memory(w: W) -> str:
+        usage, limit = "colo_lxd_instance_memory_usage_bytes", "colo_lxd_instance_memory_limit_bytes"
+        return f"{w(usage)} / {w(limit)} > {c['memory_ratio']}"
+
+    def disk(w: W) -> str:
+        usage, quota = "colo_lxd_instance_disk_usage_bytes", "colo_lxd_instance_disk_quota_bytes"
+        return f"{w(usage)} / {w(quota)} > {c['disk_ratio']}"
+
+    def pool(w: W) -> str:
+        return f"{w('colo_lxd_storage_pool_used_bytes')} / {w('colo_lxd_storage_pool_size_bytes')}"
+
+    def pool_nearly_full(w: W) -> str:
+        return f"{pool(w)} > {c['pool_ratio']}\nunless {pool(w)} > {c['pool_full_ratio']}"
+
+    def pool_full(w: W) -> str:
+        return f"{pool(w)} > {c['pool_full_ratio']}"
+
+    def hold(cond: Cond, *collectors: str) -> str:
+        return held(cond, ctx.hold, "job, instance", fresh(*collectors))
+
+    # Not scaled with the rules (the lab's exporters refresh every disk_interval whatever the scale).
+    stale_after = seconds(c["disk_stale_after"])
     rules = [
         *exporter_alerts(ctx, "lxd", "Lxd", "colo-lxd-exporter", "the LXD servers"),
         Alert(
@@ -49,9 +82,22 @@ def groups(ctx: Ctx) -> list[Group]:
             "monitoring",
             "LXD collector {{ $labels.collector }} fails on {{ $labels.instance }}",
             "The exporter cannot read {{ $labels.collector }} from LXD; its log says why (connect, "
-            "permission, "
-            "auth, timeout, malformed).",
+            "permission, auth, timeout, malformed). The alerts on what it reads keep their last known state "
+            "meanwhile.",
             for_=t(c["collector_for"]),
+            labels={"exporter": "lxd"},
+        ),
+        Alert(
+            "LxdDiskUsageStale",
+            f"colo_lxd_instance_disk_usage_age_seconds > {stale_after:g}",
+            "warning",
+            "monitoring",
+            "Disk usage from {{ $labels.instance }} is {{ $value | humanizeDuration }} old",
+            "colo-lxd-exporter last read disk usage, quotas and peak memory {{ $value | humanizeDuration }} "
+            "ago, and its last attempt did not fail: the background refresh (every disk_interval, 60 s by "
+            "default) is stuck. LxdInstanceDiskNearQuota sees values that old meanwhile.",
+            for_=t(c["disk_stale_for"]),
+            labels={"exporter": "lxd"},
         ),
         Record(
             MAINT,
@@ -80,8 +126,9 @@ def groups(ctx: Ctx) -> list[Group]:
             "cluster",
             "LXD cluster member {{ $labels.member }} has been evacuated for over "
             f"{c['evacuated_too_long']}",
-            "Run `lxc cluster restore {{ $labels.member }}` once its maintenance is done; until then the "
-            "cluster runs without its capacity (and alerts about it are inhibited).",
+            "Run `lxc cluster restore {{ $labels.member }}` (Incus: `incus cluster restore`) once its "
+            "maintenance is done; until then the cluster runs without its capacity (and alerts about it are "
+            "inhibited).",
             for_=t(c["evacuated_too_long"]),
         ),
         Alert(
@@ -124,11 +171,7 @@ def groups(ctx: Ctx) -> list[Group]:
         ),
         Alert(
             "LxdInstanceMemoryNearLimit",
-            host_from(
-                "location",
-                "colo_lxd_instance_memory_usage_bytes / colo_lxd_instance_memory_limit_bytes > "
-                f"{c['memory_ratio']}",
-            ),
+            host_from("location", hold(memory, "counters", "instances")),
             "warning",
             "instance",
             "LXD instance {{ $labels.project }}/{{ $labels.name }} uses {{ $value | humanizePercentage }} of "
@@ -136,14 +179,11 @@ def groups(ctx: Ctx) -> list[Group]:
             "Raise limits.memory or find what grows; near the limit the kernel reclaims cache and then kills "
             "processes.",
             for_=t(c["memory_for"]),
+            keep_firing_for=ctx.delay,
         ),
         Alert(
             "LxdInstanceDiskNearQuota",
-            host_from(
-                "location",
-                "colo_lxd_instance_disk_usage_bytes / colo_lxd_instance_disk_quota_bytes > "
-                f"{c['disk_ratio']}",
-            ),
+            host_from("location", hold(disk, "disk")),
             "warning",
             "instance",
             "Disk {{ $labels.device }} of {{ $labels.project }}/{{ $labels.name }} is "
@@ -151,10 +191,11 @@ def groups(ctx: Ctx) -> list[Group]:
             "Grow the disk device's size, or clean up inside the instance; a full root disk stops most "
             "services.",
             for_=t(c["disk_for"]),
+            keep_firing_for=ctx.delay,
         ),
         Alert(
             "LxdStoragePoolNearlyFull",
-            host_from("member", f"{pool} > {c['pool_ratio']}\nunless {pool} > {c['pool_full_ratio']}"),
+            host_from("member", hold(pool_nearly_full, "storage_pools")),
             "warning",
             "cluster",
             "LXD storage pool {{ $labels.pool }} on {{ $labels.member }} is {{ $value | humanizePercentage "
@@ -162,16 +203,18 @@ def groups(ctx: Ctx) -> list[Group]:
             f"Over {c['pool_ratio']:.0%} of the pool is used: delete old snapshots and images, or grow the "
             "pool.",
             for_=t(c["pool_for"]),
+            keep_firing_for=ctx.delay,
         ),
         Alert(
             "LxdStoragePoolFull",
-            host_from("member", f"{pool} > {c['pool_full_ratio']}"),
+            host_from("member", hold(pool_full, "storage_pools")),
             "critical",
             "cluster",
             "LXD storage pool {{ $labels.pool }} on {{ $labels.member }} is {{ $value | humanizePercentage "
             "}} full",
             f"Over {c['pool_full_ratio']:.0%} of the pool is used: instances on it will fail to write soon.",
             for_=t(c["pool_full_for"]),
+            keep_firing_for=ctx.delay,
         ),
     ]
     return [Group("colo-lxd", rules)]

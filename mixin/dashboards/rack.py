@@ -32,7 +32,9 @@ S = config.SELECTORS
 SRV = 'instance=~"$server"'
 LINK_KEYS = "job, instance, role, link, side, interface"
 ROLE_TITLES = {"wan": "WAN", "uplink": "uplinks", "mesh": "mesh"}
-LINK_STATE = vmap(**{"0": ("down", "red"), "1": ("degraded", "orange"), "2": ("up", "green")})
+LINK_STATE = vmap(
+    **{"0": ("down", "red"), "1": ("degraded", "orange"), "2": ("up", "green"), "3": ("shut", "blue")}
+)
 INSTALL = {
     "snmp": "colo-snmp-exporter with port rules (docs/snmp.md) or node_exporter with interface aliases",
     "node": "prometheus-node-exporter on each server (job node, instance = server name)",
@@ -68,7 +70,8 @@ def _link_rows() -> list[Row]:
         sel = f'role="{role}"'
         name = ROLE_TITLES.get(role, role)
         state = (
-            f"clamp_min(colo:link_up{{{sel}}} * 2 - on ({LINK_KEYS}) "
+            f"(colo:link_admin_up{{{sel}}} == 0) + 3 "
+            f"or clamp_min(colo:link_up{{{sel}}} * 2 - on ({LINK_KEYS}) "
             f"(colo:link_members_up{{{sel}}} < bool colo:link_members{{{sel}}}), 0) "
             f"or colo:link_up{{{sel}}} * 2"
         )
@@ -103,7 +106,8 @@ def _link_rows() -> list[Row]:
             ),
             stat(
                 f"State: {name}",
-                "Each link side: up, degraded (a bond or LAG with a member down) or down.",
+                "Each link side: up, degraded (a bond or LAG with a member down), down, or shut "
+                "(administratively down on purpose: no link alert).",
                 targets((state, "{{side}} {{link}}")),
                 w=8,
                 h=8,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import threading
 import time
@@ -135,9 +136,14 @@ class Switch:
             f"rocommunity {labsnmp.COMMUNITY} 127.0.0.1", f"rocommunity {labsnmp.COMMUNITY} {self.root_ip}"
         )
         (d / "snmpd.conf").write_text(conf)
+        # A copy of the binary: `service snmpd stop` (scripts/install.sh, run by any `make` on this
+        # machine) ends in `start-stop-daemon --stop ... --exec /usr/sbin/snmpd`, which SIGKILLs every
+        # process of that executable 30 s later, this test's switch too (it did, mid-test).
+        exe = d / "snmpd"
+        shutil.copy2(require("snmpd", "snmpd"), exe)
         self.proc = lab.start(
             "switch-snmpd",
-            ["snmpd", "-f", "-Lo", "-C", "-c", str(d / "snmpd.conf"), "-p", str(d / "snmpd.pid")],
+            [str(exe), "-f", "-Lo", "-C", "-c", str(d / "snmpd.conf"), "-p", str(d / "snmpd.pid")],
             env={"SNMP_PERSISTENT_DIR": str(d / "persist"), "MIBS": ""},
             netns=self.ns,
         )
@@ -158,6 +164,10 @@ class Switch:
 
     def wan(self, up: bool) -> None:
         run(["ip", "-n", self.ns, "link", "set", "isp0", "up" if up else "down"])
+
+    def shut(self, shut: bool) -> None:
+        """The operator shuts wan0 itself (administratively down), or brings it back."""
+        run(["ip", "-n", self.ns, "link", "set", "wan0", "down" if shut else "up"])
 
     def freeze(self, frozen: bool) -> None:
         self.proc.signal(signal.SIGSTOP if frozen else signal.SIGCONT)

@@ -181,8 +181,8 @@ HARDWARE = case(
             (
                 exp("warning", lbl("s4", "redfish"), component="system 1"),
                 "s4 reports system 1 health not OK",
-                "Health rollup 1 (1 warning, 2 critical) for 10m, and no sensor alert says why: look at the "
-                "BMC's event log.",
+                "Health rollup 1 (1 warning, 2 critical) for 10m, and no sensor or component alert says why: "
+                "look at the BMC's event log.",
             ),
         ),
         check(
@@ -316,7 +316,80 @@ SLOW = case(
     ],
 )
 
-CASES = [HARDWARE, BLIND, DOWN, SLOW]
+
+def failed(base: dict[str, str], kind: str, component: str) -> tuple[dict[str, str], str, str]:
+    return (
+        exp("critical", base, kind=kind, component=component),
+        f"{kind} {component} of {base['target']} has failed",
+        f"The BMC reports {kind} {component} critical (Redfish Status.Health, or the IPMI sensor's state): a "
+        "failed drive, a memory module with uncorrectable errors, a processor error. The server's health "
+        "rollup is not alerted on its own meanwhile.",
+    )
+
+
+# One failed drive is one notification. s6 (Redfish): the system's rollup goes critical at 1m, the drive's
+# own health (read in the background, every components_interval) shows it at 3m; a memory module warns.
+# s7 (IPMI): a drive slot sensor in fault, and the "sensors" rollup it causes. Neither rollup alerts: the
+# component alerts explain them. PSU load: s6's PSU1 delivers 700 of its 750 W (93%), PSU2 600 (80%, not
+# above); s7's supply reports only its input, 680 of 800 W (85%).
+S6, S7 = lbl("s6", "redfish", host="server6"), lbl("s7", host="server7")
+COMPONENTS = case(
+    "1m",
+    [
+        series("colo_bmc_up", "1x30", **S6),
+        series("colo_bmc_health_rollup", "0 2x29", **S6, component="system 1"),
+        series("colo_bmc_component_health", "0x3 2x27", **S6, kind="drive", component="Disk.Bay.0"),
+        series("colo_bmc_component_health", "0x30", **S6, kind="drive", component="Disk.Bay.1"),
+        series("colo_bmc_component_health", "0x3 1x27", **S6, kind="memory", component="DIMM A1"),
+        series("colo_bmc_component_health", "0x30", **S6, kind="processor", component="CPU 1"),
+        sensor("colo_bmc_psu_output_watts", "300 700x29", "PSU1", S6),
+        sensor("colo_bmc_psu_input_watts", "330 760x29", "PSU1", S6),
+        sensor("colo_bmc_psu_capacity_watts", "750x30", "PSU1", S6),
+        sensor("colo_bmc_psu_output_watts", "300 600x29", "PSU2", S6),
+        sensor("colo_bmc_psu_capacity_watts", "750x30", "PSU2", S6),
+        series("colo_bmc_up", "1x30", **S7),
+        series("colo_bmc_health_rollup", "0 2x29", **S7, component="sensors"),
+        sensor("colo_bmc_sensor_state", "0 2x29", "Drive 3", S7, type="drive"),
+        sensor("colo_bmc_sensor_state", "0x30", "Drive 4", S7, type="drive"),
+        sensor("colo_bmc_sensor_state", "0x30", "CPU1 Status", S7, type="processor"),
+        sensor("colo_bmc_psu_input_watts", "400 680x29", "PSU1 Status", S7),
+        sensor("colo_bmc_psu_capacity_watts", "800x30", "PSU1 Status", S7),
+    ],
+    [
+        check("4m", "BmcComponentFailed", failed(S7, "drive", "Drive 3")),
+        check("6m", "BmcComponentFailed", failed(S6, "drive", "Disk.Bay.0"), failed(S7, "drive", "Drive 3")),
+        check("6m", "BmcComponentDegraded"),
+        check(
+            "9m",
+            "BmcComponentDegraded",
+            (
+                exp("warning", S6, kind="memory", component="DIMM A1"),
+                "memory DIMM A1 of s6 reports a warning",
+                "The BMC reports memory DIMM A1 in warning (Redfish Status.Health, or the IPMI sensor's "
+                "state): a drive predicting failure, correctable memory errors, a degraded controller. Plan "
+                "the replacement.",
+            ),
+        ),
+        check("20m", "BmcHealthNotOk"),
+        check("10m", "BmcPsuLoadHigh"),
+        check(
+            "12m",
+            "BmcPsuLoadHigh",
+            *(
+                (
+                    exp("warning", base, sensor=name),
+                    f"Power supply {name} of {base['target']} runs at {pct} of its capacity",
+                    "For 10m the supply has delivered (or, where the BMC reports only its input, drawn) "
+                    "more than 80% of its rated capacity: little headroom, and if its partner fails it "
+                    "cannot carry the server alone.",
+                )
+                for base, name, pct in ((S6, "PSU1", "93.33%"), (S7, "PSU1 Status", "85%"))
+            ),
+        ),
+    ],
+)
+
+CASES = [HARDWARE, BLIND, DOWN, SLOW, COMPONENTS]
 
 
 def test_bmc_alerts(tmp_path: Path) -> None:

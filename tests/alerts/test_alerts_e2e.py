@@ -128,7 +128,7 @@ def frr(rack: Rack, book: Book) -> None:
 
 def snmp(rack: Rack, book: Book) -> None:
     """WAN port down (the switch probed under two names: one notification); the switch frozen while it
-    is down (blind window: no 'resolved'); thawed; the port back."""
+    is down (blind window: no 'resolved'); thawed; the port back; then shut on purpose: no notification."""
     link = {"object": "link", "role": "wan", "link": "transit"}
     down = [("LinkDown", {"side": s, "interface": "wan0", "role": "wan"}) for s in ("sw", "sw-v3")]
     row = Row(3, "WAN port down (wan0; the switch probed twice, as sw and sw-v3)")
@@ -144,6 +144,30 @@ def snmp(rack: Rack, book: Book) -> None:
     book.rows.append(row2)
     time.sleep(5)  # thawed and the port still down: nothing new may be sent about it
     step(book, row, lambda: rack.switch.wan(True), page("resolved", link, *down), resolved=True)
+
+    # Shut on purpose (an operator's `shutdown`): the port goes down, and nobody is paged.
+    row3 = Row(9, "WAN port shut on purpose (wan0 administratively down), then brought back")
+    t = time.monotonic()
+    rack.switch.shut(True)
+    wait_for(
+        lambda: (
+            len(rack.prom.query('colo:link_admin_up{link="transit"} == 0')) == 2
+            and len(rack.prom.query('colo:link_up{link="transit"} == 0')) == 2
+        ),
+        FIRE,
+        "both probes to see wan0 shut",
+        interval=0.5,
+    )
+    time.sleep(HOLD)  # many times LinkDown's scaled `for`: it would be firing, and sent, by now
+    fired = [a for a in rack.prom.alerts() if a["labels"].get("link") == "transit"]
+    assert not fired, fired
+    rack.switch.shut(False)
+    wait_for(
+        lambda: len(rack.prom.query('colo:link_up{link="transit"} == 1')) == 2, FIRE, "wan0 up", interval=0.5
+    )
+    row3.notified = f"none (down and shut on both probes for {time.monotonic() - t:.0f} s)"
+    row3.resolved = "none"
+    book.rows.append(row3)
 
 
 def fan(rack: Rack, book: Book) -> None:

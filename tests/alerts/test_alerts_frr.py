@@ -301,6 +301,18 @@ OTHERS = case(
     ],
 )
 
+PREFIXES_ZERO_IBGP = (
+    router("critical", IBGP, **V4),
+    "No prefixes from 10.0.0.3 on r1 (ipv4Unicast)",
+    "The session to 10.0.0.3 AS64501 is up but the prefixes received in ipv4Unicast dropped to 0.",
+)
+ADVERT_MISSING_IBGP = (
+    router("critical", ADV, peer="10.0.0.3"),
+    "203.0.113.0/24 is not advertised to 10.0.0.3 by r1",
+    "r1 (vrf default) does not advertise 203.0.113.0/24 to 10.0.0.3, as the exporter's config expects, while "
+    "the session is up.",
+)
+
 SLOW = case(
     "1m",
     [series("scrape_duration_seconds", "9x20", job="colo-frr", instance="h1:9474")],
@@ -326,7 +338,108 @@ SLOW = case(
     ],
 )
 
-CASES = [SESSION, BLIND, FLAP, PREFIXES, BFD, VRRP, OTHERS, SLOW]
+
+def success(collector: str, values: str, daemon: str = "bgpd", base: dict[str, str] = H1) -> dict[str, str]:
+    return series("colo_frr_collector_success", values, **base, daemon=daemon, collector=collector)
+
+
+def failing(collector: str, daemon: str = "bgpd", **more: str) -> tuple[dict[str, str], str, str]:
+    return (
+        {
+            **H1,
+            "daemon": daemon,
+            "collector": collector,
+            **more,
+            "severity": "warning",
+            "object": "monitoring",
+            "exporter": "frr",
+        },
+        f"FRR {daemon} of r1: collector {collector} fails",
+        f"{daemon} of r1 answers, but its {collector} command has failed for 5m (an error status, a `%` line "
+        'or a reply that is not FRR\'s JSON: colo_frr_scrape_errors_total{reason="command"|"malformed"} '
+        "and the exporter's log say which). The alerts on what it reads keep their last known state "
+        "meanwhile.",
+    )
+
+
+# bgpd answers (colo_frr_up 1) but its summary, neighbors and one advertisement lookup fail from 9m to 28m
+# (an error status every scrape, counted): the session, prefix and advertisement alerts are blind, like
+# while the exporter is down. They keep their last known state (no "resolved" nobody checked), and
+# FrrCollectorFailing says which collectors fail. Back at 29m: the session is up again, the prefixes
+# back; both resolve resolve_delay (2m) later. On h2, bfdd's `counters` is a command that FRR release
+# does not know: 0 from the start, never counted as an error, never alerting.
+ADV_IBGP = {**ADV, "peer": "10.0.0.3"}
+ADV_COLLECTOR = "advertised:default:203.0.113.0/24"
+H2 = {"job": "colo-frr", "instance": "h2:9474", "frr_instance": "r2"}
+COLLECTORS = case(
+    "1m",
+    [
+        series("up", "1x40", job="colo-frr", instance="h1:9474"),
+        series("colo_frr_up", "1x40", **H1, daemon="bgpd"),
+        success("summary", "1x8 0x20 1x11"),
+        success("neighbors", "1x8 0x20 1x11"),
+        success(ADV_COLLECTOR, "1x8 0x20 1x11"),
+        series(
+            "colo_frr_scrape_errors_total",
+            "0x8 3+3x19 60x11",
+            job="colo-frr",
+            instance="h1:9474",
+            reason="command",
+        ),
+        series("colo_frr_bgp_peer_up", "1 1 0x6 _x20 1x11", **PROV),
+        series("colo_frr_bgp_peer_admin_shutdown", "0x8 _x20 0x11", **PROV),
+        series("colo_frr_bgp_peer_up", "1x8 _x20 1x11", **IBGP),
+        series("colo_frr_bgp_peer_admin_shutdown", "0x8 _x20 0x11", **IBGP),
+        series("colo_frr_bgp_peer_received_prefixes", "5 5 5 0x5 _x20 5x11", **IBGP, **V4),
+        series("colo_frr_bgp_prefix_advertised", "1 0x7 _x20 1x11", **ADV_IBGP),
+        series("up", "1x40", job="colo-frr", instance="h2:9474"),
+        series("colo_frr_up", "1x40", **H2, daemon="bfdd"),
+        success("peers", "1x40", "bfdd", H2),
+        success("counters", "0x40", "bfdd", H2),
+        series("colo_frr_scrape_errors_total", "0x40", job="colo-frr", instance="h2:9474", reason="command"),
+    ],
+    [
+        check("5m", "FrrBgpSessionDown", session_down(PROV)),
+        check("8m", "FrrBgpPrefixesReceivedZero", PREFIXES_ZERO_IBGP),
+        check("8m", "FrrExpectedAdvertisementMissing", ADVERT_MISSING_IBGP),
+        check("12m", "FrrCollectorFailing"),
+        check(
+            "15m",
+            "FrrCollectorFailing",
+            failing("summary"),
+            failing("neighbors"),
+            failing(ADV_COLLECTOR, vrf="default", prefix="203.0.113.0/24"),
+        ),
+        check("20m", "FrrBgpSessionDown", session_down(PROV)),
+        check("20m", "FrrBgpPrefixesReceivedZero", PREFIXES_ZERO_IBGP),
+        check("20m", "FrrExpectedAdvertisementMissing", ADVERT_MISSING_IBGP),
+        check("30m", "FrrBgpSessionDown", session_down(PROV)),
+        check("33m", "FrrBgpSessionDown"),
+        check("33m", "FrrBgpPrefixesReceivedZero"),
+        check("33m", "FrrExpectedAdvertisementMissing"),
+        check("33m", "FrrCollectorFailing"),
+    ],
+)
+
+# r1 is VRRP master, r2 backup. r1's exporter stops for 10 minutes: r1's state is not known, but it was
+# master and r2 still hears it (it stays backup): no "no master" page. Then (14m) r1 really goes and r2
+# takes over: one master, no alert either; r1 back at 24m as backup.
+VRRP_BLIND = case(
+    "30s",
+    [
+        series("up", "1x8 0x20 1x20", job="colo-frr", instance="h1:9474"),
+        series("colo_frr_vrrp_state", "2x8 _x20 1x20", **VR1),
+        success("vrrp", "1x8 _x20 1x20", "vrrpd"),
+        series("colo_frr_vrrp_state", "1x28 2x20", **VR2),
+        success("vrrp", "1x48", "vrrpd", H2),
+    ],
+    [
+        *(check(t, "FrrVrrpNoMaster") for t in ("6m", "10m", "13m30s", "20m")),
+        check("20m", "FrrVrrpTwoMasters"),
+    ],
+)
+
+CASES = [SESSION, BLIND, FLAP, PREFIXES, BFD, VRRP, OTHERS, SLOW, COLLECTORS, VRRP_BLIND]
 
 
 def test_frr_alerts(tmp_path: Path) -> None:

@@ -105,9 +105,8 @@ BLIND = case(
             (
                 cluster("warning", member="m1", host="m1"),
                 "LXD cluster member m1 has been evacuated for over 2h",
-                "Run `lxc cluster restore m1` once its maintenance is done; until then the cluster runs "
-                "without "
-                "its capacity (and alerts about it are inhibited).",
+                "Run `lxc cluster restore m1` (Incus: `incus cluster restore`) once its maintenance is done; "
+                "until then the cluster runs without its capacity (and alerts about it are inhibited).",
             ),
         ),
     ],
@@ -138,11 +137,12 @@ MEMBERS = case(
                     "collector": "storage_pools",
                     "severity": "warning",
                     "object": "monitoring",
+                    "exporter": "lxd",
                 },
                 "LXD collector storage_pools fails on m1:9471",
                 "The exporter cannot read storage_pools from LXD; its log says why (connect, permission, "
-                "auth, "
-                "timeout, malformed).",
+                "auth, timeout, malformed). The alerts on what it reads keep their last known state "
+                "meanwhile.",
             ),
         ),
     ],
@@ -272,6 +272,23 @@ INSTANCES = case(
     ],
 )
 
+MEMORY_DB = (
+    instance("warning", LBL, "db"),
+    "LXD instance default/db uses 95% of its memory limit",
+    "Raise limits.memory or find what grows; near the limit the kernel reclaims cache and then kills "
+    "processes.",
+)
+DISK_DB = (
+    instance("warning", LBL, "db", device="root"),
+    "Disk root of default/db is 95% full",
+    "Grow the disk device's size, or clean up inside the instance; a full root disk stops most services.",
+)
+POOL_FULL = (
+    cluster("critical", **EXP, pool="fast", member="m1"),
+    "LXD storage pool fast on m1 is 97% full",
+    "Over 95% of the pool is used: instances on it will fail to write soon.",
+)
+
 # The blind window: a critical instance is stopped, then the exporter cannot read LXD for 20 minutes
 # (LXD restarting: the instance series go, colo_lxd_up{collector="instances"} is 0), then it is running.
 BLIND_INSTANCE = case(
@@ -351,7 +368,69 @@ SLOW = case(
     ],
 )
 
-CASES = [REBOOT, BLIND, MEMBERS, INSTANCES, BLIND_INSTANCE, DOWN, SLOW]
+# The collectors each alert reads (issue 14's blind window, per collector): memory near its limit
+# (counters), a disk near its quota (disk, the background refresh), a pool full (storage_pools). Each
+# collector fails from 10m to 29m (its series go, colo_lxd_up 0): the alerts keep their last state instead
+# of resolving unseen; back at 30m with the fault gone, they resolve resolve_delay (2m) later.
+COLLECTORS = case(
+    "1m",
+    [
+        series("up", "1x40", **EXP),
+        series("colo_lxd_up", "1x40", **EXP, collector="instances"),
+        *(
+            series("colo_lxd_up", "1x10 0x20 1x10", **EXP, collector=c)
+            for c in ("counters", "disk", "storage_pools")
+        ),
+        series("colo_lxd_instance_memory_usage_bytes", "950x10 _x20 500x10", **LBL, name="db"),
+        series("colo_lxd_instance_memory_limit_bytes", "1000x40", **LBL, name="db"),
+        series("colo_lxd_instance_disk_usage_bytes", "95x10 _x20 50x10", **LBL, name="db", device="root"),
+        series("colo_lxd_instance_disk_quota_bytes", "100x10 _x20 100x10", **LBL, name="db", device="root"),
+        series("colo_lxd_storage_pool_used_bytes", "97x10 _x20 50x10", **EXP, pool="fast", member="m1"),
+        series("colo_lxd_storage_pool_size_bytes", "100x10 _x20 100x10", **EXP, pool="fast", member="m1"),
+    ],
+    [
+        check("9m", "LxdStoragePoolFull", POOL_FULL),
+        *(
+            check(at, name, want)
+            for at in ("16m", "25m", "31m")
+            for name, want in (
+                ("LxdStoragePoolFull", POOL_FULL),
+                ("LxdInstanceMemoryNearLimit", MEMORY_DB),
+                ("LxdInstanceDiskNearQuota", DISK_DB),
+            )
+        ),
+        *(
+            check("33m", name)
+            for name in ("LxdStoragePoolFull", "LxdInstanceMemoryNearLimit", "LxdInstanceDiskNearQuota")
+        ),
+    ],
+)
+
+# Disk data served with its age: a healthy exporter refreshes every minute (the age saws between 0 and
+# 60 s); a stuck refresh ages on and on.
+STALE = case(
+    "1m",
+    [
+        series("colo_lxd_instance_disk_usage_age_seconds", "0+60x20", **EXP),
+        series("colo_lxd_instance_disk_usage_age_seconds", "5 55 " * 10, job="colo-lxd", instance="m2:9471"),
+    ],
+    [
+        check("9m", "LxdDiskUsageStale"),
+        check(
+            "12m",
+            "LxdDiskUsageStale",
+            (
+                {**EXP, "severity": "warning", "object": "monitoring", "exporter": "lxd"},
+                "Disk usage from m1:9471 is 12m 0s old",
+                "colo-lxd-exporter last read disk usage, quotas and peak memory 12m 0s ago, and its last "
+                "attempt did not fail: the background refresh (every disk_interval, 60 s by default) is "
+                "stuck. LxdInstanceDiskNearQuota sees values that old meanwhile.",
+            ),
+        ),
+    ],
+)
+
+CASES = [REBOOT, BLIND, MEMBERS, INSTANCES, BLIND_INSTANCE, DOWN, SLOW, COLLECTORS, STALE]
 
 
 def test_lxd_alerts(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lab.mesh import start_mesh
-from lab.proc import Lab, wait_for
+from lab.proc import Lab, run, wait_for
 from lab.prometheus import Prometheus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,3 +101,21 @@ def test_one_member_pulled_is_degraded_both_pulled_is_down(rack: tuple) -> None:
         mesh.member_up("server1", "server2", "b")
     _wait(prom, f"colo:link_members_up{sel}", both(2), "restored")
     _wait(prom, f"colo:link_up{sel}", both(1), "restored")
+
+
+def test_a_bond_shut_on_purpose_is_admin_down(rack: tuple) -> None:
+    """`ip link set <bond> down` (the operator's shut) clears IFF_UP, which node_exporter's
+    node_network_flags shows: colo:link_admin_up 0 on that side only, and the side is down."""
+    mesh, prom = rack
+    link = "server1-server3"
+    sel = f'{{link="{link}"}}'
+    bond = next(s.bond for s in mesh.sides["server1"] if s.link == link)
+    assert _by_side(prom, f"colo:link_admin_up{sel}") == {"server1": 1, "server3": 1}
+    try:
+        run(["ip", "-n", mesh.ns("server1"), "link", "set", bond, "down"])
+        _wait(prom, f"colo:link_admin_up{sel}", {"server1": 0, "server3": 1}, "server1's bond shut")
+        assert _by_side(prom, f'colo:link_up{{link="{link}", side="server1"}}') == {"server1": 0}
+    finally:
+        run(["ip", "-n", mesh.ns("server1"), "link", "set", bond, "up"])
+    _wait(prom, f"colo:link_admin_up{sel}", {"server1": 1, "server3": 1}, "restored")
+    _wait(prom, f"colo:link_up{sel}", {"server1": 1, "server3": 1}, "restored")
