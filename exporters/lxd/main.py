@@ -332,7 +332,9 @@ class _Scrape:
         ]
 
     def counters_job(self, d: Deadline) -> Iterable[Metric]:
-        return collector.counter_families(self.rt.ns, self.metrics(d).per_member)
+        read = self.metrics(d)
+        with _gc_paused():  # tens of thousands of samples, none in a cycle
+            return list(collector.counter_families(self.rt.ns, read.per_member))
 
     def disk_job(self, d: Deadline) -> Iterable[Metric]:
         insts, age, error = self.rt.disk.snapshot(d.remaining() - 0.1)
