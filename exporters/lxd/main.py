@@ -226,6 +226,7 @@ class _Scrape:
         if reason is None and listed is not None:
             return listed
         cache.note_read(reason or "age")
+        log.debug("reading the instance list", reason=reason, age=None if age is None else round(age, 1))
         listed = self._read_list(d, server, seen)
         cache.store(listed, seen, reason or "age")
         return listed
