@@ -2,14 +2,20 @@
 and 1 stopped each, against the daemon's own uncached /1.0/metrics.
 
 In the same run, per daemon (one after the other, so they do not compete for the 2 cores): this exporter's
-scrape (HTTP /metrics of the real process) and the daemon's own /1.0/metrics, both uncached (the daemons
-cache /1.0/metrics for 8 s: each sample waits that out), wall time and the daemon's CPU time (utime+stime
-and its children's, from /proc/<pid>/stat before and after); the background disk refresh
-(recursion=2) once, its cost spread over the scrapes of one disk_interval; API calls per scrape at 4
+scrape (HTTP /metrics of the real process) in its steady state (the instance list kept) and, from a
+second exporter with `instances_max_age: 0s`, a scrape that reads the list too; the daemon's own
+/1.0/metrics; all uncached (the daemons cache /1.0/metrics for 8 s: each sample waits that out), wall
+time and the daemon's CPU time (utime+stime and its children's, from /proc/<pid>/stat before and after).
+The background reads once each (server info, pools and projects; the disk refresh, recursion=2), and
+the cost per scrape at a 30 s scrape interval with the default 60 s intervals. API calls per scrape at 4
 and at 31 instances; on LXD also the naive pylxd way (`instances.all()` per project, `state()` per
-instance). Then 5,000 synthetic instances parsed and exposed. Last line: a JSON object.
+instance). Then a three-member cluster of the same daemon (lab/lxd_cluster.py, 3 containers per member):
+/1.0/cluster/members, which a scrape reads on a cluster, /1.0/metrics and a `scope: member` scrape, daemon
+CPU summed over the three members (the database lives on them all). Then 5,000 synthetic instances parsed
+and exposed. Last line: a JSON object.
 
-    .venv/bin/python bench/lxd.py [--containers 30] [--rounds 5] [--daemons lxd,incus] [--scale-only]
+    .venv/bin/python bench/lxd.py [--containers 30] [--rounds 5] [--daemons lxd,incus] [--no-cluster]
+                                  [--scale-only]
 """
 
 from __future__ import annotations
@@ -40,14 +46,18 @@ from exporters.lxd.config import Config  # noqa: E402
 from exporters.lxd.main import SPEC, Runtime, _gc_paused  # noqa: E402
 from lab.exporter import ExporterProc  # noqa: E402
 from lab.lxd import FLAVOURS, LXDLab  # noqa: E402
+from lab.lxd_cluster import Cluster  # noqa: E402
 from lab.lxd_fake import FakeLXD, Route, server_info, sync  # noqa: E402
 from lab.proc import Lab, PeerMissing  # noqa: E402
 
 CACHE_WAIT = 9.0  # LXD and Incus cache /1.0/metrics for 8 s
 TICK = os.sysconf("SC_CLK_TCK")
 FIX = ROOT / "tests" / "fixtures" / "lxd"
-# In the benchmark the disk refresh is measured on its own, not inside a scrape's window.
-QUIET_DISK = {"disk_interval": "1h"}
+# In the benchmark the background reads (and the list's reads for its age) are measured on their own, not
+# inside a scrape's window.
+QUIET = {"disk_interval": "1h", "server_interval": "1h", "instances_max_age": "1h"}
+# What a production exporter does at a 30 s scrape interval with the default 60 s intervals.
+SCRAPES_PER_INTERVAL = 2
 
 
 def cpu_ms(pid: int) -> float:
@@ -56,11 +66,20 @@ def cpu_ms(pid: int) -> float:
     return sum(int(x) for x in fields[11:15]) * 1000 / TICK
 
 
-def measure(pid: int, f: Callable[[], object]) -> tuple[float, float]:
-    """(wall ms, daemon CPU ms) of one call."""
-    c0, t0 = cpu_ms(pid), time.perf_counter()
+def measure(pid: int | list[int], f: Callable[[], object]) -> tuple[float, float]:
+    """(wall ms, daemon CPU ms) of one call; CPU summed over the daemons given."""
+    pids = pid if isinstance(pid, list) else [pid]
+    c0, t0 = sum(cpu_ms(p) for p in pids), time.perf_counter()
     f()
-    return (time.perf_counter() - t0) * 1000, cpu_ms(pid) - c0
+    return (time.perf_counter() - t0) * 1000, sum(cpu_ms(p) for p in pids) - c0
+
+
+def med(xs: list[tuple[float, float]], k: int) -> float:
+    return round(statistics.median(x[k] for x in xs), 1)
+
+
+def mean(xs: list[tuple[float, float]], k: int) -> float:  # CPU: 10 ms ticks, so the mean
+    return round(statistics.fmean(x[k] for x in xs), 1)
 
 
 def naive(socket: str) -> int:
@@ -81,12 +100,13 @@ def naive(socket: str) -> int:
     return n
 
 
-def calls_per_scrape(socket: str) -> int:
-    """Requests one scrape sends (the second scrape of a runtime: the first also starts the disk refresh)."""
-    rt = Runtime(parse_config(Config, {"socket": socket, **QUIET_DISK}))
+def calls_per_scrape(socket: str, **cfg: str) -> int:
+    """Requests one scrape sends (the second scrape of a runtime: the first also reads the list and starts
+    the background reads)."""
+    rt = Runtime(parse_config(Config, {"socket": socket, **QUIET, **cfg}))
     errors = ErrorCounters(("timeout",))
     render(run_jobs(rt.jobs(None), Deadline(30), SPEC.namespace, errors))
-    time.sleep(0.5)  # let the first disk refresh finish
+    time.sleep(0.5)  # let the first background reads finish
     n = rt.api.calls
     render(run_jobs(rt.jobs(None), Deadline(30), SPEC.namespace, errors))
     rt.close()
@@ -105,31 +125,40 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int) -> dict[str
     running = sum(1 for i in insts if i["status"] == "Running")
     print(f"{flavour} up with {running} running containers in {time.monotonic() - t0:.1f}s", flush=True)
     pid = lxd.pid
-    exp = ExporterProc(lab, "lxd", {"socket": lxd.socket, **QUIET_DISK}, log_level="warn")
-    exp.metrics()  # warm: connect, first disk refresh
+    exp = ExporterProc(lab, "lxd", {"socket": lxd.socket, **QUIET}, log_level="warn")
+    every = ExporterProc(
+        lab, "lxd", {"socket": lxd.socket, **QUIET, "instances_max_age": "0s"}, log_level="warn"
+    )
+    exp.metrics()  # warm: connect, first background reads
+    every.metrics()
     time.sleep(2)
-    scrape, metrics, rec1, rec2, nv = [], [], [], [], []
+    scrape, scrape_list, metrics, rec1, rec2, server, nv = [], [], [], [], [], [], []
+
+    def background() -> None:  # what the exporter reads every server_interval (standalone)
+        lxd.api("/1.0")
+        for p in lxd.api("/1.0/storage-pools?recursion=1")["metadata"]:
+            lxd.api(f"/1.0/storage-pools/{p['name']}/resources")
+        lxd.api("/1.0/projects?recursion=1")
+
     for r in range(rounds):
         time.sleep(CACHE_WAIT)
         metrics.append(measure(pid, lambda: lxd.api("/1.0/metrics")))
         time.sleep(CACHE_WAIT)
         scrape.append(measure(pid, exp.metrics))
+        time.sleep(CACHE_WAIT)
+        scrape_list.append(measure(pid, every.metrics))
         rec1.append(measure(pid, lambda: lxd.api("/1.0/instances?recursion=1&all-projects=true")))
         rec2.append(measure(pid, lambda: lxd.api("/1.0/instances?recursion=2&all-projects=true")))
+        server.append(measure(pid, background))
         if flavour == "lxd":
             nv.append(measure(pid, lambda: naive(lxd.socket)))
         fmt = lambda m: f"{m[-1][0]:.1f} ms / {m[-1][1]:.0f} ms"  # noqa: E731
         print(
-            f"{flavour} round {r + 1} (wall / daemon CPU): exporter {fmt(scrape)}, /1.0/metrics uncached "
-            f"{fmt(metrics)}, recursion=1 {fmt(rec1)}, recursion=2 {fmt(rec2)}",
+            f"{flavour} round {r + 1} (wall / daemon CPU): exporter {fmt(scrape)}, reading the list "
+            f"{fmt(scrape_list)}, /1.0/metrics uncached {fmt(metrics)}, recursion=1 {fmt(rec1)}, "
+            f"recursion=2 {fmt(rec2)}, background {fmt(server)}",
             flush=True,
         )
-
-    def med(xs: list[tuple[float, float]], k: int) -> float:
-        return round(statistics.median(x[k] for x in xs), 1)
-
-    def mean(xs: list[tuple[float, float]], k: int) -> float:  # CPU: 10 ms ticks, so the mean
-        return round(statistics.fmean(x[k] for x in xs), 1)
 
     out["instances"] = len(insts)
     out["running"] = running
@@ -141,19 +170,67 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int) -> dict[str
     out["scrape_vs_lxd_metrics_daemon_cpu"] = round(
         out["daemon_cpu_ms_per_scrape"] / max(out["lxd_metrics_daemon_cpu_ms"], 0.1), 3
     )
+    # A scrape that reads the instance list too (after a start or stop, or the list's age).
+    out["scrape_reading_list_ms"] = med(scrape_list, 0)
+    out["daemon_cpu_ms_per_scrape_reading_list"] = mean(scrape_list, 1)
     out["lxd_instances_recursion1_ms"] = med(rec1, 0)
     out["lxd_instances_recursion1_daemon_cpu_ms"] = mean(rec1, 1)
+    out["server_refresh_daemon_cpu_ms"] = mean(server, 1)
+    # At a 30 s scrape interval: the list read for its age and the background reads every 60 s.
+    out["daemon_cpu_ms_per_scrape_amortized"] = round(
+        out["daemon_cpu_ms_per_scrape"]
+        + (out["lxd_instances_recursion1_daemon_cpu_ms"] + out["server_refresh_daemon_cpu_ms"])
+        / SCRAPES_PER_INTERVAL,
+        1,
+    )
     # The disk refresh: one recursion=2 every disk_interval (60 s), i.e. every 2 scrapes at 30 s.
     out["lxd_instances_recursion2_ms"] = med(rec2, 0)
     out["disk_refresh_daemon_cpu_ms"] = mean(rec2, 1)
     out["api_calls_per_scrape"] = calls_per_scrape(lxd.socket)
+    out["api_calls_per_scrape_reading_list"] = calls_per_scrape(lxd.socket, instances_max_age="0s")
     if nv:
         out["naive_ms"] = med(nv, 0)
         out["naive_daemon_cpu_ms"] = mean(nv, 1)
         out["naive_api_calls"] = naive(lxd.socket)
     exp.proc.stop()
+    every.proc.stop()
     lxd.lxc("stop", "--all", "--force", timeout=180)
     lxd.shutdown()
+    return out
+
+
+def cluster_run(lab: Lab, flavour: str, rounds: int) -> dict[str, Any]:
+    """A three-member cluster, 3 running containers per member: what a scrape costs there."""
+    t0 = time.monotonic()
+    cluster = Cluster(lab, FLAVOURS[flavour]).start()
+    for m in (1, 2, 3):
+        for k in range(3):
+            cluster.launch(f"k{m}{k}", f"m{m}")
+    print(f"{flavour} cluster up with 9 running containers in {time.monotonic() - t0:.1f}s", flush=True)
+    m1 = cluster["m1"]
+    pids = [m.proc.pid for m in cluster.members if m.proc is not None]
+    exp = ExporterProc(lab, "lxd", {"socket": m1.socket, **QUIET}, log_level="warn")
+    exp.metrics()
+    time.sleep(2)
+    members = [measure(pids, lambda: m1.api("/1.0/cluster/members?recursion=1")) for _ in range(10)]
+    metrics, scrape = [], []
+    for _ in range(rounds):
+        time.sleep(CACHE_WAIT)
+        metrics.append(measure(pids, lambda: m1.api("/1.0/metrics")))
+        time.sleep(CACHE_WAIT)
+        scrape.append(measure(pids, exp.metrics))
+    out = {
+        "cluster_members_ms": med(members, 0),
+        "cluster_members_daemon_cpu_ms": mean(members, 1),
+        "cluster_lxd_metrics_daemon_cpu_ms": mean(metrics, 1),
+        "cluster_daemon_cpu_ms_per_scrape": mean(scrape, 1),
+        "cluster_api_calls_per_scrape": calls_per_scrape(m1.socket),
+    }
+    out["cluster_scrape_vs_lxd_metrics_daemon_cpu"] = round(
+        out["cluster_daemon_cpu_ms_per_scrape"] / max(out["cluster_lxd_metrics_daemon_cpu_ms"], 0.1), 3
+    )
+    exp.proc.stop()
+    cluster.shutdown()
     return out
 
 
@@ -206,36 +283,52 @@ def scale(lab: Lab, n: int, rounds: int = 3) -> dict[str, float]:
             "/1.0/projects": Route(sync([{"name": f"p{k}"} for k in range(9)])),
         },
     )
-    rt = Runtime(parse_config(Config, {"socket": fake.socket, "scope": "cluster", **QUIET_DISK}))
     errors = ErrorCounters(("timeout",))
-    total, samples, size = [], 0, 0
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fams = run_jobs(rt.jobs(None), Deadline(30), SPEC.namespace, errors)
-        size = len(render(fams))
-        total.append((time.perf_counter() - t0) * 1000)
-        samples = sum(len(f.samples) for f in fams)
-    rt.close()
+
+    def end_to_end(max_age: str) -> tuple[list[float], int, int]:
+        rt = Runtime(
+            parse_config(
+                Config, {"socket": fake.socket, "scope": "cluster", **QUIET, "instances_max_age": max_age}
+            )
+        )
+        run_jobs(rt.jobs(None), Deadline(30), SPEC.namespace, errors)  # the first: background reads too
+        took, samples, size = [], 0, 0
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            fams = run_jobs(rt.jobs(None), Deadline(30), SPEC.namespace, errors)
+            size = len(render(fams))
+            took.append((time.perf_counter() - t0) * 1000)
+            samples = sum(len(f.samples) for f in fams)
+        rt.close()
+        return took, samples, size
+
+    total, samples, size = end_to_end("0s")  # the list read every scrape
+    kept, _, _ = end_to_end("1h")  # the steady state: the list kept
     ns = SPEC.namespace
-    parse_expose, cpu = [], []
+    parse_expose, cpu, steady = [], [], []
     for _ in range(rounds):  # the exporter's own work, without the transfer from the fake
         t0, c0 = time.perf_counter(), time.process_time()
         with _gc_paused():  # as the jobs do
             insts = parse.instances(json.loads(rec1))
+            ifams = list(collector.instance_families(ns, insts))
+            t1 = time.perf_counter()
             counters, _ = metrics_text.parse(metrics.decode())
-            fams = [
-                *collector.instance_families(ns, insts),
-                *collector.counter_families(ns, [("node1", counters)]),
-            ]
+            fams = [*ifams, *collector.counter_families(ns, [("node1", counters)])]
         render(fams)
-        parse_expose.append((time.perf_counter() - t0) * 1000)
+        t2 = time.perf_counter()
+        parse_expose.append((t2 - t0) * 1000)
+        steady.append((t2 - t1) * 1000)  # what a scrape does with the list kept: its families are too
         cpu.append((time.process_time() - c0) * 1000)
+        del insts, ifams, counters, fams
     return {
-        # The issue's figure: the answers parsed and exposed (JSON decode, metrics text, series, text).
+        # The issue's figure: both answers parsed and exposed (JSON decode, metrics text, series, text).
         "scale_5000_ms": round(statistics.median(parse_expose), 1),
         "scale_5000_cpu_ms": round(statistics.median(cpu), 1),
+        # The same with the instance list kept (a scrape in the steady state): /1.0/metrics and the text.
+        "scale_5000_list_kept_ms": round(statistics.median(steady), 1),
         # A whole scrape against the fake peer, including the transfer from a Python server on the same cores.
         "scale_5000_end_to_end_ms": round(statistics.median(total), 1),
+        "scale_5000_end_to_end_list_kept_ms": round(statistics.median(kept), 1),
         "scale_5000_samples": samples,
         "scale_5000_bytes": size,
         "scale_5000_metrics_text_bytes": len(metrics),
@@ -247,6 +340,7 @@ def main() -> int:
     ap.add_argument("--containers", type=int, default=30)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--daemons", default="lxd,incus")
+    ap.add_argument("--no-cluster", action="store_true", help="no three-member cluster")
     ap.add_argument(
         "--scale-only", action="store_true", help="only the synthetic 5,000 instances (no daemon)"
     )
@@ -261,6 +355,8 @@ def main() -> int:
                 except PeerMissing as e:
                     print(f"{name}: not measured ({e})")
                     continue
+                if not args.no_cluster:
+                    got.update(cluster_run(lab, name, args.rounds))
                 prefix = "" if name == "lxd" else f"{name}_"
                 out.update({prefix + k: v for k, v in got.items()})
         out.update(scale(lab, 5000))

@@ -111,6 +111,24 @@ def instance_families(ns: str, insts: Iterable[Instance], user_labels: Sequence[
     return f
 
 
+def list_families(ns: str, age: float, reads: dict[str, int]) -> Families:
+    """The instance list's age, and how often it was read (by reason) since start."""
+    f = Families(ns)
+    f.gauge(
+        "instance_list_age_seconds",
+        "Seconds since the instance list (config, limits, status) was read from the daemon.",
+    ).add_metric([], round(age, 3))
+    n = f.counter(
+        "instance_list_reads_total",
+        "Reads of the instance list since start, by reason: age, changed (/1.0/metrics contradicted it), "
+        "unverified (/1.0/metrics could not be read).",
+        ["reason"],
+    )
+    for reason, c in reads.items():
+        n.add_metric([reason], float(c))
+    return f
+
+
 def counter_families(ns: str, per_member: Iterable[tuple[str, Sequence[Counters]]]) -> Families:
     """Counters of running instances from `/1.0/metrics`: (location, counters) for each member read."""
     f = Families(ns)
@@ -212,8 +230,17 @@ def _append(specs: Sequence[Spec], obj: object, labels: dict[str, str]) -> None:
             samples.append(Sample(name, labels, v, None))
 
 
-def cluster_families(ns: str, server: Server, members: Sequence[Member]) -> Families:
+def _age(f: Families, name: str, doc: str, age: float | None) -> None:
+    if age is not None:
+        f.gauge(name, doc).add_metric([], round(age, 3))
+
+
+def cluster_families(
+    ns: str, server: Server, members: Sequence[Member], age: float | None = None
+) -> Families:
+    """`server` (/1.0, read in the background `age` seconds ago) and the members, read this scrape."""
     f = Families(ns)
+    _age(f, "server_info_age_seconds", "Seconds since the server info (/1.0) was read from the daemon.", age)
     f.info(
         "server",
         "The LXD or Incus server the exporter talks to (`daemon`: lxd or incus).",
@@ -243,9 +270,14 @@ def cluster_families(ns: str, server: Server, members: Sequence[Member]) -> Fami
     return f
 
 
-def pool_families(ns: str, pools: Sequence[Pool], usage: Sequence[tuple[str, str, PoolUsage]]) -> Families:
-    """`usage`: (pool, member, usage) for each pool on each member read."""
+def pool_families(
+    ns: str, pools: Sequence[Pool], usage: Sequence[tuple[str, str, PoolUsage]], age: float | None = None
+) -> Families:
+    """`usage`: (pool, member, usage) for each pool on each member read, `age` seconds ago."""
     f = Families(ns)
+    _age(
+        f, "storage_pool_usage_age_seconds", "Seconds since the storage pools and their space were read.", age
+    )
     info = f.info("storage_pool", "Storage pool metadata.", ["pool", "driver", "status"])
     for p in pools:
         info.add_metric([p.name, p.driver, p.status], {})
@@ -268,9 +300,13 @@ def pool_families(ns: str, pools: Sequence[Pool], usage: Sequence[tuple[str, str
     return f
 
 
-def project_families(ns: str, projects: Sequence[Project], insts: Sequence[Instance] | None) -> Families:
-    """Projects, and (when the instance list was read) instance counts by project, type and status."""
+def project_families(
+    ns: str, projects: Sequence[Project], insts: Sequence[Instance] | None, age: float | None = None
+) -> Families:
+    """Projects (read `age` seconds ago), and (when the instance list is known) instance counts by project,
+    type and status."""
     f = Families(ns)
+    _age(f, "project_info_age_seconds", "Seconds since the projects were read.", age)
     info = f.info("project", "A project.", ["project"])
     for proj in projects:
         info.add_metric([proj.name], {})

@@ -51,6 +51,8 @@ class Config:
     user_labels: list[str] = field(default_factory=list)
     timeout: Duration = Duration(8.0)  # per collector; the scrape deadline applies too
     disk_interval: Duration = Duration(60.0)  # disk usage and quota: refreshed in the background this often
+    instances_max_age: Duration = Duration(60.0)  # the instance list is re-read at least this often
+    server_interval: Duration = Duration(60.0)  # /1.0, storage pools, projects: refreshed in the background
 
     def validate(self) -> None:
         if self.url is not None:
@@ -74,6 +76,10 @@ class Config:
             raise ConfigError("timeout", "must be positive")
         if self.disk_interval < 1:
             raise ConfigError("disk_interval", "must be at least 1s")
+        if self.instances_max_age < 0:
+            raise ConfigError("instances_max_age", "must not be negative (0s: read the list every scrape)")
+        if self.server_interval < 1:
+            raise ConfigError("server_interval", "must be at least 1s")
 
     def socket_path(self) -> str:
         return self.socket or default_socket()

@@ -1,11 +1,13 @@
 """colo-lxd-exporter: every instance of every project on every member, LXD or Incus.
 
-What changes fast is read on every scrape, cheaply: the counters of running instances from the daemon's
-own `/1.0/metrics` (one request per member), config and status of every instance from
-`/1.0/instances?recursion=1&all-projects=true` (no state). What is expensive — disk usage and quota, which
-cost LXD a quotactl or `btrfs qgroup show` per instance — is read in the background every
-`disk_interval` and served with its age; a scrape never waits for it. The number of requests per scrape
-does not depend on the number of instances.
+A scrape asks the daemon only for what changes fast and matters at once: the counters of running
+instances from its own `/1.0/metrics` (one request per member) and, on a cluster, the members' status
+(`/1.0/cluster/members`). The instance list (`/1.0/instances?recursion=1`: config, limits, status) is kept
+and read again when `/1.0/metrics` contradicts it or it is older than `instances_max_age`
+(listcache.py). Server info, storage pools and projects are refreshed in the background every
+`server_interval`; disk usage and quota, expensive for the daemon, every `disk_interval`. Cached data is
+served with its age; a scrape never waits for a background refresh (only the first, for the first one).
+The number of requests per scrape does not depend on the number of instances.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from prometheus_client.core import Metric
@@ -25,6 +28,7 @@ from exporters.core.cli import main_for
 
 from . import collector, metrics_text, parse
 from .config import Config, label_name
+from .listcache import RUNNING, ListCache, Listed, Seen
 from .lxdapi import LXD
 
 log = get_logger(__name__)
@@ -38,38 +42,57 @@ SELECTIVE = "instances_state_selective_recursion"
 COLLECTORS = ("instances", "counters", "disk", "cluster", "storage_pools", "projects")
 # Members whose /1.0/metrics can be read (an Offline member's instances are reported as Error).
 REACHABLE = ("Online", "Evacuated")
+# A failed refresh of the cheap background data is tried again this soon (seconds), not a whole interval on.
+RETRY = 10.0
 
 
 class _Once(Generic[T]):
-    """A fetch shared by the jobs of one scrape: the first caller runs it, the others wait for it."""
+    """A fetch shared by the jobs of one scrape: the first caller runs it (or `start()` runs it in a thread
+    of its own), the others wait for it."""
 
-    def __init__(self, fn: Callable[[Deadline], T]) -> None:
-        self._fn = fn
+    def __init__(self, fn: Callable[[Deadline], T], name: str = "") -> None:
+        self._fn, self._name = fn, name
         self._lock = threading.Lock()
         self._started = False
         self._done = threading.Event()
         self._value: T | None = None
         self._error: BaseException | None = None
 
-    def __call__(self, deadline: Deadline) -> T:
+    def _claim(self) -> bool:
         with self._lock:
             first, self._started = not self._started, True
-        if first:
-            try:
-                self._value = self._fn(deadline)
-            except BaseException as e:  # noqa: BLE001 - re-raised to every caller
-                self._error = e
-            finally:
-                self._done.set()
+        return first
+
+    def _run(self, deadline: Deadline) -> None:
+        try:
+            self._value = self._fn(deadline)
+        except BaseException as e:  # noqa: BLE001 - re-raised to every caller
+            self._error = e
+        finally:
+            self._done.set()
+
+    def __call__(self, deadline: Deadline) -> T:
+        if self._claim():
+            self._run(deadline)
         return self.wait(deadline.remaining())
+
+    def start(self, deadline: Deadline) -> None:
+        """Run it in a thread of its own (bounded by `deadline`) unless a job already did."""
+        if self._claim():
+            t = threading.Thread(target=self._run, args=(deadline,), name=f"lxd {self._name}", daemon=True)
+            t.start()
 
     def wait(self, seconds: float) -> T:
         """The result of a run another job started, if it comes within `seconds`."""
         if not self._done.wait(max(0.0, seconds)):
-            raise ScrapeError("timeout", "shared request still running")
+            raise ScrapeError("timeout", f"{self._name or 'shared request'} still running")
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
+
+    def peek(self) -> T | None:
+        """The result if it is there and good, else None; never waits."""
+        return self._value if self._done.is_set() and self._error is None else None
 
 
 @contextmanager
@@ -94,11 +117,20 @@ def _parsed(fn: Callable[[Any], T], envelope: Any, where: str) -> T:
 
 
 class Refresher:
-    """Runs `fetch` in a thread of its own every `interval` seconds (from start to start) and keeps the
-    last result with when it was read; `snapshot()` never waits, except for the very first result."""
+    """Runs `fetch` in a thread of its own every `interval` seconds (from start to start; `retry` seconds
+    after a failure) and keeps the last good result with when it was read; `snapshot()` never waits,
+    except for the very first result."""
 
-    def __init__(self, name: str, fetch: Callable[[Deadline], Any], interval: float, timeout: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        fetch: Callable[[Deadline], Any],
+        interval: float,
+        timeout: float,
+        retry: float | None = None,
+    ) -> None:
         self.name, self._fetch, self.interval, self.timeout = name, fetch, interval, timeout
+        self.retry = interval if retry is None else min(retry, interval)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._first = threading.Event()
@@ -120,6 +152,7 @@ class Refresher:
         last = ""
         while not self._stop.is_set():
             t0 = time.monotonic()
+            wait = self.interval
             try:
                 value = self._fetch(Deadline(self.timeout))
                 with self._lock:
@@ -134,13 +167,15 @@ class Refresher:
                         "background refresh failed", refresh=self.name, reason=err.reason, err=err.message
                     )
                 last = err.message
+                wait = self.retry
             finally:
                 self.runs += 1
                 self._first.set()
-            self._stop.wait(max(0.0, self.interval - (time.monotonic() - t0)))
+            self._stop.wait(max(0.0, wait - (time.monotonic() - t0)))
 
     def snapshot(self, wait: float) -> tuple[Any, float | None, ScrapeError | None]:
-        """(value, its age in seconds, the last attempt's error); waits up to `wait` for the first value."""
+        """(last good value, its age in seconds, the last attempt's error); waits up to `wait` for the first
+        attempt."""
         self.start()
         if not self._first.is_set():
             self._first.wait(max(0.0, wait))
@@ -148,8 +183,23 @@ class Refresher:
             age = None if self.at is None else time.monotonic() - self.at
             return self.value, age, self.error
 
+    def current(self, d: Deadline) -> tuple[Any, float]:
+        """(value, age) for a collector to serve: up 0 while the last attempt failed or none succeeded."""
+        value, age, error = self.snapshot(d.remaining() - 0.1)
+        if error is not None:
+            raise error
+        if value is None or age is None:
+            raise ScrapeError("timeout", f"the first background read ({self.name}) is still running")
+        return value, age
+
     def close(self) -> None:
         self._stop.set()
+
+
+@dataclass(frozen=True)
+class _MetricsRead:
+    per_member: list[tuple[str, list[metrics_text.Counters]]]  # (location, counters) per member read
+    at: float  # monotonic time the answers were read
 
 
 class _Scrape:
@@ -157,43 +207,80 @@ class _Scrape:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        api = rt.api
-        self.server = _Once(lambda d: _parsed(parse.server, api.get("", d), "/1.0"))
-        self.instances = _Once(self._instances)
-        self.members = _Once(self._members)
+        self.metrics = _Once(self._metrics_all, "/1.0/metrics")
+        self.members = _Once(rt.read_members, "/1.0/cluster/members")
+        self.instances = _Once(self._instances, "instance list")
 
-    def _instances(self, d: Deadline) -> list[parse.Instance]:
-        keys = self.rt.config.user_labels
-        env = self.rt.api.get("instances", d, INSTANCES_PARAMS)
+    # --- the instance list: kept, and read again when /1.0/metrics contradicts it or it is too old ---
+
+    def _instances(self, d: Deadline) -> Listed:
+        rt = self.rt
+        server = rt.server_info(d)
+        cache = rt.listing
+        seen: Seen | None = None
+        age = cache.age(time.monotonic())
+        if age is not None and age < cache.max_age:
+            seen = self._seen(d, server)
+        reason = cache.reason(time.monotonic(), seen)
+        listed = cache.listed
+        if reason is None and listed is not None:
+            return listed
+        cache.note_read(reason or "age")
+        log.debug("reading the instance list", reason=reason, age=None if age is None else round(age, 1))
+        listed = self._read_list(d, server, seen)
+        cache.store(listed, seen, reason or "age")
+        return listed
+
+    def _seen(self, d: Deadline, server: parse.Server) -> Seen | None:
+        """This scrape's /1.0/metrics (and members) as the list cache compares them; None if not in time.
+
+        Waits at most until a reserve is left for reading the list again."""
+        self.metrics.start(d)
+        if server.clustered:
+            self.members.start(d)
+        reserve = min(d.remaining() / 2, max(1.0, 3 * self.rt.list_seconds))
+        try:
+            read = self.metrics.wait(d.remaining() - reserve)
+            members = None
+            if server.clustered:
+                members = frozenset((m.name, m.status) for m in self.members.wait(d.remaining() - reserve))
+        except ScrapeError as e:
+            log.debug("instance list not checked", reason=e.reason, err=e.message[:200])
+            return None
+        running = frozenset((k.project, k.name, loc) for loc, ks in read.per_member for k in ks)
+        return Seen(running, frozenset(loc for loc, _ in read.per_member), read.at, members)
+
+    def _read_list(self, d: Deadline, server: parse.Server, seen: Seen | None) -> Listed:
+        rt = self.rt
+        t0 = time.monotonic()
+        env = rt.api.get("instances", d, INSTANCES_PARAMS)
         with _gc_paused():
-            insts = _parsed(lambda e: parse.instances(e, keys), env, "/1.0/instances")
-        return self.rt.mine(insts, self.server(d))
+            insts = rt.mine(
+                _parsed(lambda e: parse.instances(e, rt.config.user_labels), env, "/1.0/instances"), server
+            )
+            families = list(collector.instance_families(rt.ns, insts, rt.user_label_names))
+        at = time.monotonic()
+        rt.list_seconds = at - t0
+        if seen is not None:
+            members = seen.members
+        else:  # first read, or unverified: this scrape's members if they are already there
+            got = self.members.peek() if server.clustered else None
+            members = None if got is None else frozenset((m.name, m.status) for m in got)
+        running = frozenset((i.project, i.name, i.location) for i in insts if i.status in RUNNING)
+        return Listed(insts, families, at, running, members)
 
-    def _members(self, d: Deadline) -> list[parse.Member]:
-        env = self.rt.api.get("cluster/members", d, {"recursion": "1"}, error_ok=True)
-        if isinstance(env, dict) and env.get("type") == "error":
-            if "not clustered" in str(env.get("error", "")):
-                return []  # a standalone server: no members, not an error
-            raise ScrapeError("api", f"/1.0/cluster/members: {str(env.get('error'))[:200]!r}")
-        return _parsed(parse.members, env, "/1.0/cluster/members")
+    # --- per scrape: /1.0/metrics of this member, or (scope cluster) of each reachable member ---
 
-    # --- the jobs ---
-
-    def instances_job(self, d: Deadline) -> Iterable[Metric]:
-        insts = self.instances(d)
-        with _gc_paused():
-            return collector.instance_families(self.rt.ns, insts, self.rt.user_label_names)
-
-    def counters_job(self, d: Deadline) -> Iterable[Metric]:
-        """`/1.0/metrics` of this member, or (scope cluster) of each reachable member, relabelled."""
-        if self.rt.config.scope == "member":  # the same request whatever /1.0 says: no need to wait for it
+    def _metrics_all(self, d: Deadline) -> _MetricsRead:
+        rt = self.rt
+        if rt.config.scope == "member":  # the same request whatever /1.0 says: no need to wait for it
             counters = self._metrics("this member", None, d)
-            server = self.server(d)
+            server = rt.server_info(d)
             location = server.server_name if server.clustered else "none"  # LXD's location when standalone
-            return collector.counter_families(self.rt.ns, [(location, counters)])
-        server = self.server(d)
+            return _MetricsRead([(location, counters)], time.monotonic())
+        server = rt.server_info(d)
         if not server.clustered:
-            return collector.counter_families(self.rt.ns, [("none", self._metrics("none", None, d))])
+            return _MetricsRead([("none", self._metrics("none", None, d))], time.monotonic())
         targets = [(m.name, {"target": m.name}) for m in self.members(d) if m.status in REACHABLE]
         # One thread per member, each bounded by the same deadline less a reserve for what follows: a member
         # that does not answer costs only its own counters.
@@ -223,7 +310,7 @@ class _Scrape:
             d.skip(failed.reason, f"/1.0/metrics of member {location}: {failed.message}")
         if failed is not None and not per_member:
             raise failed
-        return collector.counter_families(self.rt.ns, per_member)
+        return _MetricsRead(per_member, time.monotonic())
 
     def _metrics(
         self, location: str, params: dict[str, str] | None, d: Deadline
@@ -235,6 +322,21 @@ class _Scrape:
             d.skip("malformed", f"/1.0/metrics of {location}: {odd} sample lines not understood, skipped")
         return counters
 
+    # --- the jobs ---
+
+    def instances_job(self, d: Deadline) -> Iterable[Metric]:
+        listed = self.instances(d)
+        cache = self.rt.listing
+        return [
+            *listed.families,
+            *collector.list_families(self.rt.ns, time.monotonic() - listed.at, cache.reads_so_far()),
+        ]
+
+    def counters_job(self, d: Deadline) -> Iterable[Metric]:
+        read = self.metrics(d)
+        with _gc_paused():  # tens of thousands of samples, none in a cycle
+            return list(collector.counter_families(self.rt.ns, read.per_member))
+
     def disk_job(self, d: Deadline) -> Iterable[Metric]:
         insts, age, error = self.rt.disk.snapshot(d.remaining() - 0.1)
         if error is not None:
@@ -244,19 +346,93 @@ class _Scrape:
         return collector.disk_families(self.rt.ns, insts, age)
 
     def cluster_job(self, d: Deadline) -> Iterable[Metric]:
-        server = self.server(d)
+        server, age = self.rt.server.current(d)
         members = self.members(d) if server.clustered else []
-        return collector.cluster_families(self.rt.ns, server, members)
+        return collector.cluster_families(self.rt.ns, server, members, age)
 
     def pools_job(self, d: Deadline) -> Iterable[Metric]:
-        api = self.rt.api
-        env = api.get("storage-pools", d, {"recursion": "1"})
-        pools = _parsed(parse.pools, env, "/1.0/storage-pools")
-        server = self.server(d)
-        # Whose space: this member's, or (scope cluster) every reachable member's.
-        targets: list[str | None] = [None]
+        (pools, usage), age = self.rt.pools.current(d)
+        server = self.rt.server_info(d)
         if server.clustered and self.rt.config.scope == "cluster":
-            targets = [m.name for m in self.members(d) if m.status in REACHABLE]
+            # The space of a member that is no longer reachable is not served from the last refresh.
+            try:
+                reachable = {m.name for m in self.members(d) if m.status in REACHABLE}
+                usage = [u for u in usage if u[1] in reachable]
+            except ScrapeError:
+                pass  # the cluster job reports it
+        return collector.pool_families(self.rt.ns, pools, usage, age)
+
+    def projects_job(self, d: Deadline) -> Iterable[Metric]:
+        projects, age = self.rt.projects.current(d)
+        try:  # the instances job decides on the list; wait for it, but not past this job's deadline
+            listed: Listed | None = self.instances.wait(d.remaining() - 0.2)
+        except Exception:  # noqa: BLE001
+            listed = None  # the instances job reports it; counts are absent
+        return collector.project_families(
+            self.rt.ns, projects, None if listed is None else listed.instances, age
+        )
+
+
+class Runtime:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.ns = SPEC.namespace
+        self.api = LXD(config)
+        if config.tls is not None and config.tls.insecure_skip_verify:
+            log.warning("tls.insecure_skip_verify is set: the LXD server is not verified", url=config.url)
+        self.user_label_names = [label_name(k) for k in config.user_labels]
+        # One scrape of each collector at a time; one stuck past its deadline is not queued behind.
+        self.gates = {name: Exclusive() for name in COLLECTORS}
+        self.listing = ListCache(float(config.instances_max_age))
+        self.list_seconds = 0.0  # how long the last read of the list took
+        every = float(config.server_interval)
+        bg = max(float(config.timeout), 30.0)
+        self.server = Refresher("server", self._read_server, every, timeout=bg, retry=RETRY)
+        self.pools = Refresher("storage pools", self._read_pools, every, timeout=bg, retry=RETRY)
+        self.projects = Refresher("projects", self._read_projects, every, timeout=bg, retry=RETRY)
+        interval = float(config.disk_interval)
+        self.disk = Refresher("disk", self._disk_usage, interval, timeout=max(interval, 60.0))
+
+    def targets(self) -> list[str]:
+        return []
+
+    def mine(self, insts: list[parse.Instance], server: parse.Server) -> list[parse.Instance]:
+        """With `scope: member` on a cluster, only the instances located on this member."""
+        if self.config.scope == "member" and server.clustered:
+            return [i for i in insts if i.location == server.server_name]
+        return insts
+
+    def server_info(self, d: Deadline) -> parse.Server:
+        """The last good `/1.0` (what the other requests depend on), waiting within `d` for the first."""
+        value, _, error = self.server.snapshot(d.remaining() - 0.1)
+        if value is None:
+            raise error or ScrapeError("timeout", "the first read of /1.0 is still running")
+        return value
+
+    def read_members(self, d: Deadline) -> list[parse.Member]:
+        env = self.api.get("cluster/members", d, {"recursion": "1"}, error_ok=True)
+        if isinstance(env, dict) and env.get("type") == "error":
+            if "not clustered" in str(env.get("error", "")):
+                return []  # a standalone server: no members, not an error
+            raise ScrapeError("api", f"/1.0/cluster/members: {str(env.get('error'))[:200]!r}")
+        return _parsed(parse.members, env, "/1.0/cluster/members")
+
+    # --- background reads ---
+
+    def _read_server(self, d: Deadline) -> parse.Server:
+        return _parsed(parse.server, self.api.get("", d), "/1.0")
+
+    def _read_projects(self, d: Deadline) -> list[parse.Project]:
+        return _parsed(parse.projects, self.api.get("projects", d, {"recursion": "1"}), "/1.0/projects")
+
+    def _read_pools(self, d: Deadline) -> tuple[list[parse.Pool], list[tuple[str, str, parse.PoolUsage]]]:
+        """Every pool, and its space on this member or (scope cluster) on every reachable member."""
+        api = self.api
+        server = self.server_info(d)
+        pools = _parsed(parse.pools, api.get("storage-pools", d, {"recursion": "1"}), "/1.0/storage-pools")
+        targets: list[str | None] = [None]
+        if server.clustered and self.config.scope == "cluster":
+            targets = [m.name for m in self.read_members(d) if m.status in REACHABLE]
         usage = []
         for p in pools:
             for t in targets:
@@ -278,43 +454,11 @@ class _Scrape:
                         _parsed(parse.pool_usage, env, f"/1.0/storage-pools/{p.name}/resources"),
                     )
                 )
-        return collector.pool_families(self.rt.ns, pools, usage)
-
-    def projects_job(self, d: Deadline) -> Iterable[Metric]:
-        env = self.rt.api.get("projects", d, {"recursion": "1"})
-        projects = _parsed(parse.projects, env, "/1.0/projects")
-        try:  # the instances job makes the request; wait for it, but not past this job's deadline
-            insts: list[parse.Instance] | None = self.instances.wait(d.remaining() - 0.2)
-        except Exception:  # noqa: BLE001
-            insts = None  # the instances job reports it; counts are absent
-        return collector.project_families(self.rt.ns, projects, insts)
-
-
-class Runtime:
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.ns = SPEC.namespace
-        self.api = LXD(config)
-        if config.tls is not None and config.tls.insecure_skip_verify:
-            log.warning("tls.insecure_skip_verify is set: the LXD server is not verified", url=config.url)
-        self.user_label_names = [label_name(k) for k in config.user_labels]
-        # One scrape of each collector at a time; one stuck past its deadline is not queued behind.
-        self.gates = {name: Exclusive() for name in COLLECTORS}
-        interval = float(config.disk_interval)
-        self.disk = Refresher("disk", self._disk_usage, interval, timeout=max(interval, 60.0))
-
-    def targets(self) -> list[str]:
-        return []
-
-    def mine(self, insts: list[parse.Instance], server: parse.Server) -> list[parse.Instance]:
-        """With `scope: member` on a cluster, only the instances located on this member."""
-        if self.config.scope == "member" and server.clustered:
-            return [i for i in insts if i.location == server.server_name]
-        return insts
+        return pools, usage
 
     def _disk_usage(self, d: Deadline) -> list[parse.Instance]:
-        """The background refresh: every instance with its state (disk usage, quota, peak memory)."""
-        server = _parsed(parse.server, self.api.get("", d), "/1.0")
+        """Every instance with its state (disk usage, quota, peak memory)."""
+        server = self.server_info(d)
         params = DISK_PARAMS_SELECTIVE if SELECTIVE in server.extensions else DISK_PARAMS
         env = self.api.get("instances", d, params)
         with _gc_paused():
@@ -346,7 +490,8 @@ class Runtime:
         return gated
 
     def close(self) -> None:
-        self.disk.close()
+        for r in (self.server, self.pools, self.projects, self.disk):
+            r.close()
         self.api.close()
 
 

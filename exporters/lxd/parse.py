@@ -6,10 +6,10 @@ instance's counters) is `None` here and an absent series later, never a zero.
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -108,9 +108,12 @@ STATUSES = ("running", "stopped", "frozen", "error", "other")
 MEMBER_STATUSES = ("Online", "Evacuated", "Offline", "Blocked", "other")
 
 
+# Answers are decoded JSON: objects are dicts (isinstance with the Mapping ABC is 4 times slower).
+
+
 def metadata(envelope: Any, what: str) -> Any:
     """The `metadata` of a sync answer; Malformed for anything else."""
-    if not isinstance(envelope, Mapping):
+    if not isinstance(envelope, dict):
         raise Malformed(f"{what}: expected a JSON object, got {type(envelope).__name__}")
     if envelope.get("type") != "sync":
         raise Malformed(f"{what}: expected a sync answer, got type {envelope.get('type')!r}")
@@ -130,7 +133,7 @@ def _str(v: Any) -> str:
 
 
 def _dict(v: Any) -> Mapping[str, Any]:
-    return v if isinstance(v, Mapping) else {}
+    return v if isinstance(v, dict) else {}
 
 
 def _list(v: Any, what: str) -> list[Any]:
@@ -139,27 +142,28 @@ def _list(v: Any, what: str) -> list[Any]:
     return v
 
 
-_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$")
-
-
 def parse_time(text: Any) -> float | None:
-    """RFC 3339 with nanoseconds -> unix seconds; None for LXD's zero time (`0001-01-01T00:00:00Z`)."""
-    if not isinstance(text, str):
+    """RFC 3339 with nanoseconds -> unix seconds; None for LXD's zero time (`0001-01-01T00:00:00Z`) and
+    for a time without its zone. `datetime.fromisoformat` reads the rest eight times faster than a regex
+    and `calendar.timegm`; the fraction is added on its own (it would keep microseconds only)."""
+    if not isinstance(text, str) or len(text) < 20 or text[10:11] != "T":
         return None
-    m = _TIME.match(text)
-    if not m:
+    frac = 0.0
+    if text[19] == ".":
+        end = 20
+        while end < len(text) and "0" <= text[end] <= "9":
+            end += 1
+        if end == 20:
+            return None  # a point without digits
+        frac = float(text[19:end])
+        text = text[:19] + text[end:]
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
         return None
-    y, mo, d, h, mi, s = (int(m.group(i)) for i in range(1, 7))
-    if y <= 1970:
+    if t.tzinfo is None or t.year <= 1970:
         return None
-    t = float(calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0)))
-    if m.group(7):
-        t += float("0" + m.group(7))
-    tz = m.group(8)
-    if tz != "Z":
-        sign = 1 if tz[0] == "+" else -1
-        t -= sign * (int(tz[1:3]) * 3600 + int(tz[4:6]) * 60)
-    return t
+    return t.timestamp() + frac
 
 
 _UNITS = {
@@ -282,7 +286,7 @@ def _disks(state_disk: Any, devices: Mapping[str, Any]) -> tuple[Disk, ...]:
 
 def instance(raw: Any, user_keys: Sequence[str] = ()) -> Instance:
     """One element of `/1.0/instances?recursion=1` or `recursion=2` (only the latter has `state`)."""
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):
         raise Malformed(f"instance: expected an object, got {type(raw).__name__}")
     name = raw.get("name")
     if not isinstance(name, str) or not name:
@@ -292,7 +296,7 @@ def instance(raw: Any, user_keys: Sequence[str] = ()) -> Instance:
     kind = _str(raw.get("type")) or "container"
     status = _status(raw.get("status"))
     state = raw.get("state")
-    live = isinstance(state, Mapping) and status in ("running", "frozen")
+    live = isinstance(state, dict) and status in ("running", "frozen")
     st = _dict(state) if live else {}
     procs = _num(st.get("processes"))
     # A VM whose agent does not answer reports processes -1 and zero CPU and memory: not real values.
@@ -343,7 +347,7 @@ def instances(envelope: Any, user_keys: Sequence[str] = ()) -> list[Instance]:
 def server(envelope: Any) -> Server:
     """`GET /1.0`."""
     md = metadata(envelope, "server")
-    if not isinstance(md, Mapping):
+    if not isinstance(md, dict):
         raise Malformed("server: metadata is not an object")
     env = _dict(md.get("environment"))
     ext = md.get("api_extensions")
@@ -361,7 +365,7 @@ def members(envelope: Any) -> list[Member]:
     """`GET /1.0/cluster/members?recursion=1`."""
     out = []
     for r in _list(metadata(envelope, "cluster members"), "cluster members"):
-        if not isinstance(r, Mapping) or not isinstance(r.get("server_name"), str):
+        if not isinstance(r, dict) or not isinstance(r.get("server_name"), str):
             raise Malformed("cluster member without a server_name")
         roles = r.get("roles")
         out.append(
@@ -383,7 +387,7 @@ def pools(envelope: Any) -> list[Pool]:
     """`GET /1.0/storage-pools?recursion=1`."""
     out = []
     for r in _list(metadata(envelope, "storage pools"), "storage pools"):
-        if not isinstance(r, Mapping) or not isinstance(r.get("name"), str):
+        if not isinstance(r, dict) or not isinstance(r.get("name"), str):
             raise Malformed("storage pool without a name")
         out.append(Pool(r["name"], _str(r.get("driver")), _str(r.get("status"))))
     return out
@@ -392,7 +396,7 @@ def pools(envelope: Any) -> list[Pool]:
 def pool_usage(envelope: Any) -> PoolUsage:
     """`GET /1.0/storage-pools/<pool>/resources`."""
     md = metadata(envelope, "storage pool resources")
-    if not isinstance(md, Mapping):
+    if not isinstance(md, dict):
         raise Malformed("storage pool resources: metadata is not an object")
     space, inodes = _dict(md.get("space")), _dict(md.get("inodes"))
     total = _num(space.get("total"))
@@ -409,7 +413,7 @@ def projects(envelope: Any) -> list[Project]:
     """`GET /1.0/projects?recursion=1`."""
     out = []
     for r in _list(metadata(envelope, "projects"), "projects"):
-        if not isinstance(r, Mapping) or not isinstance(r.get("name"), str):
+        if not isinstance(r, dict) or not isinstance(r.get("name"), str):
             raise Malformed("project without a name")
         out.append(Project(r["name"], _str(r.get("description"))))
     return out

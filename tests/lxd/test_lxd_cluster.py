@@ -12,6 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from exporters.core import parse_config
+from exporters.lxd.config import Config
+from exporters.lxd.main import Runtime
 from lab.lxd import FLAVOURS
 from lab.lxd_cluster import Cluster
 from lab.proc import Lab
@@ -28,6 +31,8 @@ def cluster(module_lab: Lab, request: pytest.FixtureRequest) -> Iterator[Cluster
         c.launch(f"a{k}", f"m{k}")
     c.launch("s2", "m2", start=False)
     yield c
+    for key in [k for k in _runtimes if k[0] == c.id]:
+        _runtimes.pop(key).close()
     c.shutdown()  # before the other flavour's cluster starts
 
 
@@ -35,6 +40,10 @@ def cluster(module_lab: Lab, request: pytest.FixtureRequest) -> Iterator[Cluster
 # under the new member only once that member's cache (from an earlier scrape) has expired.
 METRICS_CACHE = 8.5
 _last: dict[str, float] = {}
+# One exporter runtime per member asked and scope, kept through the module as a running exporter is: what
+# it reports after an evacuation or a member's death comes from its cached instance list, read again
+# because the members' status or /1.0/metrics changed (never for its age: instances_max_age is 10m here).
+_runtimes: dict[tuple[str, str, str], Runtime] = {}
 
 
 def scrape(
@@ -43,7 +52,11 @@ def scrape(
     if fresh:
         time.sleep(max(0.0, _last.get(cluster.id, 0.0) + METRICS_CACHE - time.monotonic()))
     _last[cluster.id] = time.monotonic()
-    return Scrape({"socket": cluster[via].socket, "scope": scope}, seconds=seconds)
+    key = (cluster.id, via, scope)
+    if key not in _runtimes:
+        cfg = {"socket": cluster[via].socket, "scope": scope, "instances_max_age": "10m"}
+        _runtimes[key] = Runtime(parse_config(Config, cfg))
+    return Scrape({}, runtime=_runtimes[key], seconds=seconds)
 
 
 def states(sc: Scrape) -> dict[str, str]:
@@ -76,6 +89,9 @@ def test_evacuated_member(cluster: Cluster) -> None:
     sc = scrape(cluster, fresh=True)
     assert sc.errors == {}
     assert states(sc)["m2"] == "Evacuated"
+    # the instance list kept since the first test was read again: m2's status changed
+    assert sc.value("colo_lxd_instance_list_reads_total", reason="changed") == 1
+    assert sc.value("colo_lxd_instance_list_reads_total", reason="age") == 1
     moved = where(sc)
     assert moved["a2"] != "m2" and moved["s2"] != "m2"
     assert sc.value("colo_lxd_instance_state", name="a2", state="running") == 1
@@ -106,6 +122,7 @@ def test_killed_member(cluster: Cluster) -> None:
     assert "instances" not in sc.errors and "counters" not in sc.errors, sc.errors
     assert states(sc)["m3"] == "Offline"
     assert sc.value("colo_lxd_instance_state", name="a3", state="error") == 1
+    assert sc.value("colo_lxd_instance_list_reads_total", reason="age") == 1  # still the kept list, re-read
     assert {k for k, v in where(sc, "colo_lxd_instance_cpu_seconds_total").items() if v == "m3"} == set()
     assert {lbl["member"] for lbl, _ in sc.find("colo_lxd_storage_pool_size_bytes")} == {"m1", "m2"}
     # the dead member's own exporter: every collector down, reason connect

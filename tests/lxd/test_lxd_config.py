@@ -66,6 +66,8 @@ def test_example_https_variant_is_valid() -> None:
         ({"user_labels": ["user.a-b", "user.a_b"]}, "user_labels"),
         ({"timeout": "soon"}, "timeout"),
         ({"disk_interval": "100ms"}, "disk_interval"),
+        ({"server_interval": "500ms"}, "server_interval"),
+        ({"instances_max_age": "later"}, "instances_max_age"),
         (
             {
                 "url": "https://x:8443",
@@ -113,4 +115,6 @@ def test_default_socket_lxd_or_incus(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert config.default_socket() == str(incus)  # only Incus is installed
     incus.unlink()
     assert config.default_socket() == str(tmp_path / "none2")  # nothing: Debian's LXD, named in the error
-    assert parse_config(Config, {}).disk_interval == 60
+    cfg = parse_config(Config, {})
+    assert cfg.disk_interval == cfg.server_interval == cfg.instances_max_age == 60
+    assert parse_config(Config, {"instances_max_age": "0s"}).instances_max_age == 0  # every scrape

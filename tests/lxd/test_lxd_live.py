@@ -67,6 +67,8 @@ def test_standalone_scrape(exporter: ExporterProc, lxd: LXDLab) -> None:
         value(s, "colo_lxd_server_info", daemon=fl, version=server["server_version"], clustered="false") == 1
     )
     assert 0 <= value(s, "colo_lxd_instance_disk_usage_age_seconds") < 60
+    for age in ("instance_list", "server_info", "storage_pool_usage", "project_info"):
+        assert 0 <= value(s, f"colo_lxd_{age}_age_seconds") < 60
     assert value(s, "colo_lxd_cluster_enabled") == 0
     assert find(s, "colo_lxd_cluster_member_state") == []
     assert value(s, "colo_lxd_instance_state", project="proj2", name="c3", state="running") == 1
@@ -184,29 +186,86 @@ def test_disk_usage_on_btrfs_matches_qgroup(lxd: LXDLab) -> None:
     assert sc.find("colo_lxd_storage_pool_inodes", pool=lxd.btrfs_pool) == []  # btrfs: not reported
 
 
-def test_constant_requests_whatever_the_instance_count(lxd: LXDLab) -> None:
+def test_list_cache_follows_the_daemon(lxd: LXDLab) -> None:
+    """The instance list is kept: a scrape asks only for /1.0/metrics, whatever the number of instances; a
+    start, stop or delete of a running instance shows at the next scrape once LXD's 8 s metrics cache has
+    expired; a limit, a freeze or an instance created stopped within `instances_max_age`."""
     from exporters.core import parse_config
     from exporters.lxd.config import Config
     from exporters.lxd.main import Runtime
 
-    rt = Runtime(parse_config(Config, {"socket": lxd.socket}))
-    Scrape({}, runtime=rt)  # connects
-    n0 = rt.api.calls
-    Scrape({}, runtime=rt)
-    per_scrape = rt.api.calls - n0
-    lxd.launch("extra1")
-    lxd.launch("extra2", project="proj2")
-    try:
-        n1 = rt.api.calls
+    cfg = {"socket": lxd.socket, "instances_max_age": "10s", "disk_interval": "1h", "server_interval": "1h"}
+    rt = Runtime(parse_config(Config, cfg))
+    last = [0.0]  # when /1.0/metrics was last read
+
+    def scrape(calls: int) -> Scrape:
+        n = rt.api.calls
+        last[0] = time.monotonic()
         sc = Scrape({}, runtime=rt)
-        assert rt.api.calls - n1 == per_scrape
-        assert sc.value("colo_lxd_instance_state", name="extra2", state="running") == 1
+        assert sc.errors == {}, {k: e.message for k, e in sc.errors.items()}
+        assert rt.api.calls - n == calls
+        return sc
+
+    def past_metrics_cache() -> None:
+        time.sleep(max(0.0, last[0] + METRICS_CACHE - time.monotonic()))
+
+    def state(sc: Scrape, name: str) -> str:
+        return next(lbl["state"] for lbl, v in sc.find("colo_lxd_instance_state", name=name) if v == 1)
+
+    try:
+        # the first: the list and /1.0/metrics; in the background /1.0, the pools and each one's
+        # resources, the projects and the disk refresh (recursion=2)
+        scrape(calls=6 + (2 if lxd.btrfs_pool else 1))
+        scrape(calls=1)  # /1.0/metrics only
+        for name in ("v1", "v2", "v4"):
+            lxd.launch(name)
+        past_metrics_cache()
+        sc = scrape(calls=2)  # three new running instances: the list is read once
+        assert state(sc, "v1") == state(sc, "v4") == "running"
+        sc = scrape(calls=1)  # and not again: one request per scrape with three instances more
+        assert sc.value("colo_lxd_instance_list_reads_total", reason="changed") == 1
+        # what /1.0/metrics cannot show is served from the list kept
+        lxd.lxc("config", "set", "v2", "limits.memory=48MiB")
+        lxd.launch("v3", start=False)
+        sc = scrape(calls=1)
+        assert sc.find("colo_lxd_instance_memory_limit_bytes", name="v2") == []
+        assert sc.find("colo_lxd_instance_info", name="v3") == []
+        # a stop: the next scrape past LXD's cache reads the list (and with it the limit and v3)
+        lxd.lxc("stop", "--force", "v1")
+        past_metrics_cache()
+        sc = scrape(calls=2)
+        listed_at = time.monotonic()
+        assert state(sc, "v1") == "stopped"
+        assert sc.find("colo_lxd_instance_cpu_seconds_total", name="v1") == []
+        assert sc.value("colo_lxd_instance_memory_limit_bytes", name="v2") == 48 * 2**20
+        assert state(sc, "v3") == "stopped"
+        # a freeze and a limit: a frozen instance stays in /1.0/metrics, so both show within the age bound
+        lxd.lxc("pause", "v2")
+        lxd.lxc("config", "set", "v2", "limits.memory=40MiB")
+        sc = scrape(calls=1)
+        assert state(sc, "v2") == "running"
+        assert sc.value("colo_lxd_instance_memory_limit_bytes", name="v2") == 48 * 2**20
+        time.sleep(max(0.0, listed_at + 10.2 - time.monotonic()))
+        sc = scrape(calls=2)
+        assert state(sc, "v2") == "frozen"
+        assert sc.value("colo_lxd_instance_memory_limit_bytes", name="v2") == 40 * 2**20
+        assert sc.value("colo_lxd_instance_list_age_seconds") < 1
+        assert sc.value("colo_lxd_instance_list_reads_total", reason="age") == 2
+        # a start, a delete of a running instance, an unfreeze
+        lxd.lxc("start", "v1")
+        lxd.lxc("delete", "--force", "v4")
+        lxd.lxc("start", "v2")  # unfreezes
+        past_metrics_cache()
+        sc = scrape(calls=2)
+        assert state(sc, "v1") == state(sc, "v2") == "running"
+        assert sc.value("colo_lxd_instance_cpu_seconds_total", name="v1") >= 0
+        assert sc.find("colo_lxd_instance_info", name="v4") == []
+        assert sc.value("colo_lxd_instance_list_reads_total", reason="changed") == 3
+        assert sc.value("colo_lxd_instance_list_reads_total", reason="unverified") == 0
     finally:
-        lxd.lxc("delete", "--force", "extra1")
-        lxd.lxc("delete", "--force", "extra2", "--project", "proj2")
-    # /1.0, instances (recursion=1), metrics, storage-pools, each pool's resources, projects; the disk
-    # refresh (/1.0 and recursion=2) runs once a minute in the background, not per scrape
-    assert per_scrape == 5 + (2 if lxd.btrfs_pool else 1)
+        rt.close()
+        for name in ("v1", "v2", "v3", "v4"):
+            lxd.lxc("delete", "--force", name, check=False)
 
 
 def test_permission_denied_on_the_socket(lxd: LXDLab) -> None:
@@ -359,17 +418,25 @@ def test_lxd_stopped(lxd: LXDLab) -> None:
     """Last: the real daemon shuts down under a running config."""
     from exporters.core import parse_config
     from exporters.lxd.config import Config
-    from exporters.lxd.main import Runtime
+    from exporters.lxd.main import COLLECTORS, Runtime
 
-    rt = Runtime(parse_config(Config, {"socket": lxd.socket}))
-    assert Scrape({}, runtime=rt).errors == {}
-    lxd.shutdown()
-    sc = Scrape({}, runtime=rt, seconds=5)
-    # disk: served from the last background refresh, with its age, until the next one fails
-    assert set(sc.errors) == {"instances", "counters", "cluster", "storage_pools", "projects"}
-    assert sc.value("colo_lxd_instance_disk_usage_age_seconds") < 60
-    e = sc.errors["instances"]
-    assert e.reason == "connect" and ("is LXD running" in e.message), e.message
+    cfg = {"socket": lxd.socket, "server_interval": "1s", "disk_interval": "1s"}
+    rt = Runtime(parse_config(Config, cfg))
+    try:
+        assert Scrape({}, runtime=rt).errors == {}
+        lxd.shutdown()
+        sc = Scrape({}, runtime=rt, seconds=5)
+        # at once: /1.0/metrics, and the instance list, which cannot be checked without it
+        assert {"instances", "counters"} <= set(sc.errors)
+        e = sc.errors["instances"]
+        assert e.reason == "connect" and ("is LXD running" in e.message), e.message
+        # what is refreshed in the background: served with its age until its next refresh fails
+        time.sleep(1.5)
+        sc = Scrape({}, runtime=rt, seconds=5)
+        assert set(sc.errors) == set(COLLECTORS)
+        assert {e.reason for e in sc.errors.values()} == {"connect"}
+    finally:
+        rt.close()
 
 
 def _substituted(expr: str) -> str:

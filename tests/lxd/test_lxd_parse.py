@@ -200,6 +200,9 @@ def test_parse_time_and_allowance() -> None:
     assert parse.parse_time("2026-11-27T23:44:08+01:00") == 1795819448.0
     assert parse.parse_time("0001-01-01T00:00:00Z") is None
     assert parse.parse_time("yesterday") is None
+    assert parse.parse_time("2026-11-27T22:44:08") is None  # no zone: not guessed
+    assert parse.parse_time("2026-11-27 22:44:08Z") is None
+    assert parse.parse_time("2026-11-27T22:44:08.5-00:30") == 1795819448.5 + 1800
     assert parse.parse_cpu_allowance("50%") == 0.5
     assert parse.parse_cpu_allowance("25ms/100ms") == 0.25
     assert parse.parse_cpu_allowance("fast") is None
