@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client.core import Metric
 
 from ..core import Families
-from .model import Snapshot
+from .model import FAMILY, Snapshot
 
 _READING = {
     "temperature": ("temperature_celsius", "Temperature reading in degrees Celsius."),
@@ -25,14 +25,6 @@ _THRESHOLD = {
     "power": "power_threshold_watts",
     "voltage": "voltage_threshold_volts",
     "current": "current_threshold_amperes",
-}
-_TYPE = {
-    "temperature": "temperature",
-    "fan_rpm": "fan",
-    "fan_ratio": "fan",
-    "power": "power",
-    "voltage": "voltage",
-    "current": "current",
 }
 L = ("target", "source", "sensor")
 _STATE_DOC = (
@@ -58,10 +50,10 @@ def families(ns: str, target: str, source: str, snap: Snapshot) -> list[Metric]:
             f.gauge(
                 _THRESHOLD[s.kind], "Threshold of a sensor, in the unit of its reading.", (*L, "threshold")
             ).add_metric([*base, s.name, t], v)
-        if s.health is not None and (s.name, _TYPE[s.kind]) not in states:
-            states.add((s.name, _TYPE[s.kind]))
+        if s.health is not None and (s.name, FAMILY[s.kind]) not in states:
+            states.add((s.name, FAMILY[s.kind]))
             f.gauge("sensor_state", _STATE_DOC, (*L, "type")).add_metric(
-                [*base, s.name, _TYPE[s.kind]], s.health
+                [*base, s.name, FAMILY[s.kind]], s.health
             )
     for st in snap.states:
         if (st.name, st.type) not in states:

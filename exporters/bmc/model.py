@@ -13,6 +13,8 @@ UNITS = {
     "voltage": "volts",
     "current": "amperes",
 }
+# The physical thing each kind measures (a fan reads in rpm or as a ratio; one fan either way).
+FAMILY = {kind: "fan" if kind.startswith("fan_") else kind for kind in UNITS}
 
 # Threshold names, from the lowest to the highest.
 THRESHOLDS = (

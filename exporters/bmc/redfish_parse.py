@@ -24,7 +24,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from ..core import Malformed
-from .model import CRITICAL, OK, WARNING, Component, Psu, Sensor, Snapshot, unique_names
+from .model import CRITICAL, FAMILY, OK, WARNING, Component, Psu, Sensor, Snapshot, unique_names
 
 _HEALTH = {"ok": OK, "warning": WARNING, "critical": CRITICAL}
 # Sensor.Thresholds and legacy Thermal/Power threshold properties -> our threshold names.
@@ -370,14 +370,6 @@ def environment_watts(doc: dict[str, Any] | None) -> float | None:
 
 
 # -- the same readings merged: each physical sensor once ----------------------------------------------
-_FAMILY = {
-    "temperature": "temperature",
-    "fan_rpm": "fan",
-    "fan_ratio": "fan",
-    "power": "power",
-    "voltage": "voltage",
-    "current": "current",
-}
 
 
 class _Merged:
@@ -408,7 +400,7 @@ def merge_readings(groups: list[list[Reading]]) -> list[Sensor]:
     by_name: dict[tuple[str, str], _Merged] = {}
     for group in groups:
         for r in group:
-            fam = _FAMILY[r.kind]
+            fam = FAMILY[r.kind]
             m = by_ident.get(r.ident) if r.ident else None
             if m is None and r.ident is None:
                 m = by_name.get((fam, r.name))
@@ -420,7 +412,7 @@ def merge_readings(groups: list[list[Reading]]) -> list[Sensor]:
                 by_name.setdefault((fam, r.name), m)
             m.add(r)
     names = unique_names(
-        [f"{_FAMILY[next(iter(m.values))]}\0{m.name}" for m in merged], [m.member for m in merged]
+        [f"{FAMILY[next(iter(m.values))]}\0{m.name}" for m in merged], [m.member for m in merged]
     )
     out = []
     for m, key in zip(merged, names, strict=True):
