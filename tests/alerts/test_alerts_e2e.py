@@ -205,6 +205,10 @@ def lxd(rack: Rack, book: Book) -> None:
     )
     t = time.monotonic()
     rack.lxd.lxc("cluster", "evacuate", "server3", "--force")
+    # The reboot follows once the exporter has seen c2 stopped by the evacuation (the member shows
+    # Evacuated before its instances stop; /1.0/metrics, cached 8 s, shows the stop a little later).
+    stopped = 'colo_lxd_instance_state{name="c2", state="stopped"} == 1'
+    wait_for(lambda: rack.prom.query(stopped), 40, "Prometheus to see c2 stopped by the evacuation")
     rack.bmcs["server3"].power(False)
     rack.lxd.stop_lxd()
     expected = [
