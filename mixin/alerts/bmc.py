@@ -13,7 +13,7 @@ as one vocabulary: labels `kind` and `component`.
 from __future__ import annotations
 
 from .common import Ctx, exporter_alerts
-from .model import Alert, Cond, Group, W, held, sel
+from .model import Alert, Cond, Group, W, held, indent, sel
 
 SRC = "job, instance, target, source"
 # IPMI discrete sensor types that are components (colo_bmc_sensor_state{type}), as Redfish's kinds.
@@ -66,7 +66,7 @@ def groups(ctx: Ctx) -> list[Group]:
             "(\n  "
             f"{_thr('temperature_celsius', '>=', 'upper_non_critical', w)}\n"
             f"  or {_state('colo_bmc_temperature_celsius', 'temperature', '== 1', w)}\n"
-            f")\nunless on ({SEN}) (\n{_i(temp_crit(w), 2)}\n)"
+            f")\nunless on ({SEN}) (\n{indent(temp_crit(w))}\n)"
         )
 
     def psu_failed(w: W) -> str:
@@ -311,7 +311,3 @@ def groups(ctx: Ctx) -> list[Group]:
         ),
     ]
     return [Group("colo-bmc", rules)]
-
-
-def _i(text: str, n: int) -> str:
-    return "\n".join(" " * n + line if line else line for line in text.splitlines())

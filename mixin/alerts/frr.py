@@ -14,7 +14,7 @@ last known state (as while the exporter is down), and FrrCollectorFailing says w
 from __future__ import annotations
 
 from .common import Ctx, exporter_alerts
-from .model import Alert, Group, W, fmt, held, seconds, sel
+from .model import Alert, Group, W, fmt, held, indent, seconds, sel
 
 INST = "job, instance, frr_instance"
 SESSION = f"{INST}, vrf, peer"
@@ -43,7 +43,7 @@ def with_target(expr: str) -> str:
     inhibitions: the advertisement alerts carry them)."""
     vrf, prefix = ADVERTISED
     return (
-        f'label_replace(label_replace(\n{_i(expr, 2)},\n  "vrf", "$1", "collector", "{vrf}"),\n'
+        f'label_replace(label_replace(\n{indent(expr)},\n  "vrf", "$1", "collector", "{vrf}"),\n'
         f'  "prefix", "$1", "collector", "{prefix}")'
     )
 
@@ -104,9 +104,10 @@ def groups(ctx: Ctx) -> list[Group]:
         )
 
     failing_window = t(c["collector_for"])
+    last = collector_failing(ctx.hold, lambda x: f"last_over_time({x}[{ctx.hold}])")
     failing = with_target(
-        f"(\n{_i(collector_failing(failing_window, lambda x: x), 2)}\n)\nor\n(\n"
-        f"  (\n{_i(collector_failing(ctx.hold, lambda x: f'last_over_time({x}[{ctx.hold}])'), 4)}\n  )\n"
+        f"(\n{indent(collector_failing(failing_window, lambda x: x))}\n)\nor\n(\n"
+        f"  (\n{indent(last, '    ')}\n  )\n"
         f"  unless on (job, instance) up == 1\n)"
     )
     # The VRRP routers of one vrid: a router whose state cannot be read now and was master last is
@@ -247,7 +248,3 @@ def groups(ctx: Ctx) -> list[Group]:
         ),
     ]
     return [Group("colo-frr", rules)]
-
-
-def _i(text: str, n: int) -> str:
-    return "\n".join(" " * n + line if line else line for line in text.splitlines())
