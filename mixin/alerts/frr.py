@@ -14,7 +14,7 @@ last known state (as while the exporter is down), and FrrCollectorFailing says w
 from __future__ import annotations
 
 from .common import Ctx, exporter_alerts
-from .model import Alert, Group, W, fmt, held, indent, seconds, sel
+from .model import Alert, Group, W, either, fmt, held, indent, seconds, sel
 
 INST = "job, instance, frr_instance"
 SESSION = f"{INST}, vrf, peer"
@@ -104,11 +104,14 @@ def groups(ctx: Ctx) -> list[Group]:
         )
 
     failing_window = t(c["collector_for"])
-    last = collector_failing(ctx.hold, lambda x: f"last_over_time({x}[{ctx.hold}])")
+    # Held like the others, except that the held branch counts errors over the whole hold.
     failing = with_target(
-        f"(\n{indent(collector_failing(failing_window, lambda x: x))}\n)\nor\n(\n"
-        f"  (\n{indent(last, '    ')}\n  )\n"
-        f"  unless on (job, instance) up == 1\n)"
+        either(
+            collector_failing(failing_window, lambda x: x),
+            collector_failing(ctx.hold, lambda x: f"last_over_time({x}[{ctx.hold}])"),
+            "job, instance",
+            "up == 1",
+        )
     )
     # The VRRP routers of one vrid: a router whose state cannot be read now and was master last is
     # probably still master (the others would have taken over within seconds); as unknown, it is not.
