@@ -12,7 +12,7 @@ as one vocabulary: labels `kind` and `component`.
 
 from __future__ import annotations
 
-from .common import Ctx, exporter_alerts
+from .common import Ctx, exporter_alerts, source_down
 from .model import Alert, Cond, Group, W, held, indent, sel
 
 SRC = "job, instance, target, source"
@@ -100,9 +100,6 @@ def groups(ctx: Ctx) -> list[Group]:
 
         return cond
 
-    def unreachable(w: W) -> str:
-        return f"{w('colo_bmc_up')} == 0"
-
     def component(value: int) -> Cond:
         def cond(w: W) -> str:
             ipmi = sel("colo_bmc_sensor_state", type="~" + "|".join(IPMI_KINDS))
@@ -129,7 +126,7 @@ def groups(ctx: Ctx) -> list[Group]:
         *exporter_alerts(ctx, "bmc", "Bmc", "colo-bmc-exporter", "the BMCs"),
         Alert(
             "BmcUnreachable",
-            held(unreachable, ctx.hold, "job, instance", "up == 1"),
+            source_down(ctx, "colo_bmc_up"),
             "warning",
             "server",
             "BMC {{ $labels.target }} ({{ $labels.source }}) cannot be read",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Alert, Timing, indent
+from .model import Alert, Timing, held, indent
 
 # The label convention that joins a server's sources: every series about a server (its BMC probe, its
 # node_exporter, the colo-lxd-exporter on it, a router running on it) carries `host` = the server's LXD
@@ -39,6 +39,12 @@ class Ctx:
 def host_from(label: str, expr: str) -> str:
     """`expr` with `host` set from `label` (LXD's member name), except where that says "none"."""
     return f'label_replace(\n{indent(expr)},\n  "{HOST}", "$1", "{label}", "{NOT_NONE}"\n)'
+
+
+def source_down(ctx: Ctx, up: str) -> str:
+    """`up` (an exporter's own up series: a device, daemon or collector it cannot read) at 0, held while
+    the exporter itself cannot be scraped."""
+    return held(lambda w: f"{w(up)} == 0", ctx.hold, "job, instance", "up == 1")
 
 
 def exporter_alerts(ctx: Ctx, key: str, prefix: str, program: str, what: str) -> list[Alert]:

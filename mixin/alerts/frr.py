@@ -13,7 +13,7 @@ last known state (as while the exporter is down), and FrrCollectorFailing says w
 
 from __future__ import annotations
 
-from .common import Ctx, exporter_alerts
+from .common import Ctx, exporter_alerts, source_down
 from .model import Alert, Group, W, either, fmt, held, indent, seconds, sel
 
 INST = "job, instance, frr_instance"
@@ -58,9 +58,6 @@ def groups(ctx: Ctx) -> list[Group]:
         return f"(\n  {metric}\n  or ({last} unless on ({INST}) {fresh(source)})\n)"
 
     bgp_up = known("colo_frr_bgp_peer_up", SESSIONS)
-
-    def daemon_down(w: W) -> str:
-        return f"{w('colo_frr_up')} == 0"
 
     def session_down(w: W) -> str:
         return (
@@ -121,7 +118,7 @@ def groups(ctx: Ctx) -> list[Group]:
         *exporter_alerts(ctx, "frr", "Frr", "colo-frr-exporter", "the routers"),
         Alert(
             "FrrDaemonDown",
-            held(daemon_down, ctx.hold, "job, instance", "up == 1"),
+            source_down(ctx, "colo_frr_up"),
             "critical",
             "router",
             "FRR {{ $labels.daemon }} of {{ $labels.frr_instance }} does not answer",

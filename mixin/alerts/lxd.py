@@ -9,7 +9,7 @@ that host meanwhile (docs/alerts.md).
 
 from __future__ import annotations
 
-from .common import Ctx, exporter_alerts, host_from
+from .common import Ctx, exporter_alerts, host_from, source_down
 from .model import Alert, Cond, Group, Record, W, held, seconds, sel
 
 MAINT = "colo:lxd_member_maintenance"
@@ -31,9 +31,6 @@ def groups(ctx: Ctx) -> list[Group]:
     c, t = ctx.sub("lxd"), ctx.t
     state = "colo_lxd_cluster_member_state"
     latch = t("5m")
-
-    def collector(w: W) -> str:
-        return f"{w('colo_lxd_up')} == 0"
 
     def inst_error(w: W) -> str:
         return f"{w(sel('colo_lxd_instance_state', state='error'))} == 1"
@@ -77,7 +74,7 @@ def groups(ctx: Ctx) -> list[Group]:
         *exporter_alerts(ctx, "lxd", "Lxd", "colo-lxd-exporter", "the LXD servers"),
         Alert(
             "LxdCollectorFailing",
-            held(collector, ctx.hold, "job, instance", "up == 1"),
+            source_down(ctx, "colo_lxd_up"),
             "warning",
             "monitoring",
             "LXD collector {{ $labels.collector }} fails on {{ $labels.instance }}",
