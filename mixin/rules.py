@@ -26,7 +26,8 @@ OUT = "rules/links.yml"
 PORT = "colo:snmp_link_port:info"
 IFACE = "colo:node_link_interface:info"
 MEMBER = "colo:node_link_member:info"
-LINK_LABELS = "job, instance, role, link, side, interface"
+SIDE = "role, link, side, interface"
+LINK_LABELS = f"job, instance, {SIDE}"
 
 
 def _sel(metric: str, source: str, extra: str = "") -> str:
@@ -42,20 +43,21 @@ def _side_from_instance(selector_with: str, selector_without: str) -> str:
     )
 
 
+def _onto(expr: str, without: str, on: str, labels: str, info: str) -> str:
+    """`expr` with `labels` from the map `info`, joined on job, instance and `on`; `without` dropped."""
+    return (
+        f"max without ({without}) (\n  {expr}\n  * on (job, instance, {on}) group_left ({labels}) {info}\n)"
+    )
+
+
 def _snmp(metric_expr: str) -> str:
     """An expression over colo_snmp_interface_* series (by job, instance, ifindex) as link sides."""
-    return (
-        f"max without (ifindex, ifname) (\n  {metric_expr}\n"
-        f"  * on (job, instance, ifindex) group_left (side, interface) {PORT}\n)"
-    )
+    return _onto(metric_expr, "ifindex, ifname", "ifindex", "side, interface", PORT)
 
 
 def _node(metric_expr: str) -> str:
     """An expression over node_network_* series (by job, instance, device) as link sides."""
-    return (
-        f"max without (device) (\n  {metric_expr}\n"
-        f"  * on (job, instance, device) group_left (role, link, side, interface) {IFACE}\n)"
-    )
+    return _onto(metric_expr, "device", "device", SIDE, IFACE)
 
 
 def _both(snmp_metric: str, node_metric: str, fn: str = "{}", scale: str = "") -> str:
@@ -95,41 +97,38 @@ def _maps() -> list[dict[str, Any]]:
 def _members() -> list[dict[str, Any]]:
     lag = _sel("colo_snmp_interface_lag_member_info", "snmp")
     oper = _sel("colo_snmp_interface_oper_status", "snmp")
-    agg = (
-        "max without (ifindex, lag_ifindex) (\n"
-        '  label_replace({}, "ifindex", "$1", "lag_ifindex", "(.*)")\n'
-        f"  * on (job, instance, ifindex) group_left (role, link, side, interface) {PORT}\n)"
-    )
-    snmp_members = agg.format(f"count by (job, instance, lag_ifindex) ({lag})")
-    snmp_up = agg.format(
+
+    def agg(expr: str) -> str:
+        """Per-aggregate `expr` (by lag_ifindex) as the aggregate's link side."""
+        as_port = f'label_replace({expr}, "ifindex", "$1", "lag_ifindex", "(.*)")'
+        return _onto(as_port, "ifindex, lag_ifindex", "ifindex", SIDE, PORT)
+
+    snmp_members = agg(f"count by (job, instance, lag_ifindex) ({lag})")
+    snmp_up = agg(
         f"sum by (job, instance, lag_ifindex) (\n    ({oper} == bool 1)"
         f" * on (job, instance, ifindex) group_left (lag_ifindex) {lag})"
     )
 
     def bond(metric: str) -> str:
-        sel = _sel(metric, "node")
-        return (
-            f'max without (device, master) (\n  label_replace({sel}, "device", "$1", "master", "(.*)")\n'
-            f"  * on (job, instance, device) group_left (role, link, side, interface) {IFACE}\n)"
-        )
+        relabelled = f'label_replace({_sel(metric, "node")}, "device", "$1", "master", "(.*)")'
+        return _onto(relabelled, "device, master", "device", SIDE, IFACE)
 
-    node_members = f"count by (job, instance, role, link, side, interface) ({MEMBER})"
+    node_members = f"count by ({LINK_LABELS}) ({MEMBER})"
     node_up = (
-        f"sum by (job, instance, role, link, side, interface) (\n  {_sel('node_network_up', 'node')}"
-        f" * on (job, instance, device) group_left (role, link, side, interface) {MEMBER}\n)"
+        f"sum by ({LINK_LABELS}) (\n  {_sel('node_network_up', 'node')}"
+        f" * on (job, instance, device) group_left ({SIDE}) {MEMBER}\n)"
     )
-    member_snmp = (
-        f"max without (ifindex, lag_ifindex) (\n"
-        f"  label_replace(\n    max without (role, link, ifname) (label_replace(\n"
+    member_as_port = (
+        "label_replace(\n    max without (role, link, ifname) (label_replace(\n"
         f"      ({oper} == bool 1) * on (job, instance, ifindex) group_left (lag_ifindex) {lag},\n"
-        f'      "member", "$1", "ifname", "(.*)")),\n'
-        f'    "ifindex", "$1", "lag_ifindex", "(.*)")\n'
-        f"  * on (job, instance, ifindex) group_left (role, link, side, interface) {PORT}\n)"
+        '      "member", "$1", "ifname", "(.*)")),\n'
+        '    "ifindex", "$1", "lag_ifindex", "(.*)")'
     )
+    member_snmp = _onto(member_as_port, "ifindex, lag_ifindex", "ifindex", SIDE, PORT)
     member_node = (
         f"max without (device) (\n"
         f"  label_replace(\n    {_sel('node_network_up', 'node')}"
-        f" * on (job, instance, device) group_left (role, link, side, interface) {MEMBER},\n"
+        f" * on (job, instance, device) group_left ({SIDE}) {MEMBER},\n"
         f'    "member", "$1", "device", "(.*)")\n)'
     )
     return [

@@ -12,8 +12,8 @@ as one vocabulary: labels `kind` and `component`.
 
 from __future__ import annotations
 
-from .common import Ctx, exporter_alerts
-from .model import Alert, Cond, Group, W, held, sel
+from .common import Ctx, exporter_alerts, source_down
+from .model import Alert, Cond, Group, W, held, indent, sel
 
 SRC = "job, instance, target, source"
 # IPMI discrete sensor types that are components (colo_bmc_sensor_state{type}), as Redfish's kinds.
@@ -38,8 +38,19 @@ def _state(metric: str, kind: str, op: str, w: W) -> str:
 def groups(ctx: Ctx) -> list[Group]:
     c, t = ctx.sub("bmc"), ctx.t
 
-    def hold(cond: Cond) -> str:
-        return held(cond, ctx.hold, SRC, FRESH)
+    def hardware(name: str, cond: Cond, severity: str, for_key: str, summary: str, description: str) -> Alert:
+        """A sensor or component alert: held while the BMC cannot be read, resolved after the resolve
+        delay."""
+        return Alert(
+            name,
+            held(cond, ctx.hold, SRC, FRESH),
+            severity,
+            "server",
+            summary,
+            description,
+            for_=t(c[for_key]),
+            keep_firing_for=ctx.delay,
+        )
 
     def stopped(w: W) -> str:
         return f"{w('colo_bmc_fan_speed_rpm')} == 0 or {w('colo_bmc_fan_speed_ratio')} == 0"
@@ -66,7 +77,7 @@ def groups(ctx: Ctx) -> list[Group]:
             "(\n  "
             f"{_thr('temperature_celsius', '>=', 'upper_non_critical', w)}\n"
             f"  or {_state('colo_bmc_temperature_celsius', 'temperature', '== 1', w)}\n"
-            f")\nunless on ({SEN}) (\n{_i(temp_crit(w), 2)}\n)"
+            f")\nunless on ({SEN}) (\n{indent(temp_crit(w))}\n)"
         )
 
     def psu_failed(w: W) -> str:
@@ -100,9 +111,6 @@ def groups(ctx: Ctx) -> list[Group]:
 
         return cond
 
-    def unreachable(w: W) -> str:
-        return f"{w('colo_bmc_up')} == 0"
-
     def component(value: int) -> Cond:
         def cond(w: W) -> str:
             ipmi = sel("colo_bmc_sensor_state", type="~" + "|".join(IPMI_KINDS))
@@ -129,7 +137,7 @@ def groups(ctx: Ctx) -> list[Group]:
         *exporter_alerts(ctx, "bmc", "Bmc", "colo-bmc-exporter", "the BMCs"),
         Alert(
             "BmcUnreachable",
-            held(unreachable, ctx.hold, "job, instance", "up == 1"),
+            source_down(ctx, "colo_bmc_up"),
             "warning",
             "server",
             "BMC {{ $labels.target }} ({{ $labels.source }}) cannot be read",
@@ -139,150 +147,124 @@ def groups(ctx: Ctx) -> list[Group]:
             "colo_bmc_scrape_errors_total.",
             for_=t(c["unreachable_for"]),
         ),
-        Alert(
+        hardware(
             "BmcFanStopped",
-            hold(stopped),
+            stopped,
             "critical",
-            "server",
+            "fan_stopped_for",
             "Fan {{ $labels.sensor }} of {{ $labels.target }} has stopped",
             "The fan reads 0. Absent fans have no series, so this is a present fan that does not turn.",
-            for_=t(c["fan_stopped_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        hardware(
             "BmcFanBelowThreshold",
-            hold(fan_low),
+            fan_low,
             "critical",
-            "server",
+            "fan_low_for",
             "Fan {{ $labels.sensor }} of {{ $labels.target }} is below its critical threshold",
             "The fan turns at {{ $value }}, below its lower critical threshold (or the BMC reports it "
             "critical).",
-            for_=t(c["fan_low_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        hardware(
             "BmcTemperatureCritical",
-            hold(temp_crit),
+            temp_crit,
             "critical",
-            "server",
+            "temperature_critical_for",
             "{{ $labels.sensor }} of {{ $labels.target }} is above its critical temperature",
             "{{ $labels.sensor }} reads {{ $value }} °C, at or above its upper critical threshold (or the "
             "BMC "
             "reports it critical).",
-            for_=t(c["temperature_critical_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        hardware(
             "BmcTemperatureHigh",
-            hold(temp_high),
+            temp_high,
             "warning",
-            "server",
+            "temperature_high_for",
             "{{ $labels.sensor }} of {{ $labels.target }} is above its non-critical temperature",
             "{{ $labels.sensor }} reads {{ $value }} °C; check airflow and the inlet temperature.",
-            for_=t(c["temperature_high_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        hardware(
             "BmcPsuFailed",
-            hold(psu_failed),
+            psu_failed,
             "critical",
-            "server",
+            "psu_failed_for",
             "Power supply {{ $labels.sensor }} of {{ $labels.target }} has failed",
             "The BMC reports the power supply failed or without input.",
-            for_=t(c["psu_failed_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        hardware(
             "BmcPsuRedundancyLost",
-            hold(redundancy),
+            redundancy,
             "warning",
-            "server",
+            "psu_redundancy_for",
             "{{ $labels.target }} has lost power supply redundancy",
             "Not every power supply bay of {{ $labels.target }} holds a healthy supply (one is absent or "
             "degraded; a failed one raises BmcPsuFailed instead).",
-            for_=t(c["psu_redundancy_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        hardware(
             "BmcPowerDrawHigh",
-            hold(power_high),
+            power_high,
             "warning",
-            "server",
+            "power_high_for",
             "Power draw of {{ $labels.target }} ({{ $labels.sensor }}) is high",
             "{{ $value }} W, above the BMC's upper non-critical threshold (or the BMC reports the sensor not "
             "OK).",
-            for_=t(c["power_high_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        hardware(
             "BmcPsuLoadHigh",
-            hold(psu_load),
+            psu_load,
             "warning",
-            "server",
+            "psu_load_for",
             "Power supply {{ $labels.sensor }} of {{ $labels.target }} runs at "
             "{{ $value | humanizePercentage }} of its capacity",
             f"For {c['psu_load_for']} the supply has delivered (or, where the BMC reports only its input, "
             f"drawn) more than {c['psu_load_ratio']:.0%} of its rated capacity: little headroom, and if its "
             "partner fails it cannot carry the server alone.",
-            for_=t(c["psu_load_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        hardware(
             "BmcChassisPoweredOff",
-            hold(chassis_off),
+            chassis_off,
             "critical",
-            "server",
+            "chassis_off_for",
             "{{ $labels.target }} is powered off",
             "The BMC of {{ $labels.target }} reports the chassis powered off. During a planned reboot of an "
             "evacuated member this is inhibited.",
-            for_=t(c["chassis_off_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        hardware(
             "BmcVoltageOutOfRange",
-            hold(out_of_range("voltage_volts", "voltage")),
+            out_of_range("voltage_volts", "voltage"),
             "critical",
-            "server",
+            "out_of_range_for",
             "{{ $labels.sensor }} of {{ $labels.target }} is out of range",
             "{{ $labels.sensor }} reads {{ $value }} V, beyond a critical threshold (or the BMC reports it "
             "critical): a failing power supply or board regulator.",
-            for_=t(c["out_of_range_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        hardware(
             "BmcCurrentOutOfRange",
-            hold(out_of_range("current_amperes", "current")),
+            out_of_range("current_amperes", "current"),
             "critical",
-            "server",
+            "out_of_range_for",
             "{{ $labels.sensor }} of {{ $labels.target }} is out of range",
             "{{ $labels.sensor }} reads {{ $value }} A, beyond a critical threshold (or the BMC reports it "
             "critical).",
-            for_=t(c["out_of_range_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        hardware(
             "BmcComponentFailed",
-            hold(component(2)),
+            component(2),
             "critical",
-            "server",
+            "component_failed_for",
             "{{ $labels.kind }} {{ $labels.component }} of {{ $labels.target }} has failed",
             "The BMC reports {{ $labels.kind }} {{ $labels.component }} critical (Redfish Status.Health, or "
             "the IPMI sensor's state): a failed drive, a memory module with uncorrectable errors, a "
             "processor error. The server's health rollup is not alerted on its own meanwhile.",
-            for_=t(c["component_failed_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        hardware(
             "BmcComponentDegraded",
-            hold(component(1)),
+            component(1),
             "warning",
-            "server",
+            "component_degraded_for",
             "{{ $labels.kind }} {{ $labels.component }} of {{ $labels.target }} reports a warning",
             "The BMC reports {{ $labels.kind }} {{ $labels.component }} in warning (Redfish Status.Health, "
             "or the IPMI sensor's state): a drive predicting failure, correctable memory errors, a degraded "
             "controller. Plan the replacement.",
-            for_=t(c["component_degraded_for"]),
-            keep_firing_for=ctx.delay,
         ),
         Alert(
             "BmcSelAlmostFull",
@@ -311,7 +293,3 @@ def groups(ctx: Ctx) -> list[Group]:
         ),
     ]
     return [Group("colo-bmc", rules)]
-
-
-def _i(text: str, n: int) -> str:
-    return "\n".join(" " * n + line if line else line for line in text.splitlines())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Alert, Timing
+from .model import Alert, Timing, held, indent
 
 # The label convention that joins a server's sources: every series about a server (its BMC probe, its
 # node_exporter, the colo-lxd-exporter on it, a router running on it) carries `host` = the server's LXD
@@ -38,11 +38,13 @@ class Ctx:
 
 def host_from(label: str, expr: str) -> str:
     """`expr` with `host` set from `label` (LXD's member name), except where that says "none"."""
-    return f'label_replace(\n{_ind(expr)},\n  "{HOST}", "$1", "{label}", "{NOT_NONE}"\n)'
+    return f'label_replace(\n{indent(expr)},\n  "{HOST}", "$1", "{label}", "{NOT_NONE}"\n)'
 
 
-def _ind(text: str) -> str:
-    return "\n".join("  " + line if line else line for line in text.splitlines())
+def source_down(ctx: Ctx, up: str) -> str:
+    """`up` (an exporter's own up series: a device, daemon or collector it cannot read) at 0, held while
+    the exporter itself cannot be scraped."""
+    return held(lambda w: f"{w(up)} == 0", ctx.hold, "job, instance", "up == 1")
 
 
 def exporter_alerts(ctx: Ctx, key: str, prefix: str, program: str, what: str) -> list[Alert]:

@@ -13,8 +13,8 @@ last known state (as while the exporter is down), and FrrCollectorFailing says w
 
 from __future__ import annotations
 
-from .common import Ctx, exporter_alerts
-from .model import Alert, Group, W, fmt, held, seconds, sel
+from .common import Ctx, exporter_alerts, source_down
+from .model import Alert, Group, W, either, fmt, held, indent, seconds, sel
 
 INST = "job, instance, frr_instance"
 SESSION = f"{INST}, vrf, peer"
@@ -43,7 +43,7 @@ def with_target(expr: str) -> str:
     inhibitions: the advertisement alerts carry them)."""
     vrf, prefix = ADVERTISED
     return (
-        f'label_replace(label_replace(\n{_i(expr, 2)},\n  "vrf", "$1", "collector", "{vrf}"),\n'
+        f'label_replace(label_replace(\n{indent(expr)},\n  "vrf", "$1", "collector", "{vrf}"),\n'
         f'  "prefix", "$1", "collector", "{prefix}")'
     )
 
@@ -58,9 +58,6 @@ def groups(ctx: Ctx) -> list[Group]:
         return f"(\n  {metric}\n  or ({last} unless on ({INST}) {fresh(source)})\n)"
 
     bgp_up = known("colo_frr_bgp_peer_up", SESSIONS)
-
-    def daemon_down(w: W) -> str:
-        return f"{w('colo_frr_up')} == 0"
 
     def session_down(w: W) -> str:
         return (
@@ -104,10 +101,14 @@ def groups(ctx: Ctx) -> list[Group]:
         )
 
     failing_window = t(c["collector_for"])
+    # Held like the others, except that the held branch counts errors over the whole hold.
     failing = with_target(
-        f"(\n{_i(collector_failing(failing_window, lambda x: x), 2)}\n)\nor\n(\n"
-        f"  (\n{_i(collector_failing(ctx.hold, lambda x: f'last_over_time({x}[{ctx.hold}])'), 4)}\n  )\n"
-        f"  unless on (job, instance) up == 1\n)"
+        either(
+            collector_failing(failing_window, lambda x: x),
+            collector_failing(ctx.hold, lambda x: f"last_over_time({x}[{ctx.hold}])"),
+            "job, instance",
+            "up == 1",
+        )
     )
     # The VRRP routers of one vrid: a router whose state cannot be read now and was master last is
     # probably still master (the others would have taken over within seconds); as unknown, it is not.
@@ -117,7 +118,7 @@ def groups(ctx: Ctx) -> list[Group]:
         *exporter_alerts(ctx, "frr", "Frr", "colo-frr-exporter", "the routers"),
         Alert(
             "FrrDaemonDown",
-            held(daemon_down, ctx.hold, "job, instance", "up == 1"),
+            source_down(ctx, "colo_frr_up"),
             "critical",
             "router",
             "FRR {{ $labels.daemon }} of {{ $labels.frr_instance }} does not answer",
@@ -247,7 +248,3 @@ def groups(ctx: Ctx) -> list[Group]:
         ),
     ]
     return [Group("colo-frr", rules)]
-
-
-def _i(text: str, n: int) -> str:
-    return "\n".join(" " * n + line if line else line for line in text.splitlines())

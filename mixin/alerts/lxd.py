@@ -9,7 +9,7 @@ that host meanwhile (docs/alerts.md).
 
 from __future__ import annotations
 
-from .common import Ctx, exporter_alerts, host_from
+from .common import Ctx, exporter_alerts, host_from, source_down
 from .model import Alert, Cond, Group, Record, W, held, seconds, sel
 
 MAINT = "colo:lxd_member_maintenance"
@@ -21,19 +21,10 @@ def fresh(*collectors: str) -> str:
     return each[0] if len(each) == 1 else "(" + " and on (job, instance) ".join(each) + ")"
 
 
-# What each alert reads, by collector (docs/lxd.md): instance state, config and limits from `instances`,
-# memory use from `counters` (the daemon's /1.0/metrics), disk use and quota from `disk` (the background
-# refresh), pools from `storage_pools`.
-FRESH_INSTANCES = fresh("instances")
-
-
 def groups(ctx: Ctx) -> list[Group]:
     c, t = ctx.sub("lxd"), ctx.t
     state = "colo_lxd_cluster_member_state"
     latch = t("5m")
-
-    def collector(w: W) -> str:
-        return f"{w('colo_lxd_up')} == 0"
 
     def inst_error(w: W) -> str:
         return f"{w(sel('colo_lxd_instance_state', state='error'))} == 1"
@@ -68,6 +59,9 @@ def groups(ctx: Ctx) -> list[Group]:
     def pool_full(w: W) -> str:
         return f"{pool(w)} > {c['pool_full_ratio']}"
 
+    # What each alert reads, by collector (docs/lxd.md): instance state, config and limits from `instances`,
+    # memory use from `counters` (the daemon's /1.0/metrics), disk use and quota from `disk` (the background
+    # refresh), pools from `storage_pools`.
     def hold(cond: Cond, *collectors: str) -> str:
         return held(cond, ctx.hold, "job, instance", fresh(*collectors))
 
@@ -77,7 +71,7 @@ def groups(ctx: Ctx) -> list[Group]:
         *exporter_alerts(ctx, "lxd", "Lxd", "colo-lxd-exporter", "the LXD servers"),
         Alert(
             "LxdCollectorFailing",
-            held(collector, ctx.hold, "job, instance", "up == 1"),
+            source_down(ctx, "colo_lxd_up"),
             "warning",
             "monitoring",
             "LXD collector {{ $labels.collector }} fails on {{ $labels.instance }}",
@@ -147,7 +141,7 @@ def groups(ctx: Ctx) -> list[Group]:
         ),
         Alert(
             "LxdInstanceError",
-            host_from("location", held(inst_error, ctx.hold, "job, instance", FRESH_INSTANCES)),
+            host_from("location", hold(inst_error, "instances")),
             "warning",
             "instance",
             "LXD instance {{ $labels.project }}/{{ $labels.name }} is in Error",
@@ -158,7 +152,7 @@ def groups(ctx: Ctx) -> list[Group]:
         ),
         Alert(
             "LxdCriticalInstanceNotRunning",
-            host_from("location", held(critical_stopped, ctx.hold, "job, instance", FRESH_INSTANCES)),
+            host_from("location", hold(critical_stopped, "instances")),
             "critical",
             "instance",
             "Critical LXD instance {{ $labels.project }}/{{ $labels.name }} is not running",

@@ -88,8 +88,12 @@ def held(cond: Cond, hold: str, on: str, fresh: str) -> str:
     exporter is down or a device unreachable, an alert keeps firing on what was last seen instead of
     sending a "resolved" nobody checked, and resolves as soon as fresh data says so.
     """
-    now = cond(lambda s: s)
-    last = cond(lambda s: f"last_over_time({s}[{hold}])")
+    return either(cond(lambda s: s), cond(lambda s: f"last_over_time({s}[{hold}])"), on, fresh)
+
+
+def either(now: str, last: str, on: str, fresh: str) -> str:
+    """`now`, or `last` for the label sets (`on`) that `fresh` does not cover: `held`'s layout, for a
+    condition whose held branch differs in more than its selectors."""
     return f"(\n{indent(now)}\n)\nor\n(\n  (\n{indent(last, '    ')}\n  )\n  unless on ({on}) {fresh}\n)"
 
 

@@ -5,7 +5,7 @@ node_exporter, in jobs the `node` selector matches; give each target the `host` 
 from __future__ import annotations
 
 from .common import Ctx, exporter_alerts
-from .model import Alert, Group
+from .model import Alert, Group, indent
 
 FS = (
     'fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|fuse.lxcfs",mountpoint!~"/run.*|/var/lib/lxd/.*|/var/snap/.*"'
@@ -23,8 +23,8 @@ def groups(ctx: Ctx) -> list[Group]:
         *exporter_alerts(ctx, "node", "Node", "node_exporter", "the server"),
         Alert(
             "NodeFilesystemAlmostOutOfSpace",
-            f"(\n{_i(avail)}\n) < {c['fs_warning_ratio']}\n"
-            f"unless (\n{_i(avail)}\n) < {c['fs_critical_ratio']}",
+            f"(\n{indent(avail)}\n) < {c['fs_warning_ratio']}\n"
+            f"unless (\n{indent(avail)}\n) < {c['fs_critical_ratio']}",
             "warning",
             "server",
             "{{ $labels.mountpoint }} on {{ $labels.instance }} has {{ $value | humanizePercentage }} space "
@@ -34,7 +34,7 @@ def groups(ctx: Ctx) -> list[Group]:
         ),
         Alert(
             "NodeFilesystemFull",
-            f"(\n{_i(avail)}\n) < {c['fs_critical_ratio']}",
+            f"(\n{indent(avail)}\n) < {c['fs_critical_ratio']}",
             "critical",
             "server",
             "{{ $labels.mountpoint }} on {{ $labels.instance }} has {{ $value | humanizePercentage }} space "
@@ -109,7 +109,3 @@ def groups(ctx: Ctx) -> list[Group]:
         ),
     ]
     return [Group("colo-node", rules)]
-
-
-def _i(text: str) -> str:
-    return "\n".join("  " + line for line in text.splitlines())

@@ -4,8 +4,8 @@ that are not in the link vocabulary). Link state, bonds, flaps, utilisation and 
 
 from __future__ import annotations
 
-from .common import Ctx, exporter_alerts
-from .model import Alert, Group, W, held
+from .common import Ctx, exporter_alerts, source_down
+from .model import Alert, Group
 
 PORT = "instance, ifname, role, link"
 
@@ -13,14 +13,11 @@ PORT = "instance, ifname, role, link"
 def groups(ctx: Ctx) -> list[Group]:
     c, t = ctx.sub("snmp"), ctx.t
 
-    def unreachable(w: W) -> str:
-        return f"{w('colo_snmp_up')} == 0"
-
     rules = [
         *exporter_alerts(ctx, "snmp", "Snmp", "colo-snmp-exporter", "the switches"),
         Alert(
             "SnmpSwitchUnreachable",
-            held(unreachable, ctx.hold, "job, instance", "up == 1"),
+            source_down(ctx, "colo_snmp_up"),
             "critical",
             "switch",
             "Switch {{ $labels.target }} does not answer SNMP",
