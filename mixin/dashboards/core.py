@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 DS = {"type": "prometheus", "uid": "${datasource}"}
 SCHEMA_VERSION = 39  # Grafana 10.3-11.0; checked against @grafana/schema 10.4
@@ -71,6 +71,17 @@ def targets(*items: str | tuple[str, str] | Json) -> list[Json]:
     return out
 
 
+class Fields(TypedDict, total=False):
+    """Field-config defaults and links, the same for every panel type."""
+
+    decimals: int | None
+    min_: float | None
+    max_: float | None
+    mappings: list[Json] | None
+    thresholds: Json | None
+    links: list[Json] | None
+
+
 def _panel(
     kind: str,
     title: str,
@@ -78,31 +89,23 @@ def _panel(
     tgts: list[Json],
     w: int,
     h: int,
-    *,
-    unit: str | None,
-    mappings: list[Json] | None,
-    thresholds: Json | None,
-    custom: Json | None,
     options: Json,
-    overrides: list[Json] | None,
-    links: list[Json] | None,
-    extra: Json | None,
-    decimals: int | None = None,
-    min_: float | None = None,
-    max_: float | None = None,
+    *,
+    unit: str | None = None,
+    custom: Json | None = None,
+    overrides: list[Json] | None = None,
+    extra: Json | None = None,
+    **fields: Unpack[Fields],
 ) -> Json:
     defaults: Json = {}
     if unit:
         defaults["unit"] = unit
-    if decimals is not None:
-        defaults["decimals"] = decimals
-    if min_ is not None:
-        defaults["min"] = min_
-    if max_ is not None:
-        defaults["max"] = max_
-    if mappings:
+    for key in ("decimals", "min_", "max_"):
+        if fields.get(key) is not None:
+            defaults[key.rstrip("_")] = fields.get(key)
+    if mappings := fields.get("mappings"):
         defaults["mappings"] = mappings
-    if thresholds:
+    if thresholds := fields.get("thresholds"):
         defaults["thresholds"] = thresholds
         defaults["color"] = {"mode": "thresholds"}
     if custom:
@@ -117,11 +120,16 @@ def _panel(
         "fieldConfig": {"defaults": defaults, "overrides": overrides or []},
         "options": options,
     }
-    if links:
+    if links := fields.get("links"):
         p["links"] = links
     if extra:
         p.update(extra)
     return p
+
+
+def _default(fields: Fields, thresholds: Json) -> Fields:
+    """`fields` with `thresholds` where it has none."""
+    return {**fields, "thresholds": fields.get("thresholds") or thresholds}
 
 
 LEGEND_TABLE = {
@@ -145,12 +153,8 @@ def timeseries(
     legend: Json | None = None,
     negative: tuple[str, ...] = (),
     stack: bool = False,
-    min_: float | None = None,
-    max_: float | None = None,
-    thresholds: Json | None = None,
-    links: list[Json] | None = None,
     draw: str = "line",
-    mappings: list[Json] | None = None,
+    **fields: Unpack[Fields],
 ) -> Json:
     """A time series panel; `negative` names the refIds drawn below the axis (a negative-Y transform, so
     the legend and tooltips keep the true, positive values)."""
@@ -163,7 +167,7 @@ def timeseries(
     }
     if stack:
         custom["stacking"] = {"mode": "normal", "group": "A"}
-    if thresholds:
+    if fields.get("thresholds"):
         custom["thresholdsStyle"] = {"mode": "dashed"}
     overrides = [
         {
@@ -172,6 +176,7 @@ def timeseries(
         }
         for ref in negative
     ]
+    options = {"legend": legend or LEGEND_TABLE, "tooltip": TOOLTIP}
     return _panel(
         "timeseries",
         title,
@@ -179,16 +184,11 @@ def timeseries(
         tgts,
         w,
         h,
+        options,
         unit=unit,
-        mappings=mappings,
-        thresholds=thresholds,
         custom=custom,
-        options={"legend": legend or LEGEND_TABLE, "tooltip": TOOLTIP},
         overrides=overrides,
-        links=links,
-        extra=None,
-        min_=min_,
-        max_=max_,
+        **fields,
     )
 
 
@@ -200,14 +200,11 @@ def stat(
     *,
     w: int = 4,
     h: int = 4,
-    mappings: list[Json] | None = None,
-    thresholds: Json | None = None,
     color_mode: str = "background",
     graph: bool = False,
     text_mode: str = "auto",
-    links: list[Json] | None = None,
-    decimals: int | None = None,
     calc: str = "lastNotNull",
+    **fields: Unpack[Fields],
 ) -> Json:
     options = {
         "reduceOptions": {"calcs": [calc], "fields": "", "values": False},
@@ -219,23 +216,8 @@ def stat(
         "wideLayout": True,
         "showPercentChange": False,
     }
-    return _panel(
-        "stat",
-        title,
-        description,
-        tgts,
-        w,
-        h,
-        unit=unit,
-        mappings=mappings,
-        thresholds=thresholds or steps((None, "blue")),
-        custom=None,
-        options=options,
-        overrides=None,
-        links=links,
-        extra=None,
-        decimals=decimals,
-    )
+    fields = _default(fields, steps((None, "blue")))
+    return _panel("stat", title, description, tgts, w, h, options, unit=unit, **fields)
 
 
 def bargauge(
@@ -246,10 +228,7 @@ def bargauge(
     *,
     w: int = 8,
     h: int = 6,
-    thresholds: Json | None = None,
-    min_: float | None = None,
-    max_: float | None = None,
-    links: list[Json] | None = None,
+    **fields: Unpack[Fields],
 ) -> Json:
     options = {
         "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
@@ -263,24 +242,8 @@ def bargauge(
         "minVizWidth": 0,
         "maxVizHeight": 300,
     }
-    return _panel(
-        "bargauge",
-        title,
-        description,
-        tgts,
-        w,
-        h,
-        unit=unit,
-        mappings=None,
-        thresholds=thresholds or steps((None, "green")),
-        custom=None,
-        options=options,
-        overrides=None,
-        links=links,
-        extra=None,
-        min_=min_,
-        max_=max_,
-    )
+    fields = _default(fields, steps((None, "green")))
+    return _panel("bargauge", title, description, tgts, w, h, options, unit=unit, **fields)
 
 
 def table(
@@ -292,11 +255,10 @@ def table(
     h: int = 8,
     hide: tuple[str, ...] = ("Time", "__name__", "job"),
     rename: dict[str, str] | None = None,
-    mappings: list[Json] | None = None,
     columns: dict[str, Json] | None = None,
     merge: bool = False,
     unit: str | None = None,
-    links: list[Json] | None = None,
+    **fields: Unpack[Fields],
 ) -> Json:
     """A table of instant queries; `columns` maps a (renamed) column to field-config properties."""
     tgts = [{**t, "instant": True, "range": False, "format": "table"} for t in tgts]
@@ -325,6 +287,8 @@ def table(
         "cellHeight": "sm",
         "footer": {"show": False, "reducer": ["sum"], "countRows": False, "fields": []},
     }
+    custom = {"align": "auto", "cellOptions": {"type": "auto"}, "inspect": False}
+    extra = {"transformations": transformations}
     return _panel(
         "table",
         title,
@@ -332,14 +296,12 @@ def table(
         tgts,
         w,
         h,
+        options,
         unit=unit,
-        mappings=mappings,
-        thresholds=None,
-        custom={"align": "auto", "cellOptions": {"type": "auto"}, "inspect": False},
-        options=options,
+        custom=custom,
         overrides=overrides,
-        links=links,
-        extra={"transformations": transformations},
+        extra=extra,
+        **fields,
     )
 
 
@@ -350,9 +312,7 @@ def state_timeline(
     *,
     w: int = 12,
     h: int = 8,
-    mappings: list[Json] | None = None,
-    thresholds: Json | None = None,
-    links: list[Json] | None = None,
+    **fields: Unpack[Fields],
 ) -> Json:
     options = {
         "mergeValues": True,
@@ -362,22 +322,9 @@ def state_timeline(
         "legend": LEGEND_LIST,
         "tooltip": {"mode": "single", "sort": "none"},
     }
-    return _panel(
-        "state-timeline",
-        title,
-        description,
-        tgts,
-        w,
-        h,
-        unit=None,
-        mappings=mappings,
-        thresholds=thresholds or steps((None, "blue")),
-        custom={"lineWidth": 0, "fillOpacity": 80},
-        options=options,
-        overrides=None,
-        links=links,
-        extra=None,
-    )
+    fields = _default(fields, steps((None, "blue")))
+    custom = {"lineWidth": 0, "fillOpacity": 80}
+    return _panel("state-timeline", title, description, tgts, w, h, options, custom=custom, **fields)
 
 
 def query_var(name: str, label: str, query: str, *, multi: bool = True, include_all: bool = True) -> Json:
