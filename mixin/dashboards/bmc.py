@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from .. import config
 from .core import (
+    BACK_TO_RACK,
+    GREEN_AT_1,
     OK_WARN_CRIT,
+    OK_WARN_CRIT_STEPS,
+    TEMPERATURE,
+    UP_DOWN,
     Board,
     Json,
     Row,
-    dash_link,
-    query_var,
+    coloured,
+    label_var,
     stat,
-    steps,
     table,
     targets,
     timeseries,
@@ -20,7 +24,6 @@ from .core import values as vmap
 
 SEL = config.SELECTORS["bmc"]
 T = 'target=~"$target"'
-BACK = [dash_link("colo-rack", "Colo / Rack overview")]
 
 
 def board() -> Json:
@@ -32,9 +35,9 @@ def board() -> Json:
             "down means no sensor below is current.",
             targets((f"colo_bmc_up{{{s}}}", "{{target}} {{source}}")),
             w=8,
-            mappings=vmap(**{"0": ("down", "red"), "1": ("up", "green")}),
-            thresholds=steps((None, "red"), (1, "green")),
-            links=BACK,
+            mappings=UP_DOWN,
+            thresholds=GREEN_AT_1,
+            links=BACK_TO_RACK,
         ),
         stat(
             "Health rollup",
@@ -43,7 +46,7 @@ def board() -> Json:
             targets((f"colo_bmc_health_rollup{{{s}}}", "{{target}} {{component}}")),
             w=8,
             mappings=OK_WARN_CRIT,
-            thresholds=steps((None, "green"), (1, "orange"), (2, "red")),
+            thresholds=OK_WARN_CRIT_STEPS,
         ),
         stat(
             "Chassis power",
@@ -51,7 +54,7 @@ def board() -> Json:
             targets((f"colo_bmc_chassis_power_on{{{s}}}", "{{target}} {{source}}")),
             w=8,
             mappings=vmap(**{"0": ("off", "red"), "1": ("on", "green")}),
-            thresholds=steps((None, "red"), (1, "green")),
+            thresholds=GREEN_AT_1,
         ),
     ]
     sensors = [
@@ -61,11 +64,7 @@ def board() -> Json:
             "critical levels (the BMC's own thresholds are in colo_bmc_temperature_threshold_celsius).",
             targets((f"colo_bmc_temperature_celsius{{{s}}}", "{{target}} {{sensor}}")),
             "celsius",
-            thresholds=steps(
-                (None, "green"),
-                (config.TEMPERATURE_WARN_CELSIUS, "orange"),
-                (config.TEMPERATURE_CRIT_CELSIUS, "red"),
-            ),
+            thresholds=TEMPERATURE,
         ),
         timeseries(
             "Fan speed (RPM)",
@@ -107,11 +106,8 @@ def board() -> Json:
             hide=("Time", "__name__", "job", "instance"),
             rename={"Value #A": "installed", "Value #B": "health"},
             columns={
-                "installed": {
-                    "mappings": vmap(**{"0": ("empty bay", "orange"), "1": ("yes", "green")}),
-                    "custom.cellOptions": {"type": "color-text"},
-                },
-                "health": {"mappings": OK_WARN_CRIT, "custom.cellOptions": {"type": "color-background"}},
+                "installed": coloured(vmap(**{"0": ("empty bay", "orange"), "1": ("yes", "green")}), "text"),
+                "health": coloured(OK_WARN_CRIT),
             },
         ),
         table(
@@ -120,7 +116,7 @@ def board() -> Json:
             targets(f"colo_bmc_sensor_state{{{s}}} > 0"),
             hide=("Time", "__name__", "job", "instance"),
             rename={"Value": "state"},
-            columns={"state": {"mappings": OK_WARN_CRIT, "custom.cellOptions": {"type": "color-background"}}},
+            columns={"state": coloured(OK_WARN_CRIT)},
         ),
         timeseries(
             "Voltages",
@@ -154,5 +150,5 @@ def board() -> Json:
         "Colo / BMC: temperatures, fans, power",
         "Servers' BMCs through colo-bmc-exporter (IPMI and Redfish in one vocabulary).",
         [Row("Servers", overview), Row("Sensors and power", sensors)],
-        [query_var("target", "Server", f"label_values(colo_bmc_up{{{SEL}}}, target)")],
+        [label_var("target", "Server", f"colo_bmc_up{{{SEL}}}")],
     ).build()

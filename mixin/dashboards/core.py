@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, TypedDict, Unpack
 
+from .. import config
+
 DS = {"type": "prometheus", "uid": "${datasource}"}
 SCHEMA_VERSION = 39  # Grafana 10.3-11.0; checked against @grafana/schema 10.4
 Json = dict[str, Any]
@@ -39,6 +41,17 @@ OK_WARN_CRIT = [
 def steps(*pairs: tuple[float | None, str]) -> Json:
     """Absolute thresholds: steps((None, "green"), (0.7, "orange"), (0.85, "red"))."""
     return {"mode": "absolute", "steps": [{"color": c, "value": v} for v, c in pairs]}
+
+
+GREEN_AT_1 = steps((None, "red"), (1, "green"))  # up, on, online
+RED_AT_1 = steps((None, "green"), (1, "red"))  # a count of things wrong
+EXACTLY_1 = steps((None, "red"), (1, "green"), (2, "red"))
+OK_WARN_CRIT_STEPS = steps((None, "green"), (1, "orange"), (2, "red"))
+TEMPERATURE = steps(
+    (None, "green"),
+    (config.TEMPERATURE_WARN_CELSIUS, "orange"),
+    (config.TEMPERATURE_CRIT_CELSIUS, "red"),
+)
 
 
 def target(expr: str, legend: str = "", ref: str = "A", instant: bool = False, table: bool = False) -> Json:
@@ -327,6 +340,30 @@ def state_timeline(
     return _panel("state-timeline", title, description, tgts, w, h, options, custom=custom, **fields)
 
 
+def mirrored(
+    title: str,
+    description: str,
+    above: tuple[str, str],
+    below: tuple[str, str],
+    unit: str,
+    *,
+    w: int = 12,
+    **fields: Unpack[Fields],
+) -> Json:
+    """A time series of two (expr, legend) queries, the second drawn below the axis (in/out, read/write)."""
+    return timeseries(title, description, targets(above, below), unit, w=w, negative=("B",), **fields)
+
+
+def coloured(mappings: list[Json], style: str = "background") -> Json:
+    """Table column properties: values mapped and coloured (style "background" or "text")."""
+    return {"mappings": mappings, "custom.cellOptions": {"type": f"color-{style}"}}
+
+
+def count_or_zero(expr: str) -> str:
+    """How many series `expr` has, 0 rather than no data when it has none."""
+    return f"count({expr}) or vector(0)"
+
+
 def query_var(name: str, label: str, query: str, *, multi: bool = True, include_all: bool = True) -> Json:
     v: Json = {
         "name": name,
@@ -348,6 +385,11 @@ def query_var(name: str, label: str, query: str, *, multi: bool = True, include_
     if include_all:
         v["allValue"] = ".*"
     return v
+
+
+def label_var(name: str, label: str, series: str) -> Json:
+    """A variable of the values of label `name` on `series`."""
+    return query_var(name, label, f"label_values({series}, {name})")
 
 
 DATASOURCE_VAR: Json = {
@@ -377,6 +419,9 @@ def dash_link(uid: str, title: str) -> Json:
         "targetBlank": False,
         "tooltip": "",
     }
+
+
+BACK_TO_RACK = [dash_link("colo-rack", "Colo / Rack overview")]  # on each detail board's first panel
 
 
 @dataclass

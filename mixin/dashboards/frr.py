@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from .. import config
 from .core import (
+    BACK_TO_RACK,
     BGP_STATE,
+    EXACTLY_1,
+    GREEN_AT_1,
+    RED_AT_1,
     UP_DOWN,
     VRRP_STATE,
     Board,
     Json,
     Row,
-    dash_link,
-    query_var,
+    coloured,
+    count_or_zero,
+    label_var,
     stat,
     state_timeline,
     steps,
@@ -23,8 +28,20 @@ from .core import values as vmap
 
 SEL = config.SELECTORS["frr"]
 F = f'{SEL}, job=~"$job", frr_instance=~"$frr_instance"'
-BACK = [dash_link("colo-rack", "Colo / Rack overview")]
-RED_AT_1 = steps((None, "green"), (1, "red"))
+ADVERTISED = vmap(**{"0": ("MISSING", "red"), "1": ("yes", "green")})
+
+
+def sessions_down(sel: str) -> str:
+    """BGP sessions not Established and not shut down on purpose on their router (also on the rack view)."""
+    return count_or_zero(
+        f"(colo_frr_bgp_peer_up{{{sel}}} == 0) unless on (job, instance, frr_instance, vrf, peer) "
+        f"(colo_frr_bgp_peer_admin_shutdown{{{sel}}} == 1)"
+    )
+
+
+def vrrp_masters(sel: str) -> str:
+    """Routers that are Master, per vrid (also on the rack view)."""
+    return f"count by (vrid, family) (colo_frr_vrrp_state{{{sel}}} == 2)"
 
 
 def board() -> Json:
@@ -34,35 +51,31 @@ def board() -> Json:
             stat(
                 "Sessions established",
                 "BGP sessions in state Established.",
-                targets(f"count(colo_frr_bgp_peer_up{{{F}}} == 1) or vector(0)"),
-                links=BACK,
+                targets(count_or_zero(f"colo_frr_bgp_peer_up{{{F}}} == 1")),
+                links=BACK_TO_RACK,
                 thresholds=steps((None, "green")),
             ),
             stat(
                 "Sessions down (not admin)",
                 "Sessions that are not Established and were not shut down on purpose on this router.",
-                targets(
-                    f"count((colo_frr_bgp_peer_up{{{F}}} == 0) unless "
-                    "on (job, instance, frr_instance, vrf, peer) "
-                    f"(colo_frr_bgp_peer_admin_shutdown{{{F}}} == 1)) or vector(0)"
-                ),
+                targets(sessions_down(F)),
                 thresholds=RED_AT_1,
             ),
             stat(
                 "Admin shutdown",
                 "Sessions shut down on this router (`neighbor ... shutdown`).",
-                targets(f"count(colo_frr_bgp_peer_admin_shutdown{{{F}}} == 1) or vector(0)"),
+                targets(count_or_zero(f"colo_frr_bgp_peer_admin_shutdown{{{F}}} == 1")),
             ),
             stat(
                 "Daemons down",
                 "FRR daemons the exporter could not read in its last scrape.",
-                targets(f"count(colo_frr_up{{{F}}} == 0) or vector(0)"),
+                targets(count_or_zero(f"colo_frr_up{{{F}}} == 0")),
                 thresholds=RED_AT_1,
             ),
             stat(
                 "Advertisements missing",
                 "Configured prefixes (anycast) that are not advertised to a peer that should get them.",
-                targets(f"count(colo_frr_bgp_prefix_advertised{{{F}}} == 0) or vector(0)"),
+                targets(count_or_zero(f"colo_frr_bgp_prefix_advertised{{{F}}} == 0")),
                 thresholds=RED_AT_1,
             ),
             stat(
@@ -93,7 +106,7 @@ def board() -> Json:
                     "Value #D": "Drops 24h",
                 },
                 columns={
-                    "State": {"mappings": BGP_STATE, "custom.cellOptions": {"type": "color-background"}},
+                    "State": coloured(BGP_STATE),
                     "Admin down": {"mappings": vmap(**{"0": ("no", "text"), "1": ("shut down", "blue")})},
                     "Up for": {"unit": "s"},
                     "Drops 24h": {"decimals": 0},
@@ -154,7 +167,7 @@ def board() -> Json:
                 "Whether each FRR daemon was read in each scrape.",
                 targets((f"colo_frr_up{{{F}}}", "{{frr_instance}} {{daemon}}")),
                 mappings=UP_DOWN,
-                thresholds=steps((None, "red"), (1, "green")),
+                thresholds=GREEN_AT_1,
             ),
             table(
                 "Expected advertisements",
@@ -163,12 +176,7 @@ def board() -> Json:
                 w=24,
                 h=5,
                 rename={"Value": "Advertised"},
-                columns={
-                    "Advertised": {
-                        "mappings": vmap(**{"0": ("MISSING", "red"), "1": ("yes", "green")}),
-                        "custom.cellOptions": {"type": "color-background"},
-                    }
-                },
+                columns={"Advertised": coloured(ADVERTISED)},
             ),
         ],
     )
@@ -180,7 +188,7 @@ def board() -> Json:
                 "BFD session state per peer.",
                 targets((f"colo_frr_bfd_peer_up{{{F}}}", "{{frr_instance}} {{peer}} ({{interface}})")),
                 mappings=UP_DOWN,
-                thresholds=steps((None, "red"), (1, "green")),
+                thresholds=GREEN_AT_1,
             ),
             timeseries(
                 "BFD session downs",
@@ -211,13 +219,13 @@ def board() -> Json:
                 "2 a split brain.",
                 targets(
                     (
-                        f'count by (vrid, family) (colo_frr_vrrp_state{{{SEL}, job=~"$job"}} == 2)',
+                        vrrp_masters(f'{SEL}, job=~"$job"'),
                         "vrid {{vrid}} {{family}}",
                     )
                 ),
                 w=6,
                 h=8,
-                thresholds=steps((None, "red"), (1, "green"), (2, "red")),
+                thresholds=EXACTLY_1,
             ),
             timeseries(
                 "VRRP transitions",
@@ -258,11 +266,7 @@ def board() -> Json:
         "The routers through colo-frr-exporter: BGP to the provider, BFD, VRRP, routes.",
         [bgp, bfd, vrrp, routes],
         [
-            query_var("job", "Job", f"label_values(colo_frr_up{{{SEL}}}, job)"),
-            query_var(
-                "frr_instance",
-                "FRR instance",
-                f'label_values(colo_frr_up{{{SEL}, job=~"$job"}}, frr_instance)',
-            ),
+            label_var("job", "Job", f"colo_frr_up{{{SEL}}}"),
+            label_var("frr_instance", "FRR instance", f'colo_frr_up{{{SEL}, job=~"$job"}}'),
         ],
     ).build()

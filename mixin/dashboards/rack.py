@@ -11,12 +11,22 @@ from __future__ import annotations
 
 from .. import config
 from .core import (
+    EXACTLY_1,
+    GREEN_AT_1,
+    LEGEND_LIST,
     OK_WARN_CRIT,
+    OK_WARN_CRIT_STEPS,
+    RED_AT_1,
+    TEMPERATURE,
+    UP_DOWN,
     Board,
     Json,
     Row,
     bargauge,
+    coloured,
+    count_or_zero,
     dash_link,
+    mirrored,
     query_var,
     stat,
     state_timeline,
@@ -27,6 +37,7 @@ from .core import (
     timeseries,
 )
 from .core import values as vmap
+from .frr import ADVERTISED, sessions_down, vrrp_masters
 
 S = config.SELECTORS
 SRV = 'instance=~"$server"'
@@ -59,7 +70,7 @@ def source(name: str, what: str, w: int = 4, link: tuple[str, str] | None = None
         h=4,
         text_mode="value",
         mappings=vmap(**{"0": ("not scraped", "red")}),
-        thresholds=steps((None, "red"), (1, "green")),
+        thresholds=GREEN_AT_1,
         links=[dash_link(*link)] if link else None,
     )
 
@@ -76,17 +87,14 @@ def _link_rows() -> list[Row]:
             f"or colo:link_up{{{sel}}} * 2"
         )
         panels = [
-            timeseries(
+            mirrored(
                 f"Traffic: {name}",
                 f"Bits per second on every side of every `{role}` link (from "
                 "colo:link_receive_bits:rate5m / colo:link_transmit_bits:rate5m, whatever reports the side): "
                 "received above the axis, transmitted below.",
-                targets(
-                    (f"colo:link_receive_bits:rate5m{{{sel}}}", "{{side}} {{link}} in"),
-                    (f"colo:link_transmit_bits:rate5m{{{sel}}}", "{{side}} {{link}} out"),
-                ),
+                (f"colo:link_receive_bits:rate5m{{{sel}}}", "{{side}} {{link}} in"),
+                (f"colo:link_transmit_bits:rate5m{{{sel}}}", "{{side}} {{link}} out"),
                 "bps",
-                negative=("B",),
                 w=10,
                 links=[dash_link("colo-snmp", "Colo / Switch ports (SNMP)")],
             ),
@@ -97,7 +105,7 @@ def _link_rows() -> list[Row]:
                 "percentunit",
                 w=6,
                 min_=0,
-                legend={"showLegend": True, "displayMode": "list", "placement": "bottom", "calcs": []},
+                legend=LEGEND_LIST,
                 thresholds=steps(
                     (None, "green"),
                     (config.LINK_UTILISATION_WARN, "orange"),
@@ -139,12 +147,7 @@ def _link_rows() -> list[Row]:
             w=12,
             hide=("Time", "__name__", "job", "instance"),
             rename={"Value": "member up"},
-            columns={
-                "member up": {
-                    "mappings": vmap(**{"0": ("down", "red"), "1": ("up", "green")}),
-                    "custom.cellOptions": {"type": "color-background"},
-                }
-            },
+            columns={"member up": coloured(UP_DOWN)},
         ),
         table(
             "Firing link alerts",
@@ -198,7 +201,6 @@ def _wan_billing() -> Row:
                 "decbytes",
                 w=6,
                 h=5,
-                thresholds=steps((None, "blue")),
             ),
             stat(
                 "Transfer in the time range",
@@ -219,7 +221,6 @@ def _wan_billing() -> Row:
                 "decbytes",
                 w=6,
                 h=5,
-                thresholds=steps((None, "blue")),
             ),
             timeseries(
                 "WAN 5-minute samples and commit",
@@ -255,7 +256,7 @@ def _servers() -> Row:
                 w=10,
                 h=4,
                 mappings=OK_WARN_CRIT,
-                thresholds=steps((None, "green"), (1, "orange"), (2, "red")),
+                thresholds=OK_WARN_CRIT_STEPS,
                 links=[dash_link("colo-bmc", "Colo / BMC")],
             ),
             stat(
@@ -265,7 +266,6 @@ def _servers() -> Row:
                 "watt",
                 w=10,
                 h=4,
-                thresholds=steps((None, "blue")),
             ),
             timeseries(
                 "CPU busy",
@@ -326,22 +326,19 @@ def _servers() -> Row:
                 max_=1,
                 thresholds=steps((None, "green"), (0.85, "orange"), (0.95, "red")),
             ),
-            timeseries(
+            mirrored(
                 "Disk I/O",
                 "Bytes per second read (above the axis) and written (below), all disks.",
-                targets(
-                    (
-                        f"sum by (instance) (rate(node_disk_read_bytes_total{{{ns}}}[$__rate_interval]))",
-                        "{{instance}} read",
-                    ),
-                    (
-                        f"sum by (instance) (rate(node_disk_written_bytes_total{{{ns}}}[$__rate_interval]))",
-                        "{{instance}} write",
-                    ),
+                (
+                    f"sum by (instance) (rate(node_disk_read_bytes_total{{{ns}}}[$__rate_interval]))",
+                    "{{instance}} read",
+                ),
+                (
+                    f"sum by (instance) (rate(node_disk_written_bytes_total{{{ns}}}[$__rate_interval]))",
+                    "{{instance}} write",
                 ),
                 "Bps",
                 w=8,
-                negative=("B",),
             ),
             timeseries(
                 "Temperatures",
@@ -349,11 +346,7 @@ def _servers() -> Row:
                 targets((f"colo_bmc_temperature_celsius{{{bs}}}", "{{instance}} {{sensor}}")),
                 "celsius",
                 w=8,
-                thresholds=steps(
-                    (None, "green"),
-                    (config.TEMPERATURE_WARN_CELSIUS, "orange"),
-                    (config.TEMPERATURE_CRIT_CELSIUS, "red"),
-                ),
+                thresholds=TEMPERATURE,
             ),
             timeseries(
                 "Fans",
@@ -378,9 +371,7 @@ def _servers() -> Row:
                 w=8,
                 hide=("Time", "__name__", "job"),
                 rename={"Value": "health"},
-                columns={
-                    "health": {"mappings": OK_WARN_CRIT, "custom.cellOptions": {"type": "color-background"}}
-                },
+                columns={"health": coloured(OK_WARN_CRIT)},
             ),
         ],
     )
@@ -395,36 +386,30 @@ def _routers() -> Row:
             stat(
                 "BGP sessions down",
                 "BGP sessions not Established and not shut down on purpose.",
-                targets(
-                    f"count((colo_frr_bgp_peer_up{{{f}}} == 0) unless "
-                    "on (job, instance, frr_instance, vrf, peer) "
-                    f"(colo_frr_bgp_peer_admin_shutdown{{{f}}} == 1)) or vector(0)"
-                ),
+                targets(sessions_down(f)),
                 w=4,
-                thresholds=steps((None, "green"), (1, "red")),
+                thresholds=RED_AT_1,
             ),
             stat(
                 "Anycast not advertised",
                 "Configured prefixes not advertised to a peer that should get them.",
-                targets(f"count(colo_frr_bgp_prefix_advertised{{{f}}} == 0) or vector(0)"),
+                targets(count_or_zero(f"colo_frr_bgp_prefix_advertised{{{f}}} == 0")),
                 w=4,
-                thresholds=steps((None, "green"), (1, "red")),
+                thresholds=RED_AT_1,
             ),
             stat(
                 "VRRP masters per vrid",
                 "Routers that are Master for each vrid: 1 is right, 0 no gateway, 2 split brain.",
-                targets(
-                    (f"count by (vrid, family) (colo_frr_vrrp_state{{{f}}} == 2)", "vrid {{vrid}} {{family}}")
-                ),
+                targets((vrrp_masters(f), "vrid {{vrid}} {{family}}")),
                 w=12,
-                thresholds=steps((None, "red"), (1, "green"), (2, "red")),
+                thresholds=EXACTLY_1,
             ),
             state_timeline(
                 "BGP sessions",
                 "Each BGP session over time (to the provider and inside).",
                 targets((f"colo_frr_bgp_peer_up{{{f}}}", "{{frr_instance}} {{peer}}")),
                 mappings=vmap(**{"0": ("down", "red"), "1": ("Established", "green")}),
-                thresholds=steps((None, "red"), (1, "green")),
+                thresholds=GREEN_AT_1,
             ),
             table(
                 "Anycast advertisements",
@@ -432,12 +417,7 @@ def _routers() -> Row:
                 targets(f"colo_frr_bgp_prefix_advertised{{{f}}}"),
                 hide=("Time", "__name__", "job", "instance"),
                 rename={"Value": "advertised"},
-                columns={
-                    "advertised": {
-                        "mappings": vmap(**{"0": ("MISSING", "red"), "1": ("yes", "green")}),
-                        "custom.cellOptions": {"type": "color-background"},
-                    }
-                },
+                columns={"advertised": coloured(ADVERTISED)},
             ),
         ],
     )
@@ -452,7 +432,7 @@ def _lxd() -> Row:
             stat(
                 "Members evacuated",
                 "Cluster members evacuated (planned maintenance): their instances run elsewhere.",
-                targets(f'count(colo_lxd_cluster_member_state{{{x}, state="Evacuated"}} == 1) or vector(0)'),
+                targets(count_or_zero(f'colo_lxd_cluster_member_state{{{x}, state="Evacuated"}} == 1')),
                 w=4,
                 thresholds=steps((None, "green"), (1, "blue")),
             ),
@@ -460,11 +440,10 @@ def _lxd() -> Row:
                 "Members not online",
                 "Members neither Online nor Evacuated.",
                 targets(
-                    f'count(colo_lxd_cluster_member_state{{{x}, state!~"Online|Evacuated"}} '
-                    "== 1) or vector(0)"
+                    count_or_zero(f'colo_lxd_cluster_member_state{{{x}, state!~"Online|Evacuated"}} == 1')
                 ),
                 w=4,
-                thresholds=steps((None, "green"), (1, "red")),
+                thresholds=RED_AT_1,
             ),
             bargauge(
                 "Running instances per member",
@@ -523,7 +502,7 @@ def _ceph() -> Row:
                         "2": ("HEALTH_ERR", "red"),
                     }
                 ),
-                thresholds=steps((None, "green"), (1, "orange"), (2, "red")),
+                thresholds=OK_WARN_CRIT_STEPS,
             ),
             stat(
                 "Capacity used",
@@ -539,27 +518,21 @@ def _ceph() -> Row:
                 targets((f"sum(ceph_osd_up{{{c}}})", "up"), (f"sum(ceph_osd_in{{{c}}})", "in")),
                 w=4,
             ),
-            timeseries(
+            mirrored(
                 "IOPS",
                 "Client operations per second, reads above the axis and writes below.",
-                targets(
-                    (f"sum(rate(ceph_osd_op_r{{{c}}}[$__rate_interval]))", "read"),
-                    (f"sum(rate(ceph_osd_op_w{{{c}}}[$__rate_interval]))", "write"),
-                ),
+                (f"sum(rate(ceph_osd_op_r{{{c}}}[$__rate_interval]))", "read"),
+                (f"sum(rate(ceph_osd_op_w{{{c}}}[$__rate_interval]))", "write"),
                 "iops",
                 w=8,
-                negative=("B",),
             ),
-            timeseries(
+            mirrored(
                 "Throughput",
                 "Client bytes per second, reads above the axis and writes below.",
-                targets(
-                    (f"sum(rate(ceph_osd_op_r_out_bytes{{{c}}}[$__rate_interval]))", "read"),
-                    (f"sum(rate(ceph_osd_op_w_in_bytes{{{c}}}[$__rate_interval]))", "write"),
-                ),
+                (f"sum(rate(ceph_osd_op_r_out_bytes{{{c}}}[$__rate_interval]))", "read"),
+                (f"sum(rate(ceph_osd_op_w_in_bytes{{{c}}}[$__rate_interval]))", "write"),
                 "Bps",
                 w=8,
-                negative=("B",),
             ),
             timeseries(
                 "OSD latency",
@@ -589,9 +562,9 @@ def _services() -> Row:
             stat(
                 "HAProxy backends without servers",
                 "Backends with no active server left.",
-                targets(f"count(haproxy_backend_active_servers{{{h}}} == 0) or vector(0)"),
+                targets(count_or_zero(f"haproxy_backend_active_servers{{{h}}} == 0")),
                 w=4,
-                thresholds=steps((None, "green"), (1, "red")),
+                thresholds=RED_AT_1,
             ),
             stat(
                 "unbound cache hit ratio",
