@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from .. import config
 from .core import (
-    BACK_TO_RACK,
     GREEN_AT_1,
     OK_WARN_CRIT,
     OK_WARN_CRIT_STEPS,
     TEMPERATURE,
-    UP_DOWN,
     Board,
     Json,
     Row,
     coloured,
+    exporter_up,
     label_var,
     stat,
     table,
@@ -29,15 +28,11 @@ T = 'target=~"$target"'
 def board() -> Json:
     s = f"{SEL}, {T}"
     overview = [
-        stat(
+        exporter_up(
             "BMC reachable",
             "1 when the exporter read this BMC source (IPMI or Redfish) in its last scrape; "
             "down means no sensor below is current.",
             targets((f"colo_bmc_up{{{s}}}", "{{target}} {{source}}")),
-            w=8,
-            mappings=UP_DOWN,
-            thresholds=GREEN_AT_1,
-            links=BACK_TO_RACK,
         ),
         stat(
             "Health rollup",

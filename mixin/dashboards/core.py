@@ -46,6 +46,7 @@ def steps(*pairs: tuple[float | None, str]) -> Json:
 GREEN_AT_1 = steps((None, "red"), (1, "green"))  # up, on, online
 RED_AT_1 = steps((None, "green"), (1, "red"))  # a count of things wrong
 EXACTLY_1 = steps((None, "red"), (1, "green"), (2, "red"))
+FULLNESS = steps((None, "green"), (0.85, "orange"), (0.95, "red"))  # space used over size
 OK_WARN_CRIT_STEPS = steps((None, "green"), (1, "orange"), (2, "red"))
 TEMPERATURE = steps(
     (None, "green"),
@@ -364,6 +365,11 @@ def count_or_zero(expr: str) -> str:
     return f"count({expr}) or vector(0)"
 
 
+def count_stat(title: str, description: str, expr: str, *, w: int = 4, **fields: Unpack[Fields]) -> Json:
+    """A stat of how many series `expr` has (0 when none), red from 1 unless `thresholds` says otherwise."""
+    return stat(title, description, targets(count_or_zero(expr)), w=w, **_default(fields, RED_AT_1))
+
+
 def query_var(name: str, label: str, query: str, *, multi: bool = True, include_all: bool = True) -> Json:
     v: Json = {
         "name": name,
@@ -422,6 +428,13 @@ def dash_link(uid: str, title: str) -> Json:
 
 
 BACK_TO_RACK = [dash_link("colo-rack", "Colo / Rack overview")]  # on each detail board's first panel
+
+
+def exporter_up(title: str, description: str, tgts: list[Json], *, w: int = 8, h: int = 4) -> Json:
+    """A detail board's first panel: its exporter's up series, with the link back to the rack view."""
+    return stat(
+        title, description, tgts, w=w, h=h, mappings=UP_DOWN, thresholds=GREEN_AT_1, links=BACK_TO_RACK
+    )
 
 
 @dataclass

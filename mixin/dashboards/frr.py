@@ -8,7 +8,6 @@ from .core import (
     BGP_STATE,
     EXACTLY_1,
     GREEN_AT_1,
-    RED_AT_1,
     UP_DOWN,
     VRRP_STATE,
     Board,
@@ -16,6 +15,7 @@ from .core import (
     Row,
     coloured,
     count_or_zero,
+    count_stat,
     label_var,
     stat,
     state_timeline,
@@ -33,10 +33,15 @@ ADVERTISED = vmap(**{"0": ("MISSING", "red"), "1": ("yes", "green")})
 
 def sessions_down(sel: str) -> str:
     """BGP sessions not Established and not shut down on purpose on their router (also on the rack view)."""
-    return count_or_zero(
+    return (
         f"(colo_frr_bgp_peer_up{{{sel}}} == 0) unless on (job, instance, frr_instance, vrf, peer) "
         f"(colo_frr_bgp_peer_admin_shutdown{{{sel}}} == 1)"
     )
+
+
+def _per_peer(title: str, description: str, expr: str) -> Json:
+    """Events per interval (or second) of each peer."""
+    return timeseries(title, description, targets((expr, "{{frr_instance}} {{peer}}")), "short", min_=0)
 
 
 def vrrp_masters(sel: str) -> str:
@@ -48,35 +53,32 @@ def board() -> Json:
     bgp = Row(
         "Routers: BGP sessions",
         [
-            stat(
+            count_stat(
                 "Sessions established",
                 "BGP sessions in state Established.",
-                targets(count_or_zero(f"colo_frr_bgp_peer_up{{{F}}} == 1")),
+                f"colo_frr_bgp_peer_up{{{F}}} == 1",
                 links=BACK_TO_RACK,
                 thresholds=steps((None, "green")),
             ),
-            stat(
+            count_stat(
                 "Sessions down (not admin)",
                 "Sessions that are not Established and were not shut down on purpose on this router.",
-                targets(sessions_down(F)),
-                thresholds=RED_AT_1,
+                sessions_down(F),
             ),
             stat(
                 "Admin shutdown",
                 "Sessions shut down on this router (`neighbor ... shutdown`).",
                 targets(count_or_zero(f"colo_frr_bgp_peer_admin_shutdown{{{F}}} == 1")),
             ),
-            stat(
+            count_stat(
                 "Daemons down",
                 "FRR daemons the exporter could not read in its last scrape.",
-                targets(count_or_zero(f"colo_frr_up{{{F}}} == 0")),
-                thresholds=RED_AT_1,
+                f"colo_frr_up{{{F}}} == 0",
             ),
-            stat(
+            count_stat(
                 "Advertisements missing",
                 "Configured prefixes (anycast) that are not advertised to a peer that should get them.",
-                targets(count_or_zero(f"colo_frr_bgp_prefix_advertised{{{F}}} == 0")),
-                thresholds=RED_AT_1,
+                f"colo_frr_bgp_prefix_advertised{{{F}}} == 0",
             ),
             stat(
                 "Flaps (1h)",
@@ -137,30 +139,15 @@ def board() -> Json:
                 targets((f"colo_frr_bgp_peer_state{{{F}}}", "{{frr_instance}} {{vrf}} {{peer}}")),
                 mappings=BGP_STATE,
             ),
-            timeseries(
+            _per_peer(
                 "Session flaps",
                 "Established sessions lost per interval.",
-                targets(
-                    (
-                        f"increase(colo_frr_bgp_peer_connections_dropped_total{{{F}}}[$__rate_interval])",
-                        "{{frr_instance}} {{peer}}",
-                    )
-                ),
-                "short",
-                min_=0,
+                f"increase(colo_frr_bgp_peer_connections_dropped_total{{{F}}}[$__rate_interval])",
             ),
-            timeseries(
+            _per_peer(
                 "Updates received /s",
                 "BGP UPDATE messages received per second: churn from the peer.",
-                targets(
-                    (
-                        f'rate(colo_frr_bgp_peer_messages_received_total{{{F}, type="update"}}'
-                        "[$__rate_interval])",
-                        "{{frr_instance}} {{peer}}",
-                    )
-                ),
-                "short",
-                min_=0,
+                f'rate(colo_frr_bgp_peer_messages_received_total{{{F}, type="update"}}[$__rate_interval])',
             ),
             state_timeline(
                 "Daemons",
@@ -190,17 +177,10 @@ def board() -> Json:
                 mappings=UP_DOWN,
                 thresholds=GREEN_AT_1,
             ),
-            timeseries(
+            _per_peer(
                 "BFD session downs",
                 "BFD sessions that went down per interval (fast failure detection firing).",
-                targets(
-                    (
-                        f"increase(colo_frr_bfd_peer_session_down_total{{{F}}}[$__rate_interval])",
-                        "{{frr_instance}} {{peer}}",
-                    )
-                ),
-                "short",
-                min_=0,
+                f"increase(colo_frr_bfd_peer_session_down_total{{{F}}}[$__rate_interval])",
             ),
         ],
     )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from .. import config
 from .core import (
-    BACK_TO_RACK,
+    FULLNESS,
     GREEN_AT_1,
-    UP_DOWN,
     Board,
     Json,
     Row,
     bargauge,
     coloured,
+    exporter_up,
     label_var,
     mirrored,
     stat,
@@ -61,16 +61,13 @@ def board() -> Json:
     cluster = Row(
         "Cluster",
         [
-            stat(
+            exporter_up(
                 "Exporter collectors",
                 "Each collector of colo-lxd-exporter (instances, cluster, pools, projects): "
                 "down means that part of this dashboard is stale.",
                 targets((f"colo_lxd_up{{{SEL}}}", "{{collector}}")),
                 w=6,
                 h=5,
-                mappings=UP_DOWN,
-                thresholds=GREEN_AT_1,
-                links=BACK_TO_RACK,
             ),
             stat(
                 "Cluster members online",
@@ -217,7 +214,7 @@ def board() -> Json:
                 h=7,
                 min_=0,
                 max_=1,
-                thresholds=steps((None, "green"), (0.85, "orange"), (0.95, "red")),
+                thresholds=FULLNESS,
             ),
             timeseries(
                 "Pool space used",

@@ -12,11 +12,11 @@ from __future__ import annotations
 from .. import config
 from .core import (
     EXACTLY_1,
+    FULLNESS,
     GREEN_AT_1,
     LEGEND_LIST,
     OK_WARN_CRIT,
     OK_WARN_CRIT_STEPS,
-    RED_AT_1,
     TEMPERATURE,
     UP_DOWN,
     Board,
@@ -24,7 +24,7 @@ from .core import (
     Row,
     bargauge,
     coloured,
-    count_or_zero,
+    count_stat,
     dash_link,
     mirrored,
     query_var,
@@ -324,7 +324,7 @@ def _servers() -> Row:
                 w=8,
                 min_=0,
                 max_=1,
-                thresholds=steps((None, "green"), (0.85, "orange"), (0.95, "red")),
+                thresholds=FULLNESS,
             ),
             mirrored(
                 "Disk I/O",
@@ -383,19 +383,15 @@ def _routers() -> Row:
         "Routers",
         [
             source("frr", "Routers", link=("colo-frr", "Colo / FRR routers")),
-            stat(
+            count_stat(
                 "BGP sessions down",
                 "BGP sessions not Established and not shut down on purpose.",
-                targets(sessions_down(f)),
-                w=4,
-                thresholds=RED_AT_1,
+                sessions_down(f),
             ),
-            stat(
+            count_stat(
                 "Anycast not advertised",
                 "Configured prefixes not advertised to a peer that should get them.",
-                targets(count_or_zero(f"colo_frr_bgp_prefix_advertised{{{f}}} == 0")),
-                w=4,
-                thresholds=RED_AT_1,
+                f"colo_frr_bgp_prefix_advertised{{{f}}} == 0",
             ),
             stat(
                 "VRRP masters per vrid",
@@ -429,21 +425,16 @@ def _lxd() -> Row:
         "LXD",
         [
             source("lxd", "LXD", link=("colo-lxd", "Colo / LXD cluster")),
-            stat(
+            count_stat(
                 "Members evacuated",
                 "Cluster members evacuated (planned maintenance): their instances run elsewhere.",
-                targets(count_or_zero(f'colo_lxd_cluster_member_state{{{x}, state="Evacuated"}} == 1')),
-                w=4,
+                f'colo_lxd_cluster_member_state{{{x}, state="Evacuated"}} == 1',
                 thresholds=steps((None, "green"), (1, "blue")),
             ),
-            stat(
+            count_stat(
                 "Members not online",
                 "Members neither Online nor Evacuated.",
-                targets(
-                    count_or_zero(f'colo_lxd_cluster_member_state{{{x}, state!~"Online|Evacuated"}} == 1')
-                ),
-                w=4,
-                thresholds=RED_AT_1,
+                f'colo_lxd_cluster_member_state{{{x}, state!~"Online|Evacuated"}} == 1',
             ),
             bargauge(
                 "Running instances per member",
@@ -559,12 +550,10 @@ def _services() -> Row:
             source("haproxy", "HAProxy"),
             source("unbound", "unbound"),
             source("nsd", "NSD"),
-            stat(
+            count_stat(
                 "HAProxy backends without servers",
                 "Backends with no active server left.",
-                targets(count_or_zero(f"haproxy_backend_active_servers{{{h}}} == 0")),
-                w=4,
-                thresholds=RED_AT_1,
+                f"haproxy_backend_active_servers{{{h}}} == 0",
             ),
             stat(
                 "unbound cache hit ratio",

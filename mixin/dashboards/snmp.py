@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from .. import config
 from .core import (
-    BACK_TO_RACK,
-    GREEN_AT_1,
     IF_OPER,
-    RED_AT_1,
-    UP_DOWN,
     Board,
     Json,
     Row,
     coloured,
-    count_or_zero,
+    count_stat,
+    exporter_up,
     label_var,
     mirrored,
     stat,
@@ -79,26 +76,16 @@ def board() -> Json:
     switches = Row(
         "Switches",
         [
-            stat(
+            exporter_up(
                 "SNMP reachable",
                 "1 when the switch answered the exporter's last walk.",
                 targets((f"colo_snmp_up{{{s}}}", "{{instance}}")),
-                w=8,
-                mappings=UP_DOWN,
-                thresholds=GREEN_AT_1,
-                links=BACK_TO_RACK,
             ),
-            stat(
+            count_stat(
                 "Ports down (admin up)",
                 "Ports with a role that are administratively up but not operationally up.",
-                targets(
-                    count_or_zero(
-                        f'colo_snmp_interface_oper_status{{{s}, role!=""}} != 1 and on (instance, ifindex) '
-                        f"colo_snmp_interface_admin_status{{{s}}} == 1"
-                    )
-                ),
-                w=4,
-                thresholds=RED_AT_1,
+                f'colo_snmp_interface_oper_status{{{s}, role!=""}} != 1 and on (instance, ifindex) '
+                f"colo_snmp_interface_admin_status{{{s}}} == 1",
             ),
             stat(
                 "Agent restarts (24h)",
