@@ -15,6 +15,7 @@ from .core import (
     exporter_up,
     label_var,
     stat,
+    status_table,
     table,
     targets,
     timeseries,
@@ -105,13 +106,13 @@ def board() -> Json:
                 "health": coloured(OK_WARN_CRIT),
             },
         ),
-        table(
+        status_table(
             "Sensors not OK",
             "Sensors whose state is warning or critical right now (empty when all are ok).",
-            targets(f"colo_bmc_sensor_state{{{s}}} > 0"),
+            f"colo_bmc_sensor_state{{{s}}} > 0",
+            "state",
+            OK_WARN_CRIT,
             hide=("Time", "__name__", "job", "instance"),
-            rename={"Value": "state"},
-            columns={"state": coloured(OK_WARN_CRIT)},
         ),
         timeseries(
             "Voltages",

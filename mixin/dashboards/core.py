@@ -260,6 +260,9 @@ def bargauge(
     return _panel("bargauge", title, description, tgts, w, h, options, unit=unit, **fields)
 
 
+HIDDEN = ("Time", "__name__", "job")  # the columns a table hides by default
+
+
 def table(
     title: str,
     description: str,
@@ -267,7 +270,7 @@ def table(
     *,
     w: int = 12,
     h: int = 8,
-    hide: tuple[str, ...] = ("Time", "__name__", "job"),
+    hide: tuple[str, ...] = HIDDEN,
     rename: dict[str, str] | None = None,
     columns: dict[str, Json] | None = None,
     merge: bool = False,
@@ -358,6 +361,30 @@ def mirrored(
 def coloured(mappings: list[Json], style: str = "background") -> Json:
     """Table column properties: values mapped and coloured (style "background" or "text")."""
     return {"mappings": mappings, "custom.cellOptions": {"type": f"color-{style}"}}
+
+
+def status_table(
+    title: str,
+    description: str,
+    expr: str,
+    column: str,
+    mappings: list[Json],
+    *,
+    w: int = 12,
+    h: int = 8,
+    hide: tuple[str, ...] = HIDDEN,
+) -> Json:
+    """A table of one query whose value is a status: shown as column `column`, mapped and coloured."""
+    return table(
+        title,
+        description,
+        targets(expr),
+        w=w,
+        h=h,
+        hide=hide,
+        rename={"Value": column},
+        columns={column: coloured(mappings)},
+    )
 
 
 def count_or_zero(expr: str) -> str:

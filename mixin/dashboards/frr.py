@@ -19,6 +19,7 @@ from .core import (
     label_var,
     stat,
     state_timeline,
+    status_table,
     steps,
     table,
     targets,
@@ -156,14 +157,14 @@ def board() -> Json:
                 mappings=UP_DOWN,
                 thresholds=GREEN_AT_1,
             ),
-            table(
+            status_table(
                 "Expected advertisements",
                 "Each configured prefix and peer: advertised or missing.",
-                targets(f"colo_frr_bgp_prefix_advertised{{{F}}}"),
+                f"colo_frr_bgp_prefix_advertised{{{F}}}",
+                "Advertised",
+                ADVERTISED,
                 w=24,
                 h=5,
-                rename={"Value": "Advertised"},
-                columns={"Advertised": coloured(ADVERTISED)},
             ),
         ],
     )

@@ -52,6 +52,11 @@ def _share(title: str, description: str, used: str, limit: str, on: str, legend:
     )
 
 
+def running_per_member(sel: str) -> str:
+    """Running instances on each member (also on the rack view)."""
+    return f'sum by (location) (colo_lxd_instance_state{{{sel}, state="running"}})'
+
+
 def _sum(metric: str) -> str:
     """The instance's rate of `metric` over all its devices."""
     return f"sum by (project, name) ({_rate(metric)})"
@@ -98,9 +103,7 @@ def board() -> Json:
             bargauge(
                 "Running instances per member",
                 "Running instances on each member (location).",
-                targets(
-                    (f'sum by (location) (colo_lxd_instance_state{{{F}, state="running"}})', "{{location}}")
-                ),
+                targets((running_per_member(F), "{{location}}")),
             ),
             bargauge(
                 "Instances per project and status",

@@ -23,13 +23,13 @@ from .core import (
     Json,
     Row,
     bargauge,
-    coloured,
     count_stat,
     dash_link,
     mirrored,
     query_var,
     stat,
     state_timeline,
+    status_table,
     steps,
     table,
     target,
@@ -38,6 +38,7 @@ from .core import (
 )
 from .core import values as vmap
 from .frr import ADVERTISED, sessions_down, vrrp_masters
+from .lxd import running_per_member
 
 S = config.SELECTORS
 SRV = 'instance=~"$server"'
@@ -140,14 +141,14 @@ def _link_rows() -> list[Row]:
             "short",
             min_=0,
         ),
-        table(
+        status_table(
             "Bond and LAG members",
             "Each member of a bond or LAG and whether it is up.",
-            targets("colo:link_member_up"),
+            "colo:link_member_up",
+            "member up",
+            UP_DOWN,
             w=12,
             hide=("Time", "__name__", "job", "instance"),
-            rename={"Value": "member up"},
-            columns={"member up": coloured(UP_DOWN)},
         ),
         table(
             "Firing link alerts",
@@ -364,14 +365,13 @@ def _servers() -> Row:
                 w=8,
                 min_=0,
             ),
-            table(
+            status_table(
                 "Power supplies",
                 "Each PSU's health (only installed PSUs).",
-                targets(f"colo_bmc_psu_health{{{bs}}}"),
+                f"colo_bmc_psu_health{{{bs}}}",
+                "health",
+                OK_WARN_CRIT,
                 w=8,
-                hide=("Time", "__name__", "job"),
-                rename={"Value": "health"},
-                columns={"health": coloured(OK_WARN_CRIT)},
             ),
         ],
     )
@@ -407,13 +407,13 @@ def _routers() -> Row:
                 mappings=vmap(**{"0": ("down", "red"), "1": ("Established", "green")}),
                 thresholds=GREEN_AT_1,
             ),
-            table(
+            status_table(
                 "Anycast advertisements",
                 "Each configured prefix and peer: advertised or missing.",
-                targets(f"colo_frr_bgp_prefix_advertised{{{f}}}"),
+                f"colo_frr_bgp_prefix_advertised{{{f}}}",
+                "advertised",
+                ADVERTISED,
                 hide=("Time", "__name__", "job", "instance"),
-                rename={"Value": "advertised"},
-                columns={"advertised": coloured(ADVERTISED)},
             ),
         ],
     )
@@ -439,9 +439,7 @@ def _lxd() -> Row:
             bargauge(
                 "Running instances per member",
                 "Running instances on each member.",
-                targets(
-                    (f'sum by (location) (colo_lxd_instance_state{{{x}, state="running"}})', "{{location}}")
-                ),
+                targets((running_per_member(x), "{{location}}")),
                 w=6,
                 h=4,
             ),
