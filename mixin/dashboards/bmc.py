@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from .. import config
 from .core import (
+    GREEN_AT_1,
     OK_WARN_CRIT,
+    OK_WARN_CRIT_STEPS,
+    TEMPERATURE,
     Board,
     Json,
     Row,
-    dash_link,
-    query_var,
+    coloured,
+    exporter_up,
+    label_var,
     stat,
-    steps,
+    status_table,
     table,
     targets,
     timeseries,
@@ -20,21 +24,16 @@ from .core import values as vmap
 
 SEL = config.SELECTORS["bmc"]
 T = 'target=~"$target"'
-BACK = [dash_link("colo-rack", "Colo / Rack overview")]
 
 
 def board() -> Json:
     s = f"{SEL}, {T}"
     overview = [
-        stat(
+        exporter_up(
             "BMC reachable",
             "1 when the exporter read this BMC source (IPMI or Redfish) in its last scrape; "
             "down means no sensor below is current.",
             targets((f"colo_bmc_up{{{s}}}", "{{target}} {{source}}")),
-            w=8,
-            mappings=vmap(**{"0": ("down", "red"), "1": ("up", "green")}),
-            thresholds=steps((None, "red"), (1, "green")),
-            links=BACK,
         ),
         stat(
             "Health rollup",
@@ -43,7 +42,7 @@ def board() -> Json:
             targets((f"colo_bmc_health_rollup{{{s}}}", "{{target}} {{component}}")),
             w=8,
             mappings=OK_WARN_CRIT,
-            thresholds=steps((None, "green"), (1, "orange"), (2, "red")),
+            thresholds=OK_WARN_CRIT_STEPS,
         ),
         stat(
             "Chassis power",
@@ -51,7 +50,7 @@ def board() -> Json:
             targets((f"colo_bmc_chassis_power_on{{{s}}}", "{{target}} {{source}}")),
             w=8,
             mappings=vmap(**{"0": ("off", "red"), "1": ("on", "green")}),
-            thresholds=steps((None, "red"), (1, "green")),
+            thresholds=GREEN_AT_1,
         ),
     ]
     sensors = [
@@ -61,11 +60,7 @@ def board() -> Json:
             "critical levels (the BMC's own thresholds are in colo_bmc_temperature_threshold_celsius).",
             targets((f"colo_bmc_temperature_celsius{{{s}}}", "{{target}} {{sensor}}")),
             "celsius",
-            thresholds=steps(
-                (None, "green"),
-                (config.TEMPERATURE_WARN_CELSIUS, "orange"),
-                (config.TEMPERATURE_CRIT_CELSIUS, "red"),
-            ),
+            thresholds=TEMPERATURE,
         ),
         timeseries(
             "Fan speed (RPM)",
@@ -107,20 +102,17 @@ def board() -> Json:
             hide=("Time", "__name__", "job", "instance"),
             rename={"Value #A": "installed", "Value #B": "health"},
             columns={
-                "installed": {
-                    "mappings": vmap(**{"0": ("empty bay", "orange"), "1": ("yes", "green")}),
-                    "custom.cellOptions": {"type": "color-text"},
-                },
-                "health": {"mappings": OK_WARN_CRIT, "custom.cellOptions": {"type": "color-background"}},
+                "installed": coloured(vmap(**{"0": ("empty bay", "orange"), "1": ("yes", "green")}), "text"),
+                "health": coloured(OK_WARN_CRIT),
             },
         ),
-        table(
+        status_table(
             "Sensors not OK",
             "Sensors whose state is warning or critical right now (empty when all are ok).",
-            targets(f"colo_bmc_sensor_state{{{s}}} > 0"),
+            f"colo_bmc_sensor_state{{{s}}} > 0",
+            "state",
+            OK_WARN_CRIT,
             hide=("Time", "__name__", "job", "instance"),
-            rename={"Value": "state"},
-            columns={"state": {"mappings": OK_WARN_CRIT, "custom.cellOptions": {"type": "color-background"}}},
         ),
         timeseries(
             "Voltages",
@@ -154,5 +146,5 @@ def board() -> Json:
         "Colo / BMC: temperatures, fans, power",
         "Servers' BMCs through colo-bmc-exporter (IPMI and Redfish in one vocabulary).",
         [Row("Servers", overview), Row("Sensors and power", sensors)],
-        [query_var("target", "Server", f"label_values(colo_bmc_up{{{SEL}}}, target)")],
+        [label_var("target", "Server", f"colo_bmc_up{{{SEL}}}")],
     ).build()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
+
+from .. import config
 
 DS = {"type": "prometheus", "uid": "${datasource}"}
 SCHEMA_VERSION = 39  # Grafana 10.3-11.0; checked against @grafana/schema 10.4
@@ -39,6 +41,18 @@ OK_WARN_CRIT = [
 def steps(*pairs: tuple[float | None, str]) -> Json:
     """Absolute thresholds: steps((None, "green"), (0.7, "orange"), (0.85, "red"))."""
     return {"mode": "absolute", "steps": [{"color": c, "value": v} for v, c in pairs]}
+
+
+GREEN_AT_1 = steps((None, "red"), (1, "green"))  # up, on, online
+RED_AT_1 = steps((None, "green"), (1, "red"))  # a count of things wrong
+EXACTLY_1 = steps((None, "red"), (1, "green"), (2, "red"))
+FULLNESS = steps((None, "green"), (0.85, "orange"), (0.95, "red"))  # space used over size
+OK_WARN_CRIT_STEPS = steps((None, "green"), (1, "orange"), (2, "red"))
+TEMPERATURE = steps(
+    (None, "green"),
+    (config.TEMPERATURE_WARN_CELSIUS, "orange"),
+    (config.TEMPERATURE_CRIT_CELSIUS, "red"),
+)
 
 
 def target(expr: str, legend: str = "", ref: str = "A", instant: bool = False, table: bool = False) -> Json:
@@ -71,6 +85,17 @@ def targets(*items: str | tuple[str, str] | Json) -> list[Json]:
     return out
 
 
+class Fields(TypedDict, total=False):
+    """Field-config defaults and links, the same for every panel type."""
+
+    decimals: int | None
+    min_: float | None
+    max_: float | None
+    mappings: list[Json] | None
+    thresholds: Json | None
+    links: list[Json] | None
+
+
 def _panel(
     kind: str,
     title: str,
@@ -78,31 +103,23 @@ def _panel(
     tgts: list[Json],
     w: int,
     h: int,
-    *,
-    unit: str | None,
-    mappings: list[Json] | None,
-    thresholds: Json | None,
-    custom: Json | None,
     options: Json,
-    overrides: list[Json] | None,
-    links: list[Json] | None,
-    extra: Json | None,
-    decimals: int | None = None,
-    min_: float | None = None,
-    max_: float | None = None,
+    *,
+    unit: str | None = None,
+    custom: Json | None = None,
+    overrides: list[Json] | None = None,
+    extra: Json | None = None,
+    **fields: Unpack[Fields],
 ) -> Json:
     defaults: Json = {}
     if unit:
         defaults["unit"] = unit
-    if decimals is not None:
-        defaults["decimals"] = decimals
-    if min_ is not None:
-        defaults["min"] = min_
-    if max_ is not None:
-        defaults["max"] = max_
-    if mappings:
+    for key in ("decimals", "min_", "max_"):
+        if fields.get(key) is not None:
+            defaults[key.rstrip("_")] = fields.get(key)
+    if mappings := fields.get("mappings"):
         defaults["mappings"] = mappings
-    if thresholds:
+    if thresholds := fields.get("thresholds"):
         defaults["thresholds"] = thresholds
         defaults["color"] = {"mode": "thresholds"}
     if custom:
@@ -117,11 +134,16 @@ def _panel(
         "fieldConfig": {"defaults": defaults, "overrides": overrides or []},
         "options": options,
     }
-    if links:
+    if links := fields.get("links"):
         p["links"] = links
     if extra:
         p.update(extra)
     return p
+
+
+def _default(fields: Fields, thresholds: Json) -> Fields:
+    """`fields` with `thresholds` where it has none."""
+    return {**fields, "thresholds": fields.get("thresholds") or thresholds}
 
 
 LEGEND_TABLE = {
@@ -145,12 +167,8 @@ def timeseries(
     legend: Json | None = None,
     negative: tuple[str, ...] = (),
     stack: bool = False,
-    min_: float | None = None,
-    max_: float | None = None,
-    thresholds: Json | None = None,
-    links: list[Json] | None = None,
     draw: str = "line",
-    mappings: list[Json] | None = None,
+    **fields: Unpack[Fields],
 ) -> Json:
     """A time series panel; `negative` names the refIds drawn below the axis (a negative-Y transform, so
     the legend and tooltips keep the true, positive values)."""
@@ -163,7 +181,7 @@ def timeseries(
     }
     if stack:
         custom["stacking"] = {"mode": "normal", "group": "A"}
-    if thresholds:
+    if fields.get("thresholds"):
         custom["thresholdsStyle"] = {"mode": "dashed"}
     overrides = [
         {
@@ -172,6 +190,7 @@ def timeseries(
         }
         for ref in negative
     ]
+    options = {"legend": legend or LEGEND_TABLE, "tooltip": TOOLTIP}
     return _panel(
         "timeseries",
         title,
@@ -179,16 +198,11 @@ def timeseries(
         tgts,
         w,
         h,
+        options,
         unit=unit,
-        mappings=mappings,
-        thresholds=thresholds,
         custom=custom,
-        options={"legend": legend or LEGEND_TABLE, "tooltip": TOOLTIP},
         overrides=overrides,
-        links=links,
-        extra=None,
-        min_=min_,
-        max_=max_,
+        **fields,
     )
 
 
@@ -200,14 +214,11 @@ def stat(
     *,
     w: int = 4,
     h: int = 4,
-    mappings: list[Json] | None = None,
-    thresholds: Json | None = None,
     color_mode: str = "background",
     graph: bool = False,
     text_mode: str = "auto",
-    links: list[Json] | None = None,
-    decimals: int | None = None,
     calc: str = "lastNotNull",
+    **fields: Unpack[Fields],
 ) -> Json:
     options = {
         "reduceOptions": {"calcs": [calc], "fields": "", "values": False},
@@ -219,23 +230,8 @@ def stat(
         "wideLayout": True,
         "showPercentChange": False,
     }
-    return _panel(
-        "stat",
-        title,
-        description,
-        tgts,
-        w,
-        h,
-        unit=unit,
-        mappings=mappings,
-        thresholds=thresholds or steps((None, "blue")),
-        custom=None,
-        options=options,
-        overrides=None,
-        links=links,
-        extra=None,
-        decimals=decimals,
-    )
+    fields = _default(fields, steps((None, "blue")))
+    return _panel("stat", title, description, tgts, w, h, options, unit=unit, **fields)
 
 
 def bargauge(
@@ -246,10 +242,7 @@ def bargauge(
     *,
     w: int = 8,
     h: int = 6,
-    thresholds: Json | None = None,
-    min_: float | None = None,
-    max_: float | None = None,
-    links: list[Json] | None = None,
+    **fields: Unpack[Fields],
 ) -> Json:
     options = {
         "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
@@ -263,24 +256,11 @@ def bargauge(
         "minVizWidth": 0,
         "maxVizHeight": 300,
     }
-    return _panel(
-        "bargauge",
-        title,
-        description,
-        tgts,
-        w,
-        h,
-        unit=unit,
-        mappings=None,
-        thresholds=thresholds or steps((None, "green")),
-        custom=None,
-        options=options,
-        overrides=None,
-        links=links,
-        extra=None,
-        min_=min_,
-        max_=max_,
-    )
+    fields = _default(fields, steps((None, "green")))
+    return _panel("bargauge", title, description, tgts, w, h, options, unit=unit, **fields)
+
+
+HIDDEN = ("Time", "__name__", "job")  # the columns a table hides by default
 
 
 def table(
@@ -290,13 +270,12 @@ def table(
     *,
     w: int = 12,
     h: int = 8,
-    hide: tuple[str, ...] = ("Time", "__name__", "job"),
+    hide: tuple[str, ...] = HIDDEN,
     rename: dict[str, str] | None = None,
-    mappings: list[Json] | None = None,
     columns: dict[str, Json] | None = None,
     merge: bool = False,
     unit: str | None = None,
-    links: list[Json] | None = None,
+    **fields: Unpack[Fields],
 ) -> Json:
     """A table of instant queries; `columns` maps a (renamed) column to field-config properties."""
     tgts = [{**t, "instant": True, "range": False, "format": "table"} for t in tgts]
@@ -325,6 +304,8 @@ def table(
         "cellHeight": "sm",
         "footer": {"show": False, "reducer": ["sum"], "countRows": False, "fields": []},
     }
+    custom = {"align": "auto", "cellOptions": {"type": "auto"}, "inspect": False}
+    extra = {"transformations": transformations}
     return _panel(
         "table",
         title,
@@ -332,14 +313,12 @@ def table(
         tgts,
         w,
         h,
+        options,
         unit=unit,
-        mappings=mappings,
-        thresholds=None,
-        custom={"align": "auto", "cellOptions": {"type": "auto"}, "inspect": False},
-        options=options,
+        custom=custom,
         overrides=overrides,
-        links=links,
-        extra={"transformations": transformations},
+        extra=extra,
+        **fields,
     )
 
 
@@ -350,9 +329,7 @@ def state_timeline(
     *,
     w: int = 12,
     h: int = 8,
-    mappings: list[Json] | None = None,
-    thresholds: Json | None = None,
-    links: list[Json] | None = None,
+    **fields: Unpack[Fields],
 ) -> Json:
     options = {
         "mergeValues": True,
@@ -362,22 +339,62 @@ def state_timeline(
         "legend": LEGEND_LIST,
         "tooltip": {"mode": "single", "sort": "none"},
     }
-    return _panel(
-        "state-timeline",
+    fields = _default(fields, steps((None, "blue")))
+    custom = {"lineWidth": 0, "fillOpacity": 80}
+    return _panel("state-timeline", title, description, tgts, w, h, options, custom=custom, **fields)
+
+
+def mirrored(
+    title: str,
+    description: str,
+    above: tuple[str, str],
+    below: tuple[str, str],
+    unit: str,
+    *,
+    w: int = 12,
+    **fields: Unpack[Fields],
+) -> Json:
+    """A time series of two (expr, legend) queries, the second drawn below the axis (in/out, read/write)."""
+    return timeseries(title, description, targets(above, below), unit, w=w, negative=("B",), **fields)
+
+
+def coloured(mappings: list[Json], style: str = "background") -> Json:
+    """Table column properties: values mapped and coloured (style "background" or "text")."""
+    return {"mappings": mappings, "custom.cellOptions": {"type": f"color-{style}"}}
+
+
+def status_table(
+    title: str,
+    description: str,
+    expr: str,
+    column: str,
+    mappings: list[Json],
+    *,
+    w: int = 12,
+    h: int = 8,
+    hide: tuple[str, ...] = HIDDEN,
+) -> Json:
+    """A table of one query whose value is a status: shown as column `column`, mapped and coloured."""
+    return table(
         title,
         description,
-        tgts,
-        w,
-        h,
-        unit=None,
-        mappings=mappings,
-        thresholds=thresholds or steps((None, "blue")),
-        custom={"lineWidth": 0, "fillOpacity": 80},
-        options=options,
-        overrides=None,
-        links=links,
-        extra=None,
+        targets(expr),
+        w=w,
+        h=h,
+        hide=hide,
+        rename={"Value": column},
+        columns={column: coloured(mappings)},
     )
+
+
+def count_or_zero(expr: str) -> str:
+    """How many series `expr` has, 0 rather than no data when it has none."""
+    return f"count({expr}) or vector(0)"
+
+
+def count_stat(title: str, description: str, expr: str, *, w: int = 4, **fields: Unpack[Fields]) -> Json:
+    """A stat of how many series `expr` has (0 when none), red from 1 unless `thresholds` says otherwise."""
+    return stat(title, description, targets(count_or_zero(expr)), w=w, **_default(fields, RED_AT_1))
 
 
 def query_var(name: str, label: str, query: str, *, multi: bool = True, include_all: bool = True) -> Json:
@@ -401,6 +418,11 @@ def query_var(name: str, label: str, query: str, *, multi: bool = True, include_
     if include_all:
         v["allValue"] = ".*"
     return v
+
+
+def label_var(name: str, label: str, series: str) -> Json:
+    """A variable of the values of label `name` on `series`."""
+    return query_var(name, label, f"label_values({series}, {name})")
 
 
 DATASOURCE_VAR: Json = {
@@ -430,6 +452,16 @@ def dash_link(uid: str, title: str) -> Json:
         "targetBlank": False,
         "tooltip": "",
     }
+
+
+BACK_TO_RACK = [dash_link("colo-rack", "Colo / Rack overview")]  # on each detail board's first panel
+
+
+def exporter_up(title: str, description: str, tgts: list[Json], *, w: int = 8, h: int = 4) -> Json:
+    """A detail board's first panel: its exporter's up series, with the link back to the rack view."""
+    return stat(
+        title, description, tgts, w=w, h=h, mappings=UP_DOWN, thresholds=GREEN_AT_1, links=BACK_TO_RACK
+    )
 
 
 @dataclass

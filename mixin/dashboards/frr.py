@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from .. import config
 from .core import (
+    BACK_TO_RACK,
     BGP_STATE,
+    EXACTLY_1,
+    GREEN_AT_1,
     UP_DOWN,
     VRRP_STATE,
     Board,
     Json,
     Row,
-    dash_link,
-    query_var,
+    coloured,
+    count_or_zero,
+    count_stat,
+    label_var,
     stat,
     state_timeline,
+    status_table,
     steps,
     table,
     targets,
@@ -23,47 +29,57 @@ from .core import values as vmap
 
 SEL = config.SELECTORS["frr"]
 F = f'{SEL}, job=~"$job", frr_instance=~"$frr_instance"'
-BACK = [dash_link("colo-rack", "Colo / Rack overview")]
-RED_AT_1 = steps((None, "green"), (1, "red"))
+ADVERTISED = vmap(**{"0": ("MISSING", "red"), "1": ("yes", "green")})
+
+
+def sessions_down(sel: str) -> str:
+    """BGP sessions not Established and not shut down on purpose on their router (also on the rack view)."""
+    return (
+        f"(colo_frr_bgp_peer_up{{{sel}}} == 0) unless on (job, instance, frr_instance, vrf, peer) "
+        f"(colo_frr_bgp_peer_admin_shutdown{{{sel}}} == 1)"
+    )
+
+
+def _per_peer(title: str, description: str, expr: str) -> Json:
+    """Events per interval (or second) of each peer."""
+    return timeseries(title, description, targets((expr, "{{frr_instance}} {{peer}}")), "short", min_=0)
+
+
+def vrrp_masters(sel: str) -> str:
+    """Routers that are Master, per vrid (also on the rack view)."""
+    return f"count by (vrid, family) (colo_frr_vrrp_state{{{sel}}} == 2)"
 
 
 def board() -> Json:
     bgp = Row(
         "Routers: BGP sessions",
         [
-            stat(
+            count_stat(
                 "Sessions established",
                 "BGP sessions in state Established.",
-                targets(f"count(colo_frr_bgp_peer_up{{{F}}} == 1) or vector(0)"),
-                links=BACK,
+                f"colo_frr_bgp_peer_up{{{F}}} == 1",
+                links=BACK_TO_RACK,
                 thresholds=steps((None, "green")),
             ),
-            stat(
+            count_stat(
                 "Sessions down (not admin)",
                 "Sessions that are not Established and were not shut down on purpose on this router.",
-                targets(
-                    f"count((colo_frr_bgp_peer_up{{{F}}} == 0) unless "
-                    "on (job, instance, frr_instance, vrf, peer) "
-                    f"(colo_frr_bgp_peer_admin_shutdown{{{F}}} == 1)) or vector(0)"
-                ),
-                thresholds=RED_AT_1,
+                sessions_down(F),
             ),
             stat(
                 "Admin shutdown",
                 "Sessions shut down on this router (`neighbor ... shutdown`).",
-                targets(f"count(colo_frr_bgp_peer_admin_shutdown{{{F}}} == 1) or vector(0)"),
+                targets(count_or_zero(f"colo_frr_bgp_peer_admin_shutdown{{{F}}} == 1")),
             ),
-            stat(
+            count_stat(
                 "Daemons down",
                 "FRR daemons the exporter could not read in its last scrape.",
-                targets(f"count(colo_frr_up{{{F}}} == 0) or vector(0)"),
-                thresholds=RED_AT_1,
+                f"colo_frr_up{{{F}}} == 0",
             ),
-            stat(
+            count_stat(
                 "Advertisements missing",
                 "Configured prefixes (anycast) that are not advertised to a peer that should get them.",
-                targets(f"count(colo_frr_bgp_prefix_advertised{{{F}}} == 0) or vector(0)"),
-                thresholds=RED_AT_1,
+                f"colo_frr_bgp_prefix_advertised{{{F}}} == 0",
             ),
             stat(
                 "Flaps (1h)",
@@ -93,7 +109,7 @@ def board() -> Json:
                     "Value #D": "Drops 24h",
                 },
                 columns={
-                    "State": {"mappings": BGP_STATE, "custom.cellOptions": {"type": "color-background"}},
+                    "State": coloured(BGP_STATE),
                     "Admin down": {"mappings": vmap(**{"0": ("no", "text"), "1": ("shut down", "blue")})},
                     "Up for": {"unit": "s"},
                     "Drops 24h": {"decimals": 0},
@@ -124,51 +140,31 @@ def board() -> Json:
                 targets((f"colo_frr_bgp_peer_state{{{F}}}", "{{frr_instance}} {{vrf}} {{peer}}")),
                 mappings=BGP_STATE,
             ),
-            timeseries(
+            _per_peer(
                 "Session flaps",
                 "Established sessions lost per interval.",
-                targets(
-                    (
-                        f"increase(colo_frr_bgp_peer_connections_dropped_total{{{F}}}[$__rate_interval])",
-                        "{{frr_instance}} {{peer}}",
-                    )
-                ),
-                "short",
-                min_=0,
+                f"increase(colo_frr_bgp_peer_connections_dropped_total{{{F}}}[$__rate_interval])",
             ),
-            timeseries(
+            _per_peer(
                 "Updates received /s",
                 "BGP UPDATE messages received per second: churn from the peer.",
-                targets(
-                    (
-                        f'rate(colo_frr_bgp_peer_messages_received_total{{{F}, type="update"}}'
-                        "[$__rate_interval])",
-                        "{{frr_instance}} {{peer}}",
-                    )
-                ),
-                "short",
-                min_=0,
+                f'rate(colo_frr_bgp_peer_messages_received_total{{{F}, type="update"}}[$__rate_interval])',
             ),
             state_timeline(
                 "Daemons",
                 "Whether each FRR daemon was read in each scrape.",
                 targets((f"colo_frr_up{{{F}}}", "{{frr_instance}} {{daemon}}")),
                 mappings=UP_DOWN,
-                thresholds=steps((None, "red"), (1, "green")),
+                thresholds=GREEN_AT_1,
             ),
-            table(
+            status_table(
                 "Expected advertisements",
                 "Each configured prefix and peer: advertised or missing.",
-                targets(f"colo_frr_bgp_prefix_advertised{{{F}}}"),
+                f"colo_frr_bgp_prefix_advertised{{{F}}}",
+                "Advertised",
+                ADVERTISED,
                 w=24,
                 h=5,
-                rename={"Value": "Advertised"},
-                columns={
-                    "Advertised": {
-                        "mappings": vmap(**{"0": ("MISSING", "red"), "1": ("yes", "green")}),
-                        "custom.cellOptions": {"type": "color-background"},
-                    }
-                },
             ),
         ],
     )
@@ -180,19 +176,12 @@ def board() -> Json:
                 "BFD session state per peer.",
                 targets((f"colo_frr_bfd_peer_up{{{F}}}", "{{frr_instance}} {{peer}} ({{interface}})")),
                 mappings=UP_DOWN,
-                thresholds=steps((None, "red"), (1, "green")),
+                thresholds=GREEN_AT_1,
             ),
-            timeseries(
+            _per_peer(
                 "BFD session downs",
                 "BFD sessions that went down per interval (fast failure detection firing).",
-                targets(
-                    (
-                        f"increase(colo_frr_bfd_peer_session_down_total{{{F}}}[$__rate_interval])",
-                        "{{frr_instance}} {{peer}}",
-                    )
-                ),
-                "short",
-                min_=0,
+                f"increase(colo_frr_bfd_peer_session_down_total{{{F}}}[$__rate_interval])",
             ),
         ],
     )
@@ -211,13 +200,13 @@ def board() -> Json:
                 "2 a split brain.",
                 targets(
                     (
-                        f'count by (vrid, family) (colo_frr_vrrp_state{{{SEL}, job=~"$job"}} == 2)',
+                        vrrp_masters(f'{SEL}, job=~"$job"'),
                         "vrid {{vrid}} {{family}}",
                     )
                 ),
                 w=6,
                 h=8,
-                thresholds=steps((None, "red"), (1, "green"), (2, "red")),
+                thresholds=EXACTLY_1,
             ),
             timeseries(
                 "VRRP transitions",
@@ -258,11 +247,7 @@ def board() -> Json:
         "The routers through colo-frr-exporter: BGP to the provider, BFD, VRRP, routes.",
         [bgp, bfd, vrrp, routes],
         [
-            query_var("job", "Job", f"label_values(colo_frr_up{{{SEL}}}, job)"),
-            query_var(
-                "frr_instance",
-                "FRR instance",
-                f'label_values(colo_frr_up{{{SEL}, job=~"$job"}}, frr_instance)',
-            ),
+            label_var("job", "Job", f"colo_frr_up{{{SEL}}}"),
+            label_var("frr_instance", "FRR instance", f'colo_frr_up{{{SEL}, job=~"$job"}}'),
         ],
     ).build()

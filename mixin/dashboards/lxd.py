@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from .. import config
 from .core import (
-    UP_DOWN,
+    FULLNESS,
+    GREEN_AT_1,
     Board,
     Json,
     Row,
     bargauge,
-    dash_link,
-    query_var,
+    coloured,
+    exporter_up,
+    label_var,
+    mirrored,
     stat,
     steps,
     table,
@@ -21,7 +24,6 @@ from .core import values as vmap
 
 SEL = config.SELECTORS["lxd"]
 F = f'{SEL}, project=~"$project", location=~"$location"'
-BACK = [dash_link("colo-rack", "Colo / Rack overview")]
 MEMBER_STATE = vmap(
     **{
         "Online": ("Online", "green"),
@@ -37,20 +39,40 @@ def _rate(metric: str) -> str:
     return f"rate(colo_lxd_instance_{metric}{{{F}}}[$__rate_interval])"
 
 
+def _share(title: str, description: str, used: str, limit: str, on: str, legend: str) -> Json:
+    """Use over limit per instance, `used` and `limit` matched on the labels `on`."""
+    expr = f"colo_lxd_instance_{used}{{{F}}} / on ({on}) colo_lxd_instance_{limit}{{{F}}}"
+    return timeseries(
+        title,
+        description,
+        targets((expr, legend)),
+        "percentunit",
+        min_=0,
+        thresholds=steps((None, "green"), (0.9, "red")),
+    )
+
+
+def running_per_member(sel: str) -> str:
+    """Running instances on each member (also on the rack view)."""
+    return f'sum by (location) (colo_lxd_instance_state{{{sel}, state="running"}})'
+
+
+def _sum(metric: str) -> str:
+    """The instance's rate of `metric` over all its devices."""
+    return f"sum by (project, name) ({_rate(metric)})"
+
+
 def board() -> Json:
     cluster = Row(
         "Cluster",
         [
-            stat(
+            exporter_up(
                 "Exporter collectors",
                 "Each collector of colo-lxd-exporter (instances, cluster, pools, projects): "
                 "down means that part of this dashboard is stale.",
                 targets((f"colo_lxd_up{{{SEL}}}", "{{collector}}")),
                 w=6,
                 h=5,
-                mappings=UP_DOWN,
-                thresholds=steps((None, "red"), (1, "green")),
-                links=BACK,
             ),
             stat(
                 "Cluster members online",
@@ -65,7 +87,7 @@ def board() -> Json:
                 w=6,
                 h=5,
                 mappings=vmap(**{"0": ("not online", "red"), "1": ("Online", "green")}),
-                thresholds=steps((None, "red"), (1, "green")),
+                thresholds=GREEN_AT_1,
             ),
             table(
                 "Member status and roles",
@@ -76,14 +98,12 @@ def board() -> Json:
                 ),
                 merge=True,
                 hide=("Time", "Value #A", "Value #B"),
-                columns={"state": {"mappings": MEMBER_STATE, "custom.cellOptions": {"type": "color-text"}}},
+                columns={"state": coloured(MEMBER_STATE, "text")},
             ),
             bargauge(
                 "Running instances per member",
                 "Running instances on each member (location).",
-                targets(
-                    (f'sum by (location) (colo_lxd_instance_state{{{F}, state="running"}})', "{{location}}")
-                ),
+                targets((running_per_member(F), "{{location}}")),
             ),
             bargauge(
                 "Instances per project and status",
@@ -118,19 +138,13 @@ def board() -> Json:
                 targets((f"colo_lxd_instance_memory_usage_bytes{{{F}}}", "{{project}}/{{name}}")),
                 "bytes",
             ),
-            timeseries(
+            _share(
                 "Memory use / limit",
                 "Memory in use over `limits.memory`, for instances that have a limit.",
-                targets(
-                    (
-                        f"colo_lxd_instance_memory_usage_bytes{{{F}}} / on (project, name, location) "
-                        f"colo_lxd_instance_memory_limit_bytes{{{F}}}",
-                        "{{project}}/{{name}}",
-                    )
-                ),
-                "percentunit",
-                min_=0,
-                thresholds=steps((None, "green"), (0.9, "red")),
+                "memory_usage_bytes",
+                "memory_limit_bytes",
+                "project, name, location",
+                "{{project}}/{{name}}",
             ),
             timeseries(
                 "Processes",
@@ -138,22 +152,13 @@ def board() -> Json:
                 targets((f"colo_lxd_instance_processes{{{F}}}", "{{project}}/{{name}}")),
                 "short",
             ),
-            timeseries(
+            mirrored(
                 "Network traffic",
                 "Bits per second per instance, all its interfaces: received above the "
                 "axis, transmitted below.",
-                targets(
-                    (
-                        f"sum by (project, name) ({_rate('network_receive_bytes_total')}) * 8",
-                        "{{project}}/{{name}} in",
-                    ),
-                    (
-                        f"sum by (project, name) ({_rate('network_transmit_bytes_total')}) * 8",
-                        "{{project}}/{{name}} out",
-                    ),
-                ),
+                (f"{_sum('network_receive_bytes_total')} * 8", "{{project}}/{{name}} in"),
+                (f"{_sum('network_transmit_bytes_total')} * 8", "{{project}}/{{name}} out"),
                 "bps",
-                negative=("B",),
             ),
             timeseries(
                 "Network errors and drops",
@@ -169,52 +174,28 @@ def board() -> Json:
                 "pps",
                 min_=0,
             ),
-            timeseries(
+            mirrored(
                 "Disk throughput",
                 "Bytes per second read (above the axis) and written (below) per instance.",
-                targets(
-                    (
-                        f"sum by (project, name) ({_rate('disk_read_bytes_total')})",
-                        "{{project}}/{{name}} read",
-                    ),
-                    (
-                        f"sum by (project, name) ({_rate('disk_written_bytes_total')})",
-                        "{{project}}/{{name}} write",
-                    ),
-                ),
+                (_sum("disk_read_bytes_total"), "{{project}}/{{name}} read"),
+                (_sum("disk_written_bytes_total"), "{{project}}/{{name}} write"),
                 "Bps",
-                negative=("B",),
             ),
-            timeseries(
+            mirrored(
                 "Disk operations",
                 "Completed reads (above the axis) and writes (below) per second.",
-                targets(
-                    (
-                        f"sum by (project, name) ({_rate('disk_reads_completed_total')})",
-                        "{{project}}/{{name}} reads",
-                    ),
-                    (
-                        f"sum by (project, name) ({_rate('disk_writes_completed_total')})",
-                        "{{project}}/{{name}} writes",
-                    ),
-                ),
+                (_sum("disk_reads_completed_total"), "{{project}}/{{name}} reads"),
+                (_sum("disk_writes_completed_total"), "{{project}}/{{name}} writes"),
                 "iops",
-                negative=("B",),
             ),
-            timeseries(
+            _share(
                 "Disk use / quota",
                 "Disk usage over the disk device's size, where the storage driver "
                 "reports usage (btrfs, zfs, lvm; not dir).",
-                targets(
-                    (
-                        f"colo_lxd_instance_disk_usage_bytes{{{F}}} / on (project, name, location, device) "
-                        f"colo_lxd_instance_disk_quota_bytes{{{F}}}",
-                        "{{project}}/{{name}} {{device}}",
-                    )
-                ),
-                "percentunit",
-                min_=0,
-                thresholds=steps((None, "green"), (0.9, "red")),
+                "disk_usage_bytes",
+                "disk_quota_bytes",
+                "project, name, location, device",
+                "{{project}}/{{name}} {{device}}",
             ),
         ],
     )
@@ -236,7 +217,7 @@ def board() -> Json:
                 h=7,
                 min_=0,
                 max_=1,
-                thresholds=steps((None, "green"), (0.85, "orange"), (0.95, "red")),
+                thresholds=FULLNESS,
             ),
             timeseries(
                 "Pool space used",
@@ -253,7 +234,7 @@ def board() -> Json:
         "The LXD cluster through colo-lxd-exporter: members, instances, storage pools.",
         [cluster, instances, pools],
         [
-            query_var("project", "Project", f"label_values(colo_lxd_instance_info{{{SEL}}}, project)"),
-            query_var("location", "Member", f"label_values(colo_lxd_instance_info{{{SEL}}}, location)"),
+            label_var("project", "Project", f"colo_lxd_instance_info{{{SEL}}}"),
+            label_var("location", "Member", f"colo_lxd_instance_info{{{SEL}}}"),
         ],
     ).build()

@@ -11,15 +11,25 @@ from __future__ import annotations
 
 from .. import config
 from .core import (
+    EXACTLY_1,
+    FULLNESS,
+    GREEN_AT_1,
+    LEGEND_LIST,
     OK_WARN_CRIT,
+    OK_WARN_CRIT_STEPS,
+    TEMPERATURE,
+    UP_DOWN,
     Board,
     Json,
     Row,
     bargauge,
+    count_stat,
     dash_link,
+    mirrored,
     query_var,
     stat,
     state_timeline,
+    status_table,
     steps,
     table,
     target,
@@ -27,6 +37,8 @@ from .core import (
     timeseries,
 )
 from .core import values as vmap
+from .frr import ADVERTISED, sessions_down, vrrp_masters
+from .lxd import running_per_member
 
 S = config.SELECTORS
 SRV = 'instance=~"$server"'
@@ -59,7 +71,7 @@ def source(name: str, what: str, w: int = 4, link: tuple[str, str] | None = None
         h=4,
         text_mode="value",
         mappings=vmap(**{"0": ("not scraped", "red")}),
-        thresholds=steps((None, "red"), (1, "green")),
+        thresholds=GREEN_AT_1,
         links=[dash_link(*link)] if link else None,
     )
 
@@ -76,17 +88,14 @@ def _link_rows() -> list[Row]:
             f"or colo:link_up{{{sel}}} * 2"
         )
         panels = [
-            timeseries(
+            mirrored(
                 f"Traffic: {name}",
                 f"Bits per second on every side of every `{role}` link (from "
                 "colo:link_receive_bits:rate5m / colo:link_transmit_bits:rate5m, whatever reports the side): "
                 "received above the axis, transmitted below.",
-                targets(
-                    (f"colo:link_receive_bits:rate5m{{{sel}}}", "{{side}} {{link}} in"),
-                    (f"colo:link_transmit_bits:rate5m{{{sel}}}", "{{side}} {{link}} out"),
-                ),
+                (f"colo:link_receive_bits:rate5m{{{sel}}}", "{{side}} {{link}} in"),
+                (f"colo:link_transmit_bits:rate5m{{{sel}}}", "{{side}} {{link}} out"),
                 "bps",
-                negative=("B",),
                 w=10,
                 links=[dash_link("colo-snmp", "Colo / Switch ports (SNMP)")],
             ),
@@ -97,7 +106,7 @@ def _link_rows() -> list[Row]:
                 "percentunit",
                 w=6,
                 min_=0,
-                legend={"showLegend": True, "displayMode": "list", "placement": "bottom", "calcs": []},
+                legend=LEGEND_LIST,
                 thresholds=steps(
                     (None, "green"),
                     (config.LINK_UTILISATION_WARN, "orange"),
@@ -132,19 +141,14 @@ def _link_rows() -> list[Row]:
             "short",
             min_=0,
         ),
-        table(
+        status_table(
             "Bond and LAG members",
             "Each member of a bond or LAG and whether it is up.",
-            targets("colo:link_member_up"),
+            "colo:link_member_up",
+            "member up",
+            UP_DOWN,
             w=12,
             hide=("Time", "__name__", "job", "instance"),
-            rename={"Value": "member up"},
-            columns={
-                "member up": {
-                    "mappings": vmap(**{"0": ("down", "red"), "1": ("up", "green")}),
-                    "custom.cellOptions": {"type": "color-background"},
-                }
-            },
         ),
         table(
             "Firing link alerts",
@@ -198,7 +202,6 @@ def _wan_billing() -> Row:
                 "decbytes",
                 w=6,
                 h=5,
-                thresholds=steps((None, "blue")),
             ),
             stat(
                 "Transfer in the time range",
@@ -219,7 +222,6 @@ def _wan_billing() -> Row:
                 "decbytes",
                 w=6,
                 h=5,
-                thresholds=steps((None, "blue")),
             ),
             timeseries(
                 "WAN 5-minute samples and commit",
@@ -255,7 +257,7 @@ def _servers() -> Row:
                 w=10,
                 h=4,
                 mappings=OK_WARN_CRIT,
-                thresholds=steps((None, "green"), (1, "orange"), (2, "red")),
+                thresholds=OK_WARN_CRIT_STEPS,
                 links=[dash_link("colo-bmc", "Colo / BMC")],
             ),
             stat(
@@ -265,7 +267,6 @@ def _servers() -> Row:
                 "watt",
                 w=10,
                 h=4,
-                thresholds=steps((None, "blue")),
             ),
             timeseries(
                 "CPU busy",
@@ -324,24 +325,21 @@ def _servers() -> Row:
                 w=8,
                 min_=0,
                 max_=1,
-                thresholds=steps((None, "green"), (0.85, "orange"), (0.95, "red")),
+                thresholds=FULLNESS,
             ),
-            timeseries(
+            mirrored(
                 "Disk I/O",
                 "Bytes per second read (above the axis) and written (below), all disks.",
-                targets(
-                    (
-                        f"sum by (instance) (rate(node_disk_read_bytes_total{{{ns}}}[$__rate_interval]))",
-                        "{{instance}} read",
-                    ),
-                    (
-                        f"sum by (instance) (rate(node_disk_written_bytes_total{{{ns}}}[$__rate_interval]))",
-                        "{{instance}} write",
-                    ),
+                (
+                    f"sum by (instance) (rate(node_disk_read_bytes_total{{{ns}}}[$__rate_interval]))",
+                    "{{instance}} read",
+                ),
+                (
+                    f"sum by (instance) (rate(node_disk_written_bytes_total{{{ns}}}[$__rate_interval]))",
+                    "{{instance}} write",
                 ),
                 "Bps",
                 w=8,
-                negative=("B",),
             ),
             timeseries(
                 "Temperatures",
@@ -349,11 +347,7 @@ def _servers() -> Row:
                 targets((f"colo_bmc_temperature_celsius{{{bs}}}", "{{instance}} {{sensor}}")),
                 "celsius",
                 w=8,
-                thresholds=steps(
-                    (None, "green"),
-                    (config.TEMPERATURE_WARN_CELSIUS, "orange"),
-                    (config.TEMPERATURE_CRIT_CELSIUS, "red"),
-                ),
+                thresholds=TEMPERATURE,
             ),
             timeseries(
                 "Fans",
@@ -371,16 +365,13 @@ def _servers() -> Row:
                 w=8,
                 min_=0,
             ),
-            table(
+            status_table(
                 "Power supplies",
                 "Each PSU's health (only installed PSUs).",
-                targets(f"colo_bmc_psu_health{{{bs}}}"),
+                f"colo_bmc_psu_health{{{bs}}}",
+                "health",
+                OK_WARN_CRIT,
                 w=8,
-                hide=("Time", "__name__", "job"),
-                rename={"Value": "health"},
-                columns={
-                    "health": {"mappings": OK_WARN_CRIT, "custom.cellOptions": {"type": "color-background"}}
-                },
             ),
         ],
     )
@@ -392,52 +383,37 @@ def _routers() -> Row:
         "Routers",
         [
             source("frr", "Routers", link=("colo-frr", "Colo / FRR routers")),
-            stat(
+            count_stat(
                 "BGP sessions down",
                 "BGP sessions not Established and not shut down on purpose.",
-                targets(
-                    f"count((colo_frr_bgp_peer_up{{{f}}} == 0) unless "
-                    "on (job, instance, frr_instance, vrf, peer) "
-                    f"(colo_frr_bgp_peer_admin_shutdown{{{f}}} == 1)) or vector(0)"
-                ),
-                w=4,
-                thresholds=steps((None, "green"), (1, "red")),
+                sessions_down(f),
             ),
-            stat(
+            count_stat(
                 "Anycast not advertised",
                 "Configured prefixes not advertised to a peer that should get them.",
-                targets(f"count(colo_frr_bgp_prefix_advertised{{{f}}} == 0) or vector(0)"),
-                w=4,
-                thresholds=steps((None, "green"), (1, "red")),
+                f"colo_frr_bgp_prefix_advertised{{{f}}} == 0",
             ),
             stat(
                 "VRRP masters per vrid",
                 "Routers that are Master for each vrid: 1 is right, 0 no gateway, 2 split brain.",
-                targets(
-                    (f"count by (vrid, family) (colo_frr_vrrp_state{{{f}}} == 2)", "vrid {{vrid}} {{family}}")
-                ),
+                targets((vrrp_masters(f), "vrid {{vrid}} {{family}}")),
                 w=12,
-                thresholds=steps((None, "red"), (1, "green"), (2, "red")),
+                thresholds=EXACTLY_1,
             ),
             state_timeline(
                 "BGP sessions",
                 "Each BGP session over time (to the provider and inside).",
                 targets((f"colo_frr_bgp_peer_up{{{f}}}", "{{frr_instance}} {{peer}}")),
                 mappings=vmap(**{"0": ("down", "red"), "1": ("Established", "green")}),
-                thresholds=steps((None, "red"), (1, "green")),
+                thresholds=GREEN_AT_1,
             ),
-            table(
+            status_table(
                 "Anycast advertisements",
                 "Each configured prefix and peer: advertised or missing.",
-                targets(f"colo_frr_bgp_prefix_advertised{{{f}}}"),
+                f"colo_frr_bgp_prefix_advertised{{{f}}}",
+                "advertised",
+                ADVERTISED,
                 hide=("Time", "__name__", "job", "instance"),
-                rename={"Value": "advertised"},
-                columns={
-                    "advertised": {
-                        "mappings": vmap(**{"0": ("MISSING", "red"), "1": ("yes", "green")}),
-                        "custom.cellOptions": {"type": "color-background"},
-                    }
-                },
             ),
         ],
     )
@@ -449,29 +425,21 @@ def _lxd() -> Row:
         "LXD",
         [
             source("lxd", "LXD", link=("colo-lxd", "Colo / LXD cluster")),
-            stat(
+            count_stat(
                 "Members evacuated",
                 "Cluster members evacuated (planned maintenance): their instances run elsewhere.",
-                targets(f'count(colo_lxd_cluster_member_state{{{x}, state="Evacuated"}} == 1) or vector(0)'),
-                w=4,
+                f'colo_lxd_cluster_member_state{{{x}, state="Evacuated"}} == 1',
                 thresholds=steps((None, "green"), (1, "blue")),
             ),
-            stat(
+            count_stat(
                 "Members not online",
                 "Members neither Online nor Evacuated.",
-                targets(
-                    f'count(colo_lxd_cluster_member_state{{{x}, state!~"Online|Evacuated"}} '
-                    "== 1) or vector(0)"
-                ),
-                w=4,
-                thresholds=steps((None, "green"), (1, "red")),
+                f'colo_lxd_cluster_member_state{{{x}, state!~"Online|Evacuated"}} == 1',
             ),
             bargauge(
                 "Running instances per member",
                 "Running instances on each member.",
-                targets(
-                    (f'sum by (location) (colo_lxd_instance_state{{{x}, state="running"}})', "{{location}}")
-                ),
+                targets((running_per_member(x), "{{location}}")),
                 w=6,
                 h=4,
             ),
@@ -523,7 +491,7 @@ def _ceph() -> Row:
                         "2": ("HEALTH_ERR", "red"),
                     }
                 ),
-                thresholds=steps((None, "green"), (1, "orange"), (2, "red")),
+                thresholds=OK_WARN_CRIT_STEPS,
             ),
             stat(
                 "Capacity used",
@@ -539,27 +507,21 @@ def _ceph() -> Row:
                 targets((f"sum(ceph_osd_up{{{c}}})", "up"), (f"sum(ceph_osd_in{{{c}}})", "in")),
                 w=4,
             ),
-            timeseries(
+            mirrored(
                 "IOPS",
                 "Client operations per second, reads above the axis and writes below.",
-                targets(
-                    (f"sum(rate(ceph_osd_op_r{{{c}}}[$__rate_interval]))", "read"),
-                    (f"sum(rate(ceph_osd_op_w{{{c}}}[$__rate_interval]))", "write"),
-                ),
+                (f"sum(rate(ceph_osd_op_r{{{c}}}[$__rate_interval]))", "read"),
+                (f"sum(rate(ceph_osd_op_w{{{c}}}[$__rate_interval]))", "write"),
                 "iops",
                 w=8,
-                negative=("B",),
             ),
-            timeseries(
+            mirrored(
                 "Throughput",
                 "Client bytes per second, reads above the axis and writes below.",
-                targets(
-                    (f"sum(rate(ceph_osd_op_r_out_bytes{{{c}}}[$__rate_interval]))", "read"),
-                    (f"sum(rate(ceph_osd_op_w_in_bytes{{{c}}}[$__rate_interval]))", "write"),
-                ),
+                (f"sum(rate(ceph_osd_op_r_out_bytes{{{c}}}[$__rate_interval]))", "read"),
+                (f"sum(rate(ceph_osd_op_w_in_bytes{{{c}}}[$__rate_interval]))", "write"),
                 "Bps",
                 w=8,
-                negative=("B",),
             ),
             timeseries(
                 "OSD latency",
@@ -586,12 +548,10 @@ def _services() -> Row:
             source("haproxy", "HAProxy"),
             source("unbound", "unbound"),
             source("nsd", "NSD"),
-            stat(
+            count_stat(
                 "HAProxy backends without servers",
                 "Backends with no active server left.",
-                targets(f"count(haproxy_backend_active_servers{{{h}}} == 0) or vector(0)"),
-                w=4,
-                thresholds=steps((None, "green"), (1, "red")),
+                f"haproxy_backend_active_servers{{{h}}} == 0",
             ),
             stat(
                 "unbound cache hit ratio",

@@ -8,8 +8,11 @@ from .core import (
     Board,
     Json,
     Row,
-    dash_link,
-    query_var,
+    coloured,
+    count_stat,
+    exporter_up,
+    label_var,
+    mirrored,
     stat,
     steps,
     table,
@@ -17,11 +20,9 @@ from .core import (
     targets,
     timeseries,
 )
-from .core import values as vmap
 
 SEL = config.SELECTORS["snmp"]
 INST = 'instance=~"$instance"'
-BACK = [dash_link("colo-rack", "Colo / Rack overview")]
 ROLE_TITLES = {"wan": "WAN", "uplink": "Uplinks", "mesh": "Mesh (switch ports)"}
 
 
@@ -32,16 +33,13 @@ def _role_row(role: str) -> Row:
     return Row(
         name,
         [
-            timeseries(
+            mirrored(
                 f"{name} traffic",
                 f"Bits per second on switch ports whose rule gives role `{role}`: "
                 "received above the axis, transmitted below it.",
-                targets(
-                    (rate.format("receive_bytes") + " * 8", "{{instance}} {{link}} in"),
-                    (rate.format("transmit_bytes") + " * 8", "{{instance}} {{link}} out"),
-                ),
+                (rate.format("receive_bytes") + " * 8", "{{instance}} {{link}} in"),
+                (rate.format("transmit_bytes") + " * 8", "{{instance}} {{link}} out"),
                 "bps",
-                negative=("B",),
             ),
             timeseries(
                 f"{name} errors and discards",
@@ -78,24 +76,16 @@ def board() -> Json:
     switches = Row(
         "Switches",
         [
-            stat(
+            exporter_up(
                 "SNMP reachable",
                 "1 when the switch answered the exporter's last walk.",
                 targets((f"colo_snmp_up{{{s}}}", "{{instance}}")),
-                w=8,
-                mappings=vmap(**{"0": ("down", "red"), "1": ("up", "green")}),
-                thresholds=steps((None, "red"), (1, "green")),
-                links=BACK,
             ),
-            stat(
+            count_stat(
                 "Ports down (admin up)",
                 "Ports with a role that are administratively up but not operationally up.",
-                targets(
-                    f'count(colo_snmp_interface_oper_status{{{s}, role!=""}} != 1 and on (instance, ifindex) '
-                    f"colo_snmp_interface_admin_status{{{s}}} == 1) or vector(0)"
-                ),
-                w=4,
-                thresholds=steps((None, "green"), (1, "red")),
+                f'colo_snmp_interface_oper_status{{{s}, role!=""}} != 1 and on (instance, ifindex) '
+                f"colo_snmp_interface_admin_status{{{s}}} == 1",
             ),
             stat(
                 "Agent restarts (24h)",
@@ -142,7 +132,7 @@ def board() -> Json:
                     )
                 ],
                 rename={"Value": "oper status", "instance": "switch"},
-                columns={"oper status": {"mappings": IF_OPER, "custom.cellOptions": {"type": "color-text"}}},
+                columns={"oper status": coloured(IF_OPER, "text")},
             ),
         ],
     )
@@ -151,5 +141,5 @@ def board() -> Json:
         "Colo / Switch ports (SNMP)",
         "Switch ports through colo-snmp-exporter, grouped by the role their port rule gives them.",
         [switches, *(_role_row(r) for r in config.LINK_ROLES), neighbours],
-        [query_var("instance", "Switch", f"label_values(colo_snmp_up{{{SEL}}}, instance)")],
+        [label_var("instance", "Switch", f"colo_snmp_up{{{SEL}}}")],
     ).build()
