@@ -21,16 +21,17 @@ from lab.proc import Lab, free_port, port_open, wait_for
 HERE = Path(__file__).resolve().parent
 
 
-class Peer:
-    """A TCP peer on loopback: answers each connection with `reply` after `delay` seconds; counts them."""
+class Listener:
+    """A TCP listener on loopback whose accept thread hands each connection to `accepted`.
 
-    def __init__(self, reply: str = "42", delay: float = 0.0, password: str = "s3cret-pw") -> None:
-        self.reply, self.delay, self.password = reply, delay, password
-        self.connections = 0
+    Subclasses set their own attributes before calling `super().__init__()`: the thread starts here.
+    """
+
+    def __init__(self, backlog: int = 16) -> None:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        self.sock.listen(backlog)
+        self.port: int = self.sock.getsockname()[1]
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
@@ -39,8 +40,27 @@ class Peer:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            self.connections += 1
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+            self.accepted(conn)
+
+    def accepted(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class Peer(Listener):
+    """A TCP peer on loopback: answers each connection with `reply` after `delay` seconds; counts them."""
+
+    def __init__(self, reply: str = "42", delay: float = 0.0, password: str = "s3cret-pw") -> None:
+        self.reply, self.delay, self.password = reply, delay, password
+        self.connections = 0
+        super().__init__()
+        self.address = f"127.0.0.1:{self.port}"
+
+    def accepted(self, conn: socket.socket) -> None:
+        self.connections += 1
+        threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
 
     def _answer(self, conn: socket.socket) -> None:
         with conn:
@@ -50,9 +70,6 @@ class Peer:
                 conn.sendall(((self.reply if got == self.password else "denied") + "\n").encode())
             except OSError:
                 pass
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 class Toy:

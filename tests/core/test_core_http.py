@@ -21,6 +21,8 @@ from exporters.core.http import BadLink, Session
 from exporters.core.peerio import WATCHDOG, guard, read_body
 from lab.certs import self_signed
 
+from core_testlib import Listener
+
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -73,46 +75,28 @@ class _Server(http.server.ThreadingHTTPServer):
         return self.server_address[1]  # type: ignore[index]
 
 
-class _Trap:
+class _Trap(Listener):
     """A listener that must never receive a byte."""
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
         self.got = 0
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__(backlog=8)
 
-    def _run(self) -> None:
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            self.got += 1
-            c.close()
+    def accepted(self, conn: socket.socket) -> None:
+        self.got += 1
+        conn.close()
 
 
-class _Trickle:
+class _Trickle(Listener):
     """Accepts, then sends `data` one byte every `gap` seconds (or relays a real server's bytes so)."""
 
     def __init__(self, data: bytes = b"", gap: float = 0.1, relay_to: int | None = None) -> None:
         self.data, self.gap, self.relay_to = data, gap, relay_to
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
         self.open = 0
-        threading.Thread(target=self._run, daemon=True).start()
+        super().__init__()
 
-    def _run(self) -> None:
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._one, args=(c,), daemon=True, name="peer").start()
+    def accepted(self, conn: socket.socket) -> None:
+        threading.Thread(target=self._one, args=(conn,), daemon=True, name="peer").start()
 
     def _one(self, c: socket.socket) -> None:
         self.open += 1
@@ -156,7 +140,7 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def trap() -> Iterator[_Trap]:
     t = _Trap()
     yield t
-    t.sock.close()
+    t.close()
 
 
 def test_plain_request_and_keepalive(trap: _Trap) -> None:
