@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -70,6 +71,17 @@ class Peer(Listener):
                 conn.sendall(((self.reply if got == self.password else "denied") + "\n").encode())
             except OSError:
                 pass
+
+
+def run_toy(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    """Runs the toy exporter to its exit (a refused config, `--config.check`, `--version`)."""
+    return subprocess.run(
+        [sys.executable, str(HERE / "toyexporter.py"), *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 class Toy:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import platform
-import subprocess
-import sys
 
 from lab.exporter import parse, value
 from lab.proc import free_port, require, wait_for
 
-from core_testlib import HERE, Toy, toy_config
+from core_testlib import Toy, run_toy, toy_config
 
 
 def test_systemd_socket_activation(lab, peer) -> None:
@@ -34,13 +32,7 @@ def test_systemd_socket_activation(lab, peer) -> None:
 def test_systemd_socket_without_sockets_is_a_clear_error(tmp_path) -> None:
     cfg = tmp_path / "toy.yml"
     cfg.write_text("targets: {}\n")
-    r = subprocess.run(
-        [sys.executable, str(HERE / "toyexporter.py"), f"--config.file={cfg}", "--web.systemd-socket"],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    r = run_toy(f"--config.file={cfg}", "--web.systemd-socket")
     assert r.returncode == 1 and "LISTEN_FDS" in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
@@ -53,13 +45,7 @@ def test_telemetry_path(lab, peer) -> None:
 
 
 def test_version_is_complete() -> None:
-    r = subprocess.run(
-        [sys.executable, str(HERE / "toyexporter.py"), "--version"],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    r = run_toy("--version")
     out = r.stdout
     assert r.returncode == 0
     assert out.startswith("colo-toy-exporter, version 0.1.0 (branch: ") and "revision: " in out, out

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -12,7 +10,7 @@ import pytest
 
 from exporters.core.config import ConfigError, Duration, Secret, load_config, parse_config
 
-HERE = Path(__file__).resolve().parent
+from core_testlib import run_toy
 
 
 @dataclass(frozen=True)
@@ -147,18 +145,7 @@ def test_yaml_syntax_error_and_missing_file(tmp_path: Path) -> None:
 def test_exporter_refuses_bad_config_without_traceback(tmp_path: Path, content: str, message: str) -> None:
     f = tmp_path / "toy.yml"
     f.write_text(content)
-    r = subprocess.run(
-        [
-            sys.executable,
-            str(HERE / "toyexporter.py"),
-            f"--config.file={f}",
-            "--web.listen-address=127.0.0.1:0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    r = run_toy(f"--config.file={f}", "--web.listen-address=127.0.0.1:0")
     assert r.returncode == 1
     assert message in r.stderr and str(f) in r.stderr
     assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
@@ -168,30 +155,12 @@ def test_exporter_refuses_bad_config_without_traceback(tmp_path: Path, content: 
 def test_config_check_flag(tmp_path: Path) -> None:
     f = tmp_path / "toy.yml"
     f.write_text("targets: {a: {address: '127.0.0.1:1', password: x}}\n")
-    r = subprocess.run(
-        [sys.executable, str(HERE / "toyexporter.py"), f"--config.file={f}", "--config.check"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    r = run_toy(f"--config.file={f}", "--config.check")
     assert r.returncode == 0 and "config OK" in r.stdout
-    r = subprocess.run(
-        [sys.executable, str(HERE / "toyexporter.py"), "--version"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    r = run_toy("--version")
     assert r.returncode == 0 and "colo-toy-exporter, version 0.1.0" in r.stdout
 
 
 def test_required_config_file_missing(tmp_path: Path) -> None:
-    r = subprocess.run(
-        [sys.executable, str(HERE / "toyexporter.py"), f"--config.file={tmp_path}/none.yml"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    r = run_toy(f"--config.file={tmp_path}/none.yml")
     assert r.returncode == 1 and "cannot read" in r.stderr and "Traceback" not in r.stderr

@@ -20,7 +20,7 @@ import pytest
 from exporters.core.config import ConfigError, Duration, Expandable, ReadableFile, Secret, load_config
 from lab.exporter import parse, value
 
-from core_testlib import HERE, Peer, Toy, toy_config
+from core_testlib import HERE, Peer, Toy, run_toy, toy_config
 
 SECRET = "hunter2-S3cret"
 
@@ -334,13 +334,7 @@ def test_readable_file_is_checked_and_resolved_against_the_config_dir(tmp_path: 
 def _check(tmp_path: Path, text: str) -> subprocess.CompletedProcess:
     f = tmp_path / "toy.yml"
     f.write_text(text)
-    return subprocess.run(
-        [sys.executable, str(HERE / "toyexporter.py"), f"--config.file={f}", "--config.check"],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    return run_toy(f"--config.file={f}", "--config.check")
 
 
 def test_config_check_refuses_duplicate_keys_and_missing_files(tmp_path: Path) -> None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import base64
 import http.client
 import ssl
-import subprocess
-import sys
 from pathlib import Path
 
 import bcrypt
@@ -16,7 +14,7 @@ import yaml
 
 from lab import certs
 
-from core_testlib import HERE, Toy, toy_config
+from core_testlib import Toy, run_toy, toy_config
 
 
 def _cert(name: str, issuer: tuple | None = None, ca: bool = False, ip: str | None = None) -> tuple:
@@ -139,18 +137,6 @@ def test_bad_web_config_is_refused(tmp_path: Path, web: dict, message: str) -> N
     cfg, wf = tmp_path / "toy.yml", tmp_path / "web.yml"
     cfg.write_text("targets: {}\n")
     wf.write_text(yaml.safe_dump(web))
-    r = subprocess.run(
-        [
-            sys.executable,
-            str(HERE / "toyexporter.py"),
-            f"--config.file={cfg}",
-            f"--web.config.file={wf}",
-            "--web.listen-address=127.0.0.1:0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    r = run_toy(f"--config.file={cfg}", f"--web.config.file={wf}", "--web.listen-address=127.0.0.1:0")
     assert r.returncode == 1 and message in r.stderr and str(wf) in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
