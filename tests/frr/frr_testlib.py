@@ -1,12 +1,31 @@
-"""Helpers for the end-to-end tests: the exporter's config for the rack, scraping, waiting for a change."""
+"""Helpers for the FRR tests: the exporter's config for the rack, scraping, waiting for a change, and the
+text exposition of collected metric families."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+
+from prometheus_client.exposition import generate_latest
+from prometheus_client.metrics_core import Metric
 
 from lab.exporter import ExporterProc, Samples, find, parse
 from lab.frr import ANYCAST_V4, ANYCAST_V6, DAEMONS, FrrRack
+
+
+class _Families:
+    """A stand-in registry that yields the given metric families (for `generate_latest`)."""
+
+    def __init__(self, fams: Iterable[Metric]) -> None:
+        self.fams = list(fams)
+
+    def collect(self) -> Iterable[Metric]:
+        return iter(self.fams)
+
+
+def expose(fams: Iterable[Metric]) -> str:
+    """The text exposition of `fams`, as the exporter would serve them."""
+    return generate_latest(_Families(fams)).decode()  # type: ignore[arg-type]
 
 
 def exporter_config(rack: FrrRack, **extra: object) -> dict:

@@ -5,13 +5,9 @@ itself. Real FRR 8.4 replies (tests/fixtures/frr) served by the fake vty daemon.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prometheus_client.exposition import generate_latest
 
 from exporters.core import Deadline, ScrapeError, parse_config
 from exporters.core.scrape import Tally
@@ -20,6 +16,8 @@ from exporters.frr.daemons import NEIGHBORS, SUMMARY_ALL, SUMMARY_PER_FAMILY
 from exporters.frr.main import Runtime
 from lab.exporter import Samples, find, parse, value
 from lab.frr_fake import FakeVty
+
+from frr_testlib import expose
 
 F = Path(__file__).resolve().parent.parent / "fixtures" / "frr"
 R1 = F / "shared" / "r1" / "established"
@@ -39,22 +37,6 @@ def bgp_replies() -> dict[str, bytes]:
     }
 
 
-@pytest.fixture
-def sock_dir() -> Iterator[str]:
-    d = Path("/tmp") / f"colo-frr-cmd{os.getpid()}"
-    d.mkdir(exist_ok=True)
-    yield str(d)
-    shutil.rmtree(d, True)
-
-
-class _Reg:
-    def __init__(self, fams: object) -> None:
-        self.fams = fams
-
-    def collect(self) -> object:
-        return iter(self.fams)
-
-
 def runtime(sock_dir: str, daemons: list[str], **extra: object) -> Runtime:
     inst = {
         "socket_dir": sock_dir,
@@ -70,7 +52,7 @@ def scrape(rt: Runtime, daemon: str) -> tuple[Samples, dict[str, int]]:
     d = Deadline(5, Tally())
     fams = list(rt.collect("r1", daemon, d))
     assert d.tally is not None
-    return parse(generate_latest(_Reg(fams)).decode()), dict(d.tally.counts)  # type: ignore[arg-type]
+    return parse(expose(fams)), dict(d.tally.counts)
 
 
 def success(s: Samples, daemon: str) -> dict[str, float]:

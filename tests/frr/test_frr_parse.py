@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from prometheus_client.exposition import generate_latest
 
 from exporters.frr import collector
 from exporters.frr.parse_bfd import parse_bfd
@@ -16,6 +15,8 @@ from exporters.frr.parse_vrrp import parse_vrrp
 from exporters.frr.parse_zebra import parse_route_summary, parse_version
 from lab.exporter import find, parse, value
 from lab.prometheus import check_metrics
+
+from frr_testlib import expose
 
 NS = "colo_frr"
 F = Path(__file__).resolve().parent.parent / "fixtures" / "frr"
@@ -28,18 +29,6 @@ def read(path: Path) -> bytes:
 
 def by_peer(items: list, af: str | None = None) -> dict:
     return {(x.vrf, x.peer): x for x in items if af is None or x.afi_safi == af}
-
-
-class _Reg:
-    def __init__(self, fams: object) -> None:
-        self.fams = fams
-
-    def collect(self) -> object:
-        return iter(self.fams)
-
-
-def expose(fams: object) -> str:
-    return generate_latest(_Reg(fams)).decode()  # type: ignore[arg-type]
 
 
 # --- BGP summary ---------------------------------------------------------------------------------

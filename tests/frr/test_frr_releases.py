@@ -8,7 +8,6 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from prometheus_client.exposition import generate_latest
 
 from exporters.frr import collector
 from exporters.frr.parse_bfd import BfdCounters, BfdPeer, parse_bfd
@@ -17,6 +16,8 @@ from exporters.frr.parse_vrrp import VrrpRouter, parse_vrrp
 from exporters.frr.parse_zebra import RouteCount, parse_route_summary, parse_version
 from lab.exporter import find, parse, value
 from lab.prometheus import check_metrics
+
+from frr_testlib import expose
 
 F = Path(__file__).resolve().parent.parent / "fixtures" / "frr"
 DIRS = {"7.5": F / "7.5", "8.4": F / "shared" / "r1" / "established", "9.1": F / "9.1", "10.3": F / "10.3"}
@@ -166,14 +167,6 @@ def test_every_value_of_every_reply(release: str) -> None:
     assert parse_version(read(release, "show_version.txt")) == want["version"]
 
 
-class _Reg:
-    def __init__(self, fams: object) -> None:
-        self.fams = fams
-
-    def collect(self) -> object:
-        return iter(self.fams)
-
-
 @pytest.mark.parametrize("release", RELEASES)
 def test_exposition_of_each_release(release: str) -> None:
     summary = parse_summary(read(release, "show_bgp_vrf_all_summary.json"))
@@ -192,7 +185,7 @@ def test_exposition_of_each_release(release: str) -> None:
         parse_version(read(release, "show_version.txt")),
         {"ipv4": parse_route_summary(read(release, "show_ip_route_summary.json"))},
     )
-    text = generate_latest(_Reg(fams)).decode()  # type: ignore[arg-type]
+    text = expose(fams)
     assert check_metrics(text) == []
     s = parse(text)
     prov = {"vrf": "default", "peer": "192.0.2.0", "peer_as": "64500", "local_as": "64501"}

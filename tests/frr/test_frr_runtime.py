@@ -3,14 +3,11 @@ advertisements in an unknown VRF, and the vtysh transport and fallback (with a s
 
 from __future__ import annotations
 
-import os
-import shutil
 import stat
 import sys
 from pathlib import Path
 
 import pytest
-from prometheus_client.exposition import generate_latest
 
 from exporters.core import Deadline, ScrapeError, parse_config
 from exporters.frr.config import Config
@@ -18,6 +15,8 @@ from exporters.frr.daemons import NEIGHBORS, SUMMARY_PER_FAMILY, prefix_commands
 from exporters.frr.main import Runtime
 from lab.exporter import parse, value
 from lab.frr_fake import FakeVty
+
+from frr_testlib import expose
 
 BGP_SUMMARY_V4, BGP_SUMMARY_V6 = SUMMARY_PER_FAMILY
 BGP_NEIGHBORS = NEIGHBORS[0][0]
@@ -27,25 +26,9 @@ R2 = F / "shared" / "r2" / "established"
 R1C = F / "captured" / "r1" / "established"
 
 
-@pytest.fixture
-def sock_dir() -> str:
-    d = Path("/tmp") / f"colo-frr-rt{os.getpid()}"
-    d.mkdir(exist_ok=True)
-    yield str(d)
-    shutil.rmtree(d, True)
-
-
-class _Reg:
-    def __init__(self, fams: object) -> None:
-        self.fams = fams
-
-    def collect(self) -> object:
-        return iter(self.fams)
-
-
 def run(rt: Runtime, inst: str, daemon: str) -> dict:
     fams = list(rt.collect(inst, daemon, Deadline(5)))
-    return parse(generate_latest(_Reg(fams)).decode())  # type: ignore[arg-type]
+    return parse(expose(fams))
 
 
 def test_per_family_summary_and_unknown_vrf_advertisement(sock_dir: str) -> None:
