@@ -45,6 +45,52 @@ def check(at: str, name: str, *expected: tuple[dict[str, str], str, str]) -> dic
     }
 
 
+# What every exporter family's <X>ExporterDown and <X>ExporterScrapeSlow say, per exporter.
+PROGRAM = {k: f"colo-{k}-exporter" for k in ("lxd", "snmp", "bmc", "frr")} | {"node": "node_exporter"}
+WATCHES = {
+    "lxd": "the LXD servers",
+    "snmp": "the switches",
+    "bmc": "the BMCs",
+    "frr": "the routers",
+    "node": "the server",
+}
+DOWN_SEVERITY = {"lxd": "warning", "snmp": "critical", "bmc": "warning", "frr": "warning", "node": "warning"}
+
+
+def monitoring(exporter: str, job: str, instance: str, severity: str, **labels: str) -> dict[str, str]:
+    """The labels of an alert about the monitoring itself (a scrape target of `exporter`)."""
+    return {
+        "job": job,
+        "instance": instance,
+        **labels,
+        "severity": severity,
+        "object": "monitoring",
+        "exporter": exporter,
+    }
+
+
+def exporter_down(exporter: str, job: str, instance: str, **labels: str) -> tuple[dict[str, str], str, str]:
+    """<X>ExporterDown for one target Prometheus cannot scrape: (labels, summary, description)."""
+    program = PROGRAM[exporter]
+    return (
+        monitoring(exporter, job, instance, DOWN_SEVERITY[exporter], **labels),
+        f"{program} scrape {job}/{instance} fails",
+        f"Prometheus cannot scrape {instance} (job {job}) from {program}: nothing is known about "
+        f"{WATCHES[exporter]} it watches (the target's last error is on Prometheus' targets page).",
+    )
+
+
+def scrape_slow(exporter: str, job: str, instance: str, took: str) -> tuple[dict[str, str], str, str]:
+    """<X>ExporterScrapeSlow for one target whose scrapes take `took` (as the alert humanizes it)."""
+    return (
+        monitoring(exporter, job, instance, "warning"),
+        f"Scrapes of {instance} (job {job}) take {took}",
+        f"{PROGRAM[exporter]} answers {instance} close to the scrape timeout; a little slower and the scrape "
+        "fails as a whole. Raise scrape_timeout, or find what is slow in the exporter's "
+        "scrape_duration_seconds per source.",
+    )
+
+
 def case(interval: str, inputs: list[dict[str, str]], checks: list[dict[str, Any]]) -> dict[str, Any]:
     return {"interval": interval, "input_series": inputs, "alert_rule_test": checks}
 

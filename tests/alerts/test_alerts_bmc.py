@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerts_testlib import ALERTS, case, check, run, series
+from alerts_testlib import ALERTS, case, check, exporter_down, run, scrape_slow, series
 
 RULES = [ALERTS / "bmc.yml"]
 
@@ -234,32 +234,8 @@ BLIND = case(
     ],
 )
 
-EXPORTER = (
-    {
-        "job": "colo-bmc-exporter",
-        "instance": "mon1:9473",
-        "severity": "warning",
-        "object": "monitoring",
-        "exporter": "bmc",
-    },
-    "colo-bmc-exporter scrape colo-bmc-exporter/mon1:9473 fails",
-    "Prometheus cannot scrape mon1:9473 (job colo-bmc-exporter) from colo-bmc-exporter: nothing is known "
-    "about "
-    "the BMCs it watches (the target's last error is on Prometheus' targets page).",
-)
-PROBE = (
-    {
-        "job": "colo-bmc",
-        "instance": "s1",
-        "host": "server1",
-        "severity": "warning",
-        "object": "monitoring",
-        "exporter": "bmc",
-    },
-    "colo-bmc-exporter scrape colo-bmc/s1 fails",
-    "Prometheus cannot scrape s1 (job colo-bmc) from colo-bmc-exporter: nothing is known about the BMCs it "
-    "watches (the target's last error is on Prometheus' targets page).",
-)
+EXPORTER = exporter_down("bmc", "colo-bmc-exporter", "mon1:9473")
+PROBE = exporter_down("bmc", "colo-bmc", "s1", host="server1")
 
 # The exporter down (test_alerts_exporters.py keeps it down for 26 hours), and while it is down, the held
 # fan alert (inhibited in Alertmanager meanwhile). A job that is not ours (node) never alerts here.
@@ -295,23 +271,7 @@ SLOW = case(
         check(
             "16m",
             "BmcExporterScrapeSlow",
-            *(
-                (
-                    {
-                        "job": "colo-bmc",
-                        "instance": i,
-                        "severity": "warning",
-                        "object": "monitoring",
-                        "exporter": "bmc",
-                    },
-                    f"Scrapes of {i} (job colo-bmc) take {d}",
-                    f"colo-bmc-exporter answers {i} close to the scrape timeout; a little slower and the "
-                    "scrape "
-                    "fails as a whole. Raise scrape_timeout, or find what is slow in the exporter's "
-                    "scrape_duration_seconds per source.",
-                )
-                for i, d in (("s1", "9s"), ("s2", "30s"))
-            ),
+            *(scrape_slow("bmc", "colo-bmc", i, d) for i, d in (("s1", "9s"), ("s2", "30s"))),
         ),
     ],
 )

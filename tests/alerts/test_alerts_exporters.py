@@ -7,19 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from alerts_testlib import ALERTS, case, check, run, series
+from alerts_testlib import ALERTS, case, check, exporter_down, run, series
 
 FAMILIES = {"lxd": "Lxd", "snmp": "Snmp", "bmc": "Bmc", "frr": "Frr", "node": "Node"}
 JOBS = {"lxd": "colo-lxd", "snmp": "colo-snmp-exporter", "bmc": "colo-bmc", "frr": "colo-frr", "node": "node"}
-SEVERITY = {"lxd": "warning", "snmp": "critical", "bmc": "warning", "frr": "warning", "node": "warning"}
-PROGRAM = {k: f"colo-{k}-exporter" for k in FAMILIES} | {"node": "node_exporter"}
-WHAT = {
-    "lxd": "the LXD servers",
-    "snmp": "the switches",
-    "bmc": "the BMCs",
-    "frr": "the routers",
-    "node": "the server",
-}
 
 
 def down_rules(tmp_path: Path) -> Path:
@@ -35,14 +26,7 @@ def down_rules(tmp_path: Path) -> Path:
 
 
 def expected(key: str) -> tuple[dict[str, str], str, str]:
-    job, inst = JOBS[key], "mon1:1"
-    return (
-        {"job": job, "instance": inst, "severity": SEVERITY[key], "object": "monitoring", "exporter": key},
-        f"{PROGRAM[key]} scrape {job}/{inst} fails",
-        f"Prometheus cannot scrape {inst} (job {job}) from {PROGRAM[key]}: nothing is known about "
-        f"{WHAT[key]} "
-        "it watches (the target's last error is on Prometheus' targets page).",
-    )
+    return exporter_down(key, JOBS[key], "mon1:1")
 
 
 DAY = case(

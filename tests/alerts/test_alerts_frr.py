@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerts_testlib import ALERTS, case, check, run, series
+from alerts_testlib import ALERTS, case, check, exporter_down, run, scrape_slow, series
 
 RULES = [ALERTS / "frr.yml"]
 H1 = {"job": "colo-frr", "instance": "h1:9474", "frr_instance": "r1"}
@@ -53,18 +53,7 @@ SESSION = case(
 # The blind window: the session is down, then the exporter stops for 30 minutes (every colo_frr_* series
 # goes), then it is back with the session up. The session alert holds meanwhile (FrrExporterDown takes
 # over, and inhibits it in Alertmanager), and resolves resolve_delay (2m) after the session is up again.
-EXPORTER = (
-    {
-        "job": "colo-frr",
-        "instance": "h1:9474",
-        "severity": "warning",
-        "object": "monitoring",
-        "exporter": "frr",
-    },
-    "colo-frr-exporter scrape colo-frr/h1:9474 fails",
-    "Prometheus cannot scrape h1:9474 (job colo-frr) from colo-frr-exporter: nothing is known about the "
-    "routers it watches (the target's last error is on Prometheus' targets page).",
-)
+EXPORTER = exporter_down("frr", "colo-frr", "h1:9474")
 BLIND = case(
     "1m",
     [
@@ -283,19 +272,7 @@ OTHERS = case(
         check(
             "5m",
             "FrrExporterDown",
-            (
-                {
-                    "job": "colo-frr",
-                    "instance": "h2:9474",
-                    "severity": "warning",
-                    "object": "monitoring",
-                    "exporter": "frr",
-                },
-                "colo-frr-exporter scrape colo-frr/h2:9474 fails",
-                "Prometheus cannot scrape h2:9474 (job colo-frr) from colo-frr-exporter: nothing is known "
-                "about "
-                "the routers it watches (the target's last error is on Prometheus' targets page).",
-            ),
+            exporter_down("frr", "colo-frr", "h2:9474"),
         ),
         check("5m", "FrrBgpSessionDown", session_down(IBGP)),
     ],
@@ -320,20 +297,7 @@ SLOW = case(
         check(
             "16m",
             "FrrExporterScrapeSlow",
-            (
-                {
-                    "job": "colo-frr",
-                    "instance": "h1:9474",
-                    "severity": "warning",
-                    "object": "monitoring",
-                    "exporter": "frr",
-                },
-                "Scrapes of h1:9474 (job colo-frr) take 9s",
-                "colo-frr-exporter answers h1:9474 close to the scrape timeout; a little slower and the "
-                "scrape "
-                "fails as a whole. Raise scrape_timeout, or find what is slow in the exporter's "
-                "scrape_duration_seconds per source.",
-            ),
+            scrape_slow("frr", "colo-frr", "h1:9474", "9s"),
         )
     ],
 )

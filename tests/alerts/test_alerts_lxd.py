@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerts_testlib import ALERTS, case, check, run, series
+from alerts_testlib import ALERTS, case, check, exporter_down, run, scrape_slow, series
 
 RULES = [ALERTS / "lxd.yml"]
 STATES = ("Online", "Evacuated", "Offline", "Blocked", "other")
@@ -325,20 +325,7 @@ DOWN = case(
         check(
             "10m",
             "LxdExporterDown",
-            (
-                {
-                    "job": "colo-lxd",
-                    "instance": "m1:9471",
-                    "host": "m1",
-                    "severity": "warning",
-                    "object": "monitoring",
-                    "exporter": "lxd",
-                },
-                "colo-lxd-exporter scrape colo-lxd/m1:9471 fails",
-                "Prometheus cannot scrape m1:9471 (job colo-lxd) from colo-lxd-exporter: nothing is known "
-                "about "
-                "the LXD servers it watches (the target's last error is on Prometheus' targets page).",
-            ),
+            exporter_down("lxd", "colo-lxd", "m1:9471", host="m1"),
         ),
     ],
 )
@@ -350,20 +337,7 @@ SLOW = case(
         check(
             "16m",
             "LxdExporterScrapeSlow",
-            (
-                {
-                    "job": "colo-lxd",
-                    "instance": "m1:9471",
-                    "severity": "warning",
-                    "object": "monitoring",
-                    "exporter": "lxd",
-                },
-                "Scrapes of m1:9471 (job colo-lxd) take 17s",
-                "colo-lxd-exporter answers m1:9471 close to the scrape timeout; a little slower and the "
-                "scrape "
-                "fails as a whole. Raise scrape_timeout, or find what is slow in the exporter's "
-                "scrape_duration_seconds per source.",
-            ),
+            scrape_slow("lxd", "colo-lxd", "m1:9471", "17s"),
         )
     ],
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerts_testlib import ALERTS, case, check, run, series
+from alerts_testlib import ALERTS, case, check, exporter_down, run, scrape_slow, series
 
 RULES = [ALERTS / "node.yml"]
 N = {"job": "node", "instance": "server1:9100", "host": "server1"}
@@ -130,20 +130,7 @@ HOST = case(
         check(
             "7m",
             "NodeExporterDown",
-            (
-                {
-                    "job": "node",
-                    "instance": "server2:9100",
-                    "host": "server2",
-                    "severity": "warning",
-                    "object": "monitoring",
-                    "exporter": "node",
-                },
-                "node_exporter scrape node/server2:9100 fails",
-                "Prometheus cannot scrape server2:9100 (job node) from node_exporter: nothing is known about "
-                "the "
-                "server it watches (the target's last error is on Prometheus' targets page).",
-            ),
+            exporter_down("node", "node", "server2:9100", host="server2"),
         ),
     ],
 )
@@ -155,20 +142,7 @@ SLOW = case(
         check(
             "16m",
             "NodeExporterScrapeSlow",
-            (
-                {
-                    "job": "node",
-                    "instance": "server1:9100",
-                    "severity": "warning",
-                    "object": "monitoring",
-                    "exporter": "node",
-                },
-                "Scrapes of server1:9100 (job node) take 9s",
-                "node_exporter answers server1:9100 close to the scrape timeout; a little slower and the "
-                "scrape "
-                "fails as a whole. Raise scrape_timeout, or find what is slow in the exporter's "
-                "scrape_duration_seconds per source.",
-            ),
+            scrape_slow("node", "node", "server1:9100", "9s"),
         )
     ],
 )

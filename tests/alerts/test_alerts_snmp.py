@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerts_testlib import ALERTS, case, check, run, series
+from alerts_testlib import ALERTS, case, check, exporter_down, run, scrape_slow, series
 
 RULES = [ALERTS / "snmp.yml"]
 TOR1 = {"job": "colo-snmp", "instance": "tor1"}
@@ -97,19 +97,7 @@ DOWN = case(
             "5m",
             "SnmpExporterDown",
             *(
-                (
-                    {
-                        "job": j,
-                        "instance": i,
-                        "severity": "critical",
-                        "object": "monitoring",
-                        "exporter": "snmp",
-                    },
-                    f"colo-snmp-exporter scrape {j}/{i} fails",
-                    f"Prometheus cannot scrape {i} (job {j}) from colo-snmp-exporter: nothing is known about "
-                    "the "
-                    "switches it watches (the target's last error is on Prometheus' targets page).",
-                )
+                exporter_down("snmp", j, i)
                 for j, i in (("colo-snmp-exporter", "mon1:9472"), ("colo-snmp", "tor2"))
             ),
         ),
@@ -127,21 +115,7 @@ SLOW = case(
         check(
             "16m",
             "SnmpExporterScrapeSlow",
-            (
-                {
-                    "job": "colo-snmp",
-                    "instance": "tor1",
-                    "severity": "warning",
-                    "object": "monitoring",
-                    "exporter": "snmp",
-                },
-                "Scrapes of tor1 (job colo-snmp) take 17s",
-                "colo-snmp-exporter answers tor1 close to the scrape timeout; a little slower and the scrape "
-                "fails "
-                "as a whole. Raise scrape_timeout, or find what is slow in the exporter's "
-                "scrape_duration_seconds "
-                "per source.",
-            ),
+            scrape_slow("snmp", "colo-snmp", "tor1", "17s"),
         )
     ],
 )
