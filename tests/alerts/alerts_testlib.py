@@ -91,6 +91,22 @@ def scrape_slow(exporter: str, job: str, instance: str, took: str) -> tuple[dict
     )
 
 
+def switch_unreachable(target: str) -> tuple[dict[str, str], str, str]:
+    """SnmpSwitchUnreachable for `target`, probed as itself (instance = target) in job colo-snmp."""
+    return (
+        {
+            "job": "colo-snmp",
+            "instance": target,
+            "target": target,
+            "severity": "critical",
+            "object": "switch",
+        },
+        f"Switch {target} does not answer SNMP",
+        f"colo-snmp-exporter cannot read {target} (the exporter's log and colo_snmp_scrape_errors_total say "
+        "why). Its link alerts keep their last state and are inhibited meanwhile.",
+    )
+
+
 def case(interval: str, inputs: list[dict[str, str]], checks: list[dict[str, Any]]) -> dict[str, Any]:
     return {"interval": interval, "input_series": inputs, "alert_rule_test": checks}
 

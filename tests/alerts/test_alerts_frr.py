@@ -269,11 +269,7 @@ OTHERS = case(
                 "session alerts keep their last state.",
             ),
         ),
-        check(
-            "5m",
-            "FrrExporterDown",
-            exporter_down("frr", "colo-frr", "h2:9474"),
-        ),
+        check("5m", "FrrExporterDown", exporter_down("frr", "colo-frr", "h2:9474")),
         check("5m", "FrrBgpSessionDown", session_down(IBGP)),
     ],
 )
@@ -293,13 +289,7 @@ ADVERT_MISSING_IBGP = (
 SLOW = case(
     "1m",
     [series("scrape_duration_seconds", "9x20", job="colo-frr", instance="h1:9474")],
-    [
-        check(
-            "16m",
-            "FrrExporterScrapeSlow",
-            scrape_slow("frr", "colo-frr", "h1:9474", "9s"),
-        )
-    ],
+    [check("16m", "FrrExporterScrapeSlow", scrape_slow("frr", "colo-frr", "h1:9474", "9s"))],
 )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerts_testlib import ALERTS, case, check, link_rules, run, series
+from alerts_testlib import ALERTS, case, check, link_rules, run, series, switch_unreachable
 
 RULES = [link_rules(), ALERTS / "links.yml", ALERTS / "snmp.yml"]
 
@@ -120,13 +120,7 @@ FLAP = case(
     ],
 )
 
-UNREACHABLE = (
-    {"job": "colo-snmp", "instance": "tor1", "target": "tor1", "severity": "critical", "object": "switch"},
-    "Switch tor1 does not answer SNMP",
-    "colo-snmp-exporter cannot read tor1 (the exporter's log and colo_snmp_scrape_errors_total say why). Its "
-    "link "
-    "alerts keep their last state and are inhibited meanwhile.",
-)
+UNREACHABLE = switch_unreachable("tor1")
 
 # The blind window: the WAN port is down, then the switch stops answering for 20 minutes (the exporter
 # still answers, with colo_snmp_up 0 and no port series), then answers again, the port still down; later

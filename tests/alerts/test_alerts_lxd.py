@@ -322,24 +322,14 @@ DOWN = case(
     ],
     [
         check("4m", "LxdExporterDown"),
-        check(
-            "10m",
-            "LxdExporterDown",
-            exporter_down("lxd", "colo-lxd", "m1:9471", host="m1"),
-        ),
+        check("10m", "LxdExporterDown", exporter_down("lxd", "colo-lxd", "m1:9471", host="m1")),
     ],
 )
 
 SLOW = case(
     "1m",
     [series("scrape_duration_seconds", "17x20", job="colo-lxd", instance="m1:9471")],
-    [
-        check(
-            "16m",
-            "LxdExporterScrapeSlow",
-            scrape_slow("lxd", "colo-lxd", "m1:9471", "17s"),
-        )
-    ],
+    [check("16m", "LxdExporterScrapeSlow", scrape_slow("lxd", "colo-lxd", "m1:9471", "17s"))],
 )
 
 # The collectors each alert reads (issue 14's blind window, per collector): memory near its limit

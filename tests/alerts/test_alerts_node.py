@@ -127,24 +127,14 @@ HOST = case(
                 "1 disks of the array are missing or failed: replace them before another fails.",
             ),
         ),
-        check(
-            "7m",
-            "NodeExporterDown",
-            exporter_down("node", "node", "server2:9100", host="server2"),
-        ),
+        check("7m", "NodeExporterDown", exporter_down("node", "node", "server2:9100", host="server2")),
     ],
 )
 
 SLOW = case(
     "1m",
     [series("scrape_duration_seconds", "9x20", job="node", instance="server1:9100")],
-    [
-        check(
-            "16m",
-            "NodeExporterScrapeSlow",
-            scrape_slow("node", "node", "server1:9100", "9s"),
-        )
-    ],
+    [check("16m", "NodeExporterScrapeSlow", scrape_slow("node", "node", "server1:9100", "9s"))],
 )
 
 CASES = [HOST, SLOW]

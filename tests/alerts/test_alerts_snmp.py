@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerts_testlib import ALERTS, case, check, exporter_down, run, scrape_slow, series
+from alerts_testlib import ALERTS, case, check, exporter_down, run, scrape_slow, series, switch_unreachable
 
 RULES = [ALERTS / "snmp.yml"]
 TOR1 = {"job": "colo-snmp", "instance": "tor1"}
@@ -31,17 +31,7 @@ SWITCH = case(
     ],
     [
         check("2m", "SnmpSwitchUnreachable"),
-        check(
-            "4m",
-            "SnmpSwitchUnreachable",
-            (
-                {**TOR1, "target": "tor1", "severity": "critical", "object": "switch"},
-                "Switch tor1 does not answer SNMP",
-                "colo-snmp-exporter cannot read tor1 (the exporter's log and colo_snmp_scrape_errors_total "
-                "say "
-                "why). Its link alerts keep their last state and are inhibited meanwhile.",
-            ),
-        ),
+        check("4m", "SnmpSwitchUnreachable", switch_unreachable("tor1")),
         check("9m", "SnmpDeviceRestarted"),
         *(
             check(
@@ -96,10 +86,8 @@ DOWN = case(
         check(
             "5m",
             "SnmpExporterDown",
-            *(
-                exporter_down("snmp", j, i)
-                for j, i in (("colo-snmp-exporter", "mon1:9472"), ("colo-snmp", "tor2"))
-            ),
+            exporter_down("snmp", "colo-snmp-exporter", "mon1:9472"),
+            exporter_down("snmp", "colo-snmp", "tor2"),
         ),
         check("5m", "SnmpSwitchUnreachable"),  # it was never seen unreachable: nothing to hold
     ],
@@ -111,13 +99,7 @@ SLOW = case(
         series("scrape_duration_seconds", "17x20", job="colo-snmp", instance="tor1"),
         series("scrape_timeout_seconds", "20x20", job="colo-snmp", instance="tor1"),
     ],
-    [
-        check(
-            "16m",
-            "SnmpExporterScrapeSlow",
-            scrape_slow("snmp", "colo-snmp", "tor1", "17s"),
-        )
-    ],
+    [check("16m", "SnmpExporterScrapeSlow", scrape_slow("snmp", "colo-snmp", "tor1", "17s"))],
 )
 
 CASES = [SWITCH, DOWN, SLOW]
