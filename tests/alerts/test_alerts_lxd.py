@@ -180,33 +180,24 @@ def not_running(labels: dict[str, str], name: str) -> tuple[dict[str, str], str,
     )
 
 
+def watched(labels: dict[str, str], name: str, running: str, info: str, monitor: str) -> list[dict[str, str]]:
+    """An instance's colo_lxd_instance_state{state="running"} and colo_lxd_instance_info (user.monitor)."""
+    return [
+        series("colo_lxd_instance_state", running, **labels, name=name, state="running"),
+        series(
+            "colo_lxd_instance_info", info, **labels, name=name, architecture="x86_64", user_monitor=monitor
+        ),
+    ]
+
+
 INSTANCES = case(
     "1m",
     [
         series("up", "1x20", **EXP),
         series("colo_lxd_up", "1x20", **EXP, collector="instances"),
-        series("colo_lxd_instance_state", "0x10", **LBL, name="web", state="running"),
-        series(
-            "colo_lxd_instance_info",
-            "1x10",
-            **LBL,
-            name="web",
-            architecture="x86_64",
-            user_monitor="critical",
-        ),
-        series("colo_lxd_instance_state", "0x10", **LBL, name="scratch", state="running"),
-        series(
-            "colo_lxd_instance_info", "1x10", **LBL, name="scratch", architecture="x86_64", user_monitor=""
-        ),
-        series("colo_lxd_instance_state", "0x10", **SOLO, name="dns", state="running"),
-        series(
-            "colo_lxd_instance_info",
-            "1x10",
-            **SOLO,
-            name="dns",
-            architecture="x86_64",
-            user_monitor="critical",
-        ),
+        *watched(LBL, "web", "0x10", "1x10", "critical"),
+        *watched(LBL, "scratch", "0x10", "1x10", ""),
+        *watched(SOLO, "dns", "0x10", "1x10", "critical"),
         series("colo_lxd_instance_state", "1x10", **LBL, name="db", state="error"),
         series("colo_lxd_instance_memory_usage_bytes", "950x20", **LBL, name="db"),
         series("colo_lxd_instance_memory_limit_bytes", "1000x20", **LBL, name="db"),
@@ -296,15 +287,7 @@ BLIND_INSTANCE = case(
     [
         series("up", "1x40", **EXP),
         series("colo_lxd_up", "1x9 0x20 1x10", **EXP, collector="instances"),
-        series("colo_lxd_instance_state", "0x9 _x20 1x10", **LBL, name="web", state="running"),
-        series(
-            "colo_lxd_instance_info",
-            "1x9 _x20 1x10",
-            **LBL,
-            name="web",
-            architecture="x86_64",
-            user_monitor="critical",
-        ),
+        *watched(LBL, "web", "0x9 _x20 1x10", "1x9 _x20 1x10", "critical"),
     ],
     [
         check("8m", "LxdCriticalInstanceNotRunning", not_running(LBL, "web")),
