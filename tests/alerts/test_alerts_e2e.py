@@ -71,6 +71,23 @@ def step(book: Book, row: Row, action: Callable[[], Any], want: Want, resolved: 
         row.notified, row.notify_delay = text, delay
 
 
+def fault(
+    book: Book,
+    row: Row,
+    cause: Callable[[], Any],
+    cure: Callable[[], Any],
+    notify: Callable[..., Want],
+    group: dict[str, str],
+    *alerts: tuple[str, dict[str, str]],
+    hold: float = 0.0,
+) -> None:
+    """`cause` is notified once firing; `hold` s later `cure` is notified once resolved; the row is booked."""
+    step(book, row, cause, notify("firing", group, *alerts))
+    time.sleep(hold)
+    step(book, row, cure, notify("resolved", group, *alerts), resolved=True)
+    book.rows.append(row)
+
+
 def wait_inhibited(rack: Rack, names: list[str]) -> None:
     """Until each of `names` is active in Alertmanager, and all but the maintenance alert are inhibited."""
     last: dict[str, Any] = {}
@@ -115,10 +132,8 @@ def frr(rack: Rack, book: Book) -> None:
     exporter = ("FrrExporterDown", {"job": "colo-frr", "exporter": "frr"})
     monitoring = {"object": "monitoring", "exporter": "frr"}
     row2 = Row(2, "FRR exporter stopped while that session is down (no 'resolved' for the session)")
-    step(book, row2, rack.frr_exporter.proc.stop, email("firing", monitoring, exporter))
-    time.sleep(HOLD)
-    step(book, row2, rack.restart_frr_exporter, email("resolved", monitoring, exporter), resolved=True)
-    book.rows.append(row2)
+    stop, restart = rack.frr_exporter.proc.stop, rack.restart_frr_exporter
+    fault(book, row2, stop, restart, email, monitoring, exporter, hold=HOLD)
 
     def no_shutdown() -> None:
         rack.frr.neighbor_shutdown("prov", 64500, "192.0.2.1", down=False)
@@ -138,10 +153,8 @@ def snmp(rack: Rack, book: Book) -> None:
     switch = {"object": "switch"}
     unreachable = [("SnmpSwitchUnreachable", {"target": t}) for t in ("sw", "sw-v3")]
     row2 = Row(4, "switch frozen (snmpd SIGSTOP) while the WAN port is down (no 'resolved' for the port)")
-    step(book, row2, lambda: rack.switch.freeze(True), page("firing", switch, *unreachable))
-    time.sleep(HOLD)
-    step(book, row2, lambda: rack.switch.freeze(False), page("resolved", switch, *unreachable), resolved=True)
-    book.rows.append(row2)
+    freeze, thaw = lambda: rack.switch.freeze(True), lambda: rack.switch.freeze(False)
+    fault(book, row2, freeze, thaw, page, switch, *unreachable, hold=HOLD)
     time.sleep(5)  # thawed and the port still down: nothing new may be sent about it
     step(book, row, lambda: rack.switch.wan(True), page("resolved", link, *down), resolved=True)
 
@@ -175,9 +188,7 @@ def fan(rack: Rack, book: Book) -> None:
     alert = ("BmcFanStopped", {"host": "server1", "target": "server1", "sensor": "FAN3"})
     row = Row(5, "fan stopped (server1 FAN3 at 0 rpm)")
     sim = rack.bmcs["server1"].sim
-    step(book, row, lambda: sim.set_fan(3, 0), page("firing", group, alert))
-    step(book, row, lambda: sim.set_fan(3, 5300), page("resolved", group, alert), resolved=True)
-    book.rows.append(row)
+    fault(book, row, lambda: sim.set_fan(3, 0), lambda: sim.set_fan(3, 5300), page, group, alert)
 
 
 def psu(rack: Rack, book: Book) -> None:
@@ -185,9 +196,7 @@ def psu(rack: Rack, book: Book) -> None:
     alert = ("BmcPsuFailed", {"host": "server2", "target": "server2", "sensor": "PSU2 Status"})
     row = Row(6, "PSU failed (server2 PSU2)")
     sim = rack.bmcs["server2"].sim
-    step(book, row, lambda: sim.set_psu(2, "fail"), page("firing", group, alert))
-    step(book, row, lambda: sim.set_psu(2, "ok"), page("resolved", group, alert), resolved=True)
-    book.rows.append(row)
+    fault(book, row, lambda: sim.set_psu(2, "fail"), lambda: sim.set_psu(2, "ok"), page, group, alert)
 
 
 def lxd(rack: Rack, book: Book) -> None:
@@ -196,9 +205,8 @@ def lxd(rack: Rack, book: Book) -> None:
     group = {"object": "instance", "host": "server3"}
     alert = ("LxdCriticalInstanceNotRunning", {"host": "server3", "name": "c2", "project": "default"})
     row = Row(7, "container stopped (critical c2 on server3)")
-    step(book, row, lambda: rack.lxd.lxc("stop", "c2", "--force"), page("firing", group, alert))
-    step(book, row, lambda: rack.lxd.lxc("start", "c2"), page("resolved", group, alert), resolved=True)
-    book.rows.append(row)
+    stop, start = lambda: rack.lxd.lxc("stop", "c2", "--force"), lambda: rack.lxd.lxc("start", "c2")
+    fault(book, row, stop, start, page, group, alert)
 
     row2 = Row(
         8, "member server3 evacuated, then offline (chassis off, LXD and its exporter down), back, restored"
