@@ -15,6 +15,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from testlib import config_check
 
 from exporters.core.app import ExporterSpec
 from lab.configs import example_with_files
@@ -72,8 +73,7 @@ def test_example_config_passes_config_check(name: str, tmp_path: Path) -> None:
     example = ROOT / "examples" / f"{name}.yml"
     assert example.exists(), f"{example} is missing"
     config = example_with_files(example, tmp_path)
-    argv = [sys.executable, "-m", f"exporters.{name}.main", f"--config.file={config}", "--config.check"]
-    r = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
+    r = config_check(name, config)
     assert r.returncode == 0 and "config OK" in r.stdout, r.stdout + r.stderr
 
 

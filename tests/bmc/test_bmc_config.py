@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from testlib import config_check
 
 from exporters.bmc.config import Config
 from exporters.core import ConfigError, parse_config
@@ -15,15 +15,8 @@ from lab.configs import example_with_files
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-def check(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "exporters.bmc.main", f"--config.file={path}", "--config.check"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+def check(path: Path) -> subprocess.CompletedProcess[str]:
+    return config_check("bmc", path)
 
 
 def test_example_config_passes_check(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from testlib import config_check
 
 from lab import bmc_sdr_odd as odd
 from lab.bmc import MONITOR_PASSWORD, MONITOR_USER, PASSWORD, USER, IpmiSim, ipmi_target
@@ -140,33 +141,18 @@ def test_ipmi_exporter_modules(exp: ExporterProc) -> None:
 
 
 def test_ipmi_exporter_example_passes_config_check(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parent.parent.parent
-
-    def check(path: Path) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "exporters.bmc.main", f"--config.file={path}", "--config.check"],
-            capture_output=True,
-            text=True,
-            cwd=root,
-            timeout=60,
-            check=False,
-        )
-
-    assert check(EXAMPLE).returncode == 0
+    assert config_check("bmc", EXAMPLE).returncode == 0
     data = yaml.safe_load(EXAMPLE.read_text())
     bad = copy.deepcopy(data)
     bad["modules"]["default"]["collectors"].append("ipmi-typo")
     p = tmp_path / "bad.yml"
     p.write_text(yaml.safe_dump(bad))
-    r = check(p)
+    r = config_check("bmc", p)
     assert r.returncode == 1 and "modules.default.collectors[3]" in r.stderr
     bad = copy.deepcopy(data)
     bad["targets"] = {"s": {"ipmi": {"host": "10.0.0.5", "module": "nope"}}}
     p.write_text(yaml.safe_dump(bad))
-    r = check(p)
+    r = config_check("bmc", p)
     assert r.returncode == 1 and "targets.s.ipmi.module" in r.stderr
     assert "example_pw" not in r.stdout + r.stderr
 

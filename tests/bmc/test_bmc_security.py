@@ -4,12 +4,12 @@ and Redfish sessions do not pile up on the BMC across reloads or stay behind aft
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+from testlib import config_check
 
 from lab.bmc import PASSWORD, USER
 from lab.bmc_hostile import GOOD, HostileRedfish, Tripwire, concat_port_pair
@@ -89,14 +89,7 @@ def test_redirects_are_never_followed(lab: Lab, hostile: tuple[Tripwire, Hostile
 def _check(tmp_path: Path, target: dict) -> subprocess.CompletedProcess:
     p = tmp_path / "bmc.yml"
     p.write_text(yaml.safe_dump({"auths": AUTH, "targets": {"t": {"redfish": {"auth": "lab", **target}}}}))
-    return subprocess.run(
-        [sys.executable, "-m", "exporters.bmc.main", f"--config.file={p}", "--config.check"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    return config_check("bmc", p)
 
 
 def test_password_in_url_refused_without_echo(tmp_path: Path) -> None:

@@ -4,9 +4,9 @@ alert rules: tests/alerts; the dashboard checks: tests/dashboards)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
+
+from testlib import config_check
 
 from exporters.frr import collector
 from exporters.frr.parse_bfd import parse_bfd
@@ -14,26 +14,14 @@ from exporters.frr.parse_bgp import parse_neighbors, parse_summary
 from exporters.frr.parse_vrrp import parse_vrrp
 from exporters.frr.parse_zebra import parse_route_summary, parse_version
 
-from test_frr_parse import CAPTURED, SHARED, expose, read
+from frr_testlib import expose
+from test_frr_parse import CAPTURED, SHARED, read
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def test_example_config_passes_config_check() -> None:
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "exporters.frr.main",
-            f"--config.file={ROOT / 'examples' / 'frr.yml'}",
-            "--config.check",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        check=False,
-    )
+    r = config_check("frr", ROOT / "examples" / "frr.yml")
     assert r.returncode == 0, r.stderr
     assert "config OK" in r.stdout
     unit = (ROOT / "examples" / "systemd" / "colo-frr-exporter.service").read_text()

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from testlib import config_check
 
 from lab.exporter import ExporterProc, find, parse, value
 from lab.frr_fake import FakeVty
@@ -186,20 +187,10 @@ def test_default_deadline_without_header_and_trickling_daemon(lab: Lab) -> None:
     ],
 )
 def test_config_errors_are_clear(lab: Lab, tmp_path: Path, cfg: dict, words: str) -> None:
-    import subprocess
-    import sys
-
     import yaml
 
     f = tmp_path / "frr.yml"
     f.write_text(yaml.safe_dump(cfg))
-    r = subprocess.run(
-        [sys.executable, "-m", "exporters.frr.main", f"--config.file={f}", "--config.check"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=Path(__file__).resolve().parent.parent.parent,
-        check=False,
-    )
+    r = config_check("frr", f)
     assert r.returncode == 1
     assert words in r.stderr + r.stdout, r.stderr

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from testlib import config_check
 
 from exporters.core import ConfigError, parse_config
 from exporters.lxd.config import Config
@@ -29,15 +29,8 @@ def test_a_missing_certificate_file_is_named() -> None:
     assert e.value.key == "tls.cert_file" and "missing.crt" in str(e.value)
 
 
-def check(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "exporters.lxd.main", f"--config.file={path}", "--config.check"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+def check(path: Path) -> subprocess.CompletedProcess[str]:
+    return config_check("lxd", path)
 
 
 def test_example_config_passes_check() -> None:

@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from testlib import config_check
 
 from exporters.core import ConfigError, parse_config
 from exporters.snmp import lldp
@@ -177,20 +176,7 @@ def test_config_errors():
 
 
 def test_example_config_checks():
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "exporters.snmp.main",
-            "--config.check",
-            f"--config.file={ROOT / 'examples' / 'snmp.yml'}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    r = config_check("snmp", ROOT / "examples" / "snmp.yml")
     assert r.returncode == 0, r.stderr + r.stdout
     assert "secret" not in (r.stdout + r.stderr).lower() or "<secret>" in r.stdout + r.stderr
 
