@@ -6,7 +6,6 @@ A small fake LXD on a unix socket serves what the real daemon will not (see lab/
 from __future__ import annotations
 
 import gc
-import json
 import socket
 import tempfile
 import time
@@ -44,6 +43,18 @@ def routes(**over: Route) -> dict[str, Route]:
     }
     base.update({k.replace("__", "/"): v for k, v in over.items()})
     return base
+
+
+def cluster_routes(member: str, **over: Route) -> dict[str, Route]:
+    """routes() as `member` of the synthetic three-member cluster, serving the VM and edge-case instances."""
+    return routes(
+        **{
+            "/1.0": Route(server_info(member, clustered=True)),
+            "/1.0/instances": Route(fixture_bytes("instances_vm_and_edge_cases.json")),
+            "/1.0/cluster/members": Route(fixture_bytes("cluster_members_three_synthetic.json")),
+            **over,
+        }
+    )
 
 
 def scrape_core(sock: str, seconds: float, **cfg: object) -> tuple[dict, float]:
@@ -132,17 +143,8 @@ def test_slow_instances_cost_only_their_own_series(lab: Lab) -> None:
 
 def test_member_that_times_out(lab: Lab) -> None:
     """A cluster member that does not answer: the members call hangs, instances on it come back as Error."""
-    insts = json.loads(fixture_bytes("instances_vm_and_edge_cases.json"))
-    fake = FakeLXD(
-        lab,
-        routes(
-            **{
-                "/1.0": Route(server_info("node1", clustered=True)),
-                "/1.0/instances": Route(json.dumps(insts).encode()),
-                "/1.0/cluster/members": Route(fixture_bytes("cluster_members_three_synthetic.json"), delay=6),
-            }
-        ),
-    )
+    slow = Route(fixture_bytes("cluster_members_three_synthetic.json"), delay=6)
+    fake = FakeLXD(lab, cluster_routes("node1", **{"/1.0/cluster/members": slow}))
     samples, took = scrape_core(fake.socket, 1.5, scope="cluster")
     assert took < 3.5
     up = {dict(lbl)["collector"]: v for (n, lbl), v in samples.items() if n == "colo_lxd_up"}
@@ -156,16 +158,7 @@ def test_member_that_times_out(lab: Lab) -> None:
 
 
 def test_scope_member_reports_only_this_member(lab: Lab) -> None:
-    fake = FakeLXD(
-        lab,
-        routes(
-            **{
-                "/1.0": Route(server_info("node2", clustered=True)),
-                "/1.0/instances": Route(fixture_bytes("instances_vm_and_edge_cases.json")),
-                "/1.0/cluster/members": Route(fixture_bytes("cluster_members_three_synthetic.json")),
-            }
-        ),
-    )
+    fake = FakeLXD(lab, cluster_routes("node2"))
     member = Scrape({"socket": fake.socket, "scope": "member"})
     cluster = Scrape({"socket": fake.socket, "scope": "cluster"})
     assert {lbl["name"] for lbl, _ in member.find("colo_lxd_instance_info")} == {"vm-noagent", "vm-stopped"}
@@ -188,15 +181,13 @@ def test_scope_member_reports_only_this_member(lab: Lab) -> None:
 def test_vm_state_through_the_exporter(lab: Lab) -> None:
     fake = FakeLXD(
         lab,
-        routes(
+        cluster_routes(
+            "node1",
             **{
-                "/1.0": Route(server_info("node1", clustered=True)),
-                "/1.0/instances": Route(fixture_bytes("instances_vm_and_edge_cases.json")),
-                "/1.0/cluster/members": Route(fixture_bytes("cluster_members_three_synthetic.json")),
                 "/1.0/projects": Route(sync([{"name": "default"}, {"name": "web"}])),
                 "/1.0/metrics?target=node1": Route(fixture_bytes("metrics_vm_and_edge_cases_node1.txt")),
                 "/1.0/metrics?target=node2": Route(fixture_bytes("metrics_vm_and_edge_cases_node2.txt")),
-            }
+            },
         ),
     )
     exp = ExporterProc(
