@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,8 +27,11 @@ def exporter(rack: FrrRack, module_lab: Lab) -> ExporterProc:
 
 @pytest.fixture
 def sock_dir(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A directory for the fake daemons' vty sockets: short (a unix socket path has ~100 bytes), unique."""
+    """A directory for the fake daemons' vty sockets: short (pytest's tmp_path can pass the 108 bytes of a
+    unix socket path), unique, and holding nothing but files when the test is over."""
     d = Path("/tmp") / f"colo-{request.module.__name__.removeprefix('test_')}{os.getpid()}"
     d.mkdir(exist_ok=True)
     yield str(d)
-    shutil.rmtree(d, True)
+    for p in d.iterdir():
+        p.unlink()
+    d.rmdir()

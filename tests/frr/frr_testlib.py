@@ -3,14 +3,18 @@ text exposition of collected metric families."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from prometheus_client.exposition import generate_latest
 from prometheus_client.metrics_core import Metric
 
 from lab.exporter import ExporterProc, Samples, find, parse
 from lab.frr import ANYCAST_V4, ANYCAST_V6, DAEMONS, FrrRack
+from lab.proc import Lab
 
 
 class _Families:
@@ -26,6 +30,14 @@ class _Families:
 def expose(fams: Iterable[Metric]) -> str:
     """The text exposition of `fams`, as the exporter would serve them."""
     return generate_latest(_Families(fams)).decode()  # type: ignore[arg-type]
+
+
+def socket_dir(lab: Lab, name: str) -> str:
+    """A short directory (a unix socket path has 108 bytes) for fake daemons' vty sockets, gone with `lab`."""
+    d = Path("/tmp") / f"colo-frr-{os.getpid()}-{name}"
+    d.mkdir(exist_ok=True)
+    lab.callback(shutil.rmtree, d, True)
+    return str(d)
 
 
 def exporter_config(rack: FrrRack, **extra: object) -> dict:

@@ -3,8 +3,6 @@ a counted error, the good ones keep reporting, and the scrape ends at its deadli
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from pathlib import Path
 
@@ -14,6 +12,8 @@ from testlib import config_check
 from lab.exporter import ExporterProc, find, parse, value
 from lab.frr_fake import FakeVty
 from lab.proc import Lab
+
+from frr_testlib import socket_dir
 
 CAPTURED = Path(__file__).resolve().parent.parent / "fixtures" / "frr" / "captured" / "r1" / "established"
 SHARED = Path(__file__).resolve().parent.parent / "fixtures" / "frr" / "shared" / "r1" / "established"
@@ -33,13 +33,6 @@ BFD = {
 }
 
 
-def sock_dir(lab: Lab, name: str) -> str:
-    d = Path("/tmp") / f"colo-frr-{os.getpid()}-{name}"
-    d.mkdir(exist_ok=True)
-    lab.callback(shutil.rmtree, d, True)
-    return str(d)
-
-
 def scrape(exp: ExporterProc, timeout: float = 2.0) -> tuple[dict, float]:
     t0 = time.monotonic()
     body = exp.metrics(headers={"X-Prometheus-Scrape-Timeout-Seconds": str(timeout)})
@@ -53,7 +46,7 @@ def errors(s: dict, reason: str) -> float:
 def test_each_bad_daemon_is_down_with_its_reason(lab: Lab) -> None:
     """A daemon that cannot be talked to is `up 0` with its reason; one that answers, however badly, is
     `up 1`, and each of its commands succeeds or fails on its own."""
-    a, b = sock_dir(lab, "a"), sock_dir(lab, "b")
+    a, b = socket_dir(lab, "a"), socket_dir(lab, "b")
     FakeVty(lab, a, "bgpd", BGP, mode="nonjson")
     FakeVty(lab, a, "bfdd", BFD, mode="silent")
     FakeVty(lab, a, "zebra", ZEBRA)  # vrrpd: no socket at all
@@ -125,7 +118,7 @@ def test_each_bad_daemon_is_down_with_its_reason(lab: Lab) -> None:
 
 
 def test_default_deadline_without_header_and_trickling_daemon(lab: Lab) -> None:
-    d = sock_dir(lab, "c")
+    d = socket_dir(lab, "c")
     FakeVty(lab, d, "bgpd", BGP, mode="trickle")
     exp = ExporterProc(
         lab,

@@ -3,8 +3,6 @@ a huge invalid one), and a 10,000-peer router scraped with a 2 s timeout answers
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from pathlib import Path
 
@@ -14,14 +12,9 @@ from lab.exporter import ExporterProc, find, parse, value
 from lab.frr_fake import FakeVty, big_bgpd
 from lab.proc import Lab
 
+from frr_testlib import socket_dir
+
 pytestmark = [pytest.mark.slow]
-
-
-def sock_dir(lab: Lab, name: str) -> str:
-    d = Path("/tmp") / f"colo-frr-{os.getpid()}-{name}"
-    d.mkdir(exist_ok=True)
-    lab.callback(shutil.rmtree, d, True)
-    return str(d)
 
 
 def rss_mib(pid: int) -> float:
@@ -32,7 +25,7 @@ def rss_mib(pid: int) -> float:
 
 
 def test_rss_stays_flat_over_50_failing_scrapes(lab: Lab) -> None:
-    endless, huge = sock_dir(lab, "endless"), sock_dir(lab, "huge")
+    endless, huge = socket_dir(lab, "endless"), socket_dir(lab, "huge")
     FakeVty(lab, endless, "bgpd", {}, mode="endless")
     # 40 MiB of a JSON string that never ends: read whole (under the 64 MiB cap), then refused.
     FakeVty(lab, huge, "bgpd", {"show bgp vrf all summary json": b'{"default": {"x": "' + b"x" * (40 << 20)})
@@ -59,7 +52,7 @@ def test_rss_stays_flat_over_50_failing_scrapes(lab: Lab) -> None:
 
 
 def test_10000_peers_with_a_2s_timeout_answer_within_2s(lab: Lab) -> None:
-    d = sock_dir(lab, "big")
+    d = socket_dir(lab, "big")
     FakeVty(lab, d, "bgpd", big_bgpd(10_000))
     exp = ExporterProc(
         lab, "frr", {"instances": {"big": {"socket_dir": d, "daemons": ["bgpd"]}}}, log_level="info"

@@ -19,17 +19,6 @@ from lab.frr_fake import FakeVty
 CMDS = {"show a json": b'{"a": 1}', "show b json": b"[1, 2]", "show summary json": b'{"default": {}}'}
 
 
-@pytest.fixture
-def sock_dir(tmp_path: Path) -> str:
-    # Unix socket paths are limited to 108 bytes; pytest's tmp_path can be long.
-    d = Path("/tmp") / f"colo-frr-t{os.getpid()}-{tmp_path.name[-20:]}"
-    d.mkdir(exist_ok=True)
-    yield str(d)
-    for p in d.iterdir():
-        p.unlink()
-    d.rmdir()
-
-
 def run(sock_dir: str, cmds: list[str], timeout: float = 5.0, **kw: object) -> list[Reply]:
     with VtySocket(os.path.join(sock_dir, "bgpd.vty"), Deadline(timeout), **kw) as vty:  # type: ignore[arg-type]
         return vty.run(cmds)
