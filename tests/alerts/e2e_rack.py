@@ -23,7 +23,7 @@ from lab import snmp as labsnmp
 from lab.alertmanager import Alertmanager, Notification, WebhookReceiver, lab_config
 from lab.bmc import PASSWORD, USER, IpmiSim, ipmi_target
 from lab.exporter import ExporterProc
-from lab.frr import ANYCAST_V4, ANYCAST_V6, DAEMONS, FrrRack
+from lab.frr import FrrRack
 from lab.lxd import LXDLab
 from lab.proc import Lab, LabError, Proc, require, run, wait_for
 from lab.prometheus import Prometheus
@@ -308,19 +308,7 @@ def start_rack(lab: Lab) -> Rack:
         if isinstance(out.get(f"{name}-error"), BaseException):
             raise out[f"{name}-error"]
     rack: FrrRack = out["frr"]
-    frr_config = {
-        "instances": {
-            r: {
-                "pathspace": rack.inst(r),
-                "daemons": list(DAEMONS[r]),
-                "expected_advertisements": [
-                    {"prefix": ANYCAST_V4, "peers": [f"192.0.2.{0 if r == 'r1' else 2}"]},
-                    {"prefix": ANYCAST_V6, "peers": [f"2001:db8:0:{1 if r == 'r1' else 2}::1"]},
-                ],
-            }
-            for r in ("r1", "r2")
-        }
-    }
+    frr_config = rack.exporter_config()
     frr_exp = ExporterProc(lab, "frr", frr_config, log_level="info")
     snmp_exp = ExporterProc(
         lab,
