@@ -116,6 +116,7 @@ class Switch:
 
     def __init__(self, lab: Lab, prefix: str) -> None:
         require("snmpd", "snmpd")
+        require("snmpget", "snmp")  # (without it, snmpget_ok would test a bind on 127.0.0.1)
         self.ns = lab.netns(f"{prefix}sw")
         self.mgmt = f"{prefix}m"
         self.root_ip, self.ip = _free_slash30()
@@ -149,7 +150,7 @@ class Switch:
         )
         agent = labsnmp.Agent(self.ip, self.port)
         wait_for(
-            lambda: self.proc.check_alive() and _snmp_answers(agent),
+            lambda: self.proc.check_alive() and labsnmp.snmpget_ok(agent),
             20,
             "the switch's snmpd",
             log=self.proc.log,
@@ -171,26 +172,6 @@ class Switch:
 
     def freeze(self, frozen: bool) -> None:
         self.proc.signal(signal.SIGSTOP if frozen else signal.SIGCONT)
-
-
-def _snmp_answers(agent: labsnmp.Agent) -> bool:
-    r = run(
-        [
-            "snmpget",
-            "-v2c",
-            "-c",
-            agent.community,
-            "-t",
-            "0.5",
-            "-r",
-            "0",
-            "-On",
-            f"{agent.host}:{agent.port}",
-            "1.3.6.1.2.1.1.3.0",
-        ],
-        check=False,
-    )
-    return r.returncode == 0
 
 
 def _free_slash30() -> tuple[str, str]:
