@@ -27,7 +27,9 @@ __all__ = [
     "USER",
     "IpmiSim",
     "LabSensor",
+    "exporter_config",
     "ipmi_target",
+    "redfish_target",
 ]
 
 
@@ -311,19 +313,25 @@ def ipmi_target(sim: IpmiSim, **extra: Any) -> dict[str, Any]:
     return {"host": sim.host, "port": sim.port, "auth": "lab", "cipher_suite": 3, **extra}
 
 
+def redfish_target(url: str, **extra: Any) -> dict[str, Any]:
+    """A target on one of the lab's Redfish servers (plain HTTP on loopback)."""
+    return {"url": url, "auth": "lab", "insecure_http": True, **extra}
+
+
+def exporter_config(targets: dict[str, Any]) -> dict[str, Any]:
+    """colo-bmc-exporter's config for `targets`, with the lab's credentials as the auth `lab`."""
+    return {"auths": {"lab": {"user": USER, "password": PASSWORD}}, "targets": targets}
+
+
 def demo(lab: Lab) -> list[dict[str, Any]]:
     """Two BMCs (one IPMI, one Redfish) and colo-bmc-exporter on its default port."""
     from .exporter import ExporterProc
 
     sim = IpmiSim(lab, name="bmc-demo-ipmi")
     rf = RedfishServer(lab, name="bmc-demo-redfish")
-    config = {
-        "auths": {"lab": {"user": USER, "password": PASSWORD}},
-        "targets": {
-            "server1": {"ipmi": ipmi_target(sim)},
-            "server2": {"redfish": {"url": rf.url, "auth": "lab", "insecure_http": True}},
-        },
-    }
+    config = exporter_config(
+        {"server1": {"ipmi": ipmi_target(sim)}, "server2": {"redfish": redfish_target(rf.url)}}
+    )
     exp = ExporterProc(lab, "bmc", config, port=9473, log_level="info")
     print(
         f"  ipmi_sim udp/{sim.port} (console tcp/{sim.console_port}); redfish {rf.url}; exporter {exp.url}",

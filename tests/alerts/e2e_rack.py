@@ -21,7 +21,7 @@ from typing import Any
 import mixin.alerts
 from lab import snmp as labsnmp
 from lab.alertmanager import Alertmanager, Notification, WebhookReceiver, lab_config
-from lab.bmc import PASSWORD, USER, IpmiSim, ipmi_target
+from lab.bmc import PASSWORD, USER, IpmiSim, exporter_config, ipmi_target
 from lab.exporter import ExporterProc
 from lab.frr import FrrRack
 from lab.lxd import LXDLab
@@ -303,10 +303,7 @@ def start_rack(lab: Lab) -> Rack:
     bmc_exp = ExporterProc(
         lab,
         "bmc",
-        {
-            "auths": {"lab": {"user": USER, "password": PASSWORD}},
-            "targets": {h: {"ipmi": ipmi_target(b.sim)} for h, b in bmcs.items()},
-        },
+        exporter_config({h: {"ipmi": ipmi_target(b.sim)} for h, b in bmcs.items()}),
         log_level="info",
     )
     lxdp: Lxd = out["lxd"]
