@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .bmc import sdr_analog, sdr_events, sdr_key
+
 MC = 0x20
 
 
@@ -40,33 +42,11 @@ class OddSensor:
 
 
 def _analog(unit: str, m: int, r_exp: int, percentage: bool = False, linearization: str = "linear") -> str:
-    return "\n".join(
-        [
-            "\tanalog_data_format unsigned",
-            "\trate_unit none",
-            "\tmodifier_unit none",
-            f"\tpercentage {'true' if percentage else 'false'}",
-            f"\tbase_unit {unit}",
-            "\tmodifier_unit_code unspecified",
-            f"\tlinearization {linearization}",
-            f"\tm {m}",
-            "\ttolerance 0",
-            "\tb 0",
-            "\taccuracy 1",
-            "\taccuracy_exp 0",
-            "\tsensor_direction input",
-            f"\tr_exp {r_exp}",
-            "\tb_exp 0",
-            "\tsensor_maximum 255",
-            "\tsensor_minimum 0",
-        ]
-    )
+    return "\n".join(sdr_analog(unit, m, r_exp, percentage=percentage, linearization=linearization))
 
 
 def _events(n: int) -> str:
-    return "\n".join(
-        f"\tassert_event{i} true\n\tdeassert_event{i} true\n\tevent{i}_state_ret true" for i in range(n)
-    )
+    return "\n".join(sdr_events(n))
 
 
 ODD: tuple[OddSensor, ...] = (
@@ -228,26 +208,8 @@ TRUNCATED_NUMBER = 0x7B
 def sdr_source(sensors: tuple[OddSensor, ...] = ODD) -> str:
     out: list[str] = []
     for s in sensors:
-        key = [
-            f"sdr type {s.sdr_type}",
-            f"\tsensor_owner_id 0x{MC:02x}",
-            "\tsensor_owner_lun 0",
-            "\tchannel_number 0",
-            f"\tsensor_number 0x{s.number:02x}",
-            f"\tentity_id {s.entity}",
-            f"\tentity_instance {s.instance}",
-        ]
-        if s.sdr_type != 3:
-            key += [
-                "\tinit_scanning true",
-                "\tinit_events true",
-                "\tinit_sensor_type true",
-                "\tdefault_event_gen_on true",
-                "\tdefault_sensor_scan_on true",
-                "\tsensor_auto_rearm true",
-            ]
         out += [
-            *key,
+            *sdr_key(s.sdr_type, s.number, s.entity, s.instance, MC),
             f"\tsensor_type 0x{s.sensor_type:02x}",
             f"\tevent_reading_type_code 0x{s.reading_type:02x}",
         ]
