@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from .lxd import LXD, Flavour, _mounts_under, _pids_mentioning, build_image
+from .lxd import LXD, Flavour, _kill_mentioning, _unmount_under, build_image
 from .proc import Lab, LabError, Proc, free_port, require, require_root, run, wait_for
 
 # The lowest the daemons accept (seconds without a heartbeat before a member is Offline; default 20).
@@ -278,11 +278,6 @@ class Cluster:
     def _cleanup(self) -> None:
         """What daemons that died hard leave: their container monitors and payloads, mounts."""
         d = str(self.base)
-        for pid in _pids_mentioning(d):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        for mnt in sorted(_mounts_under(d), reverse=True):
-            run(["umount", "-l", mnt], check=False)
+        _kill_mentioning(d)
+        _unmount_under(d)
         shutil.rmtree(self.base, ignore_errors=True)
