@@ -177,21 +177,7 @@ class LXDLab:
 
     def api(self, path: str) -> Any:
         """GET on the unix socket with curl-free stdlib HTTP (for tests to cross-check)."""
-        import http.client
-        import socket
-
-        class Conn(http.client.HTTPConnection):
-            def connect(s) -> None:  # noqa: N805
-                s.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                s.sock.settimeout(30)
-                s.sock.connect(self.socket)
-
-        c = Conn("lxd")
-        try:
-            c.request("GET", path)
-            body = c.getresponse().read()
-        finally:
-            c.close()
+        body = unix_get(self.socket, path)
         return body if path.startswith("/1.0/metrics") else json.loads(body)
 
     def _import_image(self) -> None:
@@ -325,6 +311,25 @@ def _free_subnet() -> str:
         if not any(net.overlaps(u) for u in used if u.prefixlen > 0):
             return f"{net.network_address + 1}/24"
     raise LabError("no free 10.x.y.0/24 subnet")
+
+
+def unix_get(sock_path: str, path: str, timeout: float = 30) -> bytes:
+    """The body of a GET of `path` on the unix socket `sock_path` (stdlib HTTP, no curl)."""
+    import http.client
+    import socket
+
+    class Conn(http.client.HTTPConnection):
+        def connect(self) -> None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(sock_path)
+
+    c = Conn("lxd")
+    try:
+        c.request("GET", path)
+        return c.getresponse().read()
+    finally:
+        c.close()
 
 
 def _kill_mentioning(text: str) -> None:
