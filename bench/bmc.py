@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import yaml
 
-from lab.bmc import PASSWORD, USER, IpmiSim, ipmi_target
+from lab.bmc import PASSWORD, USER, IpmiSim, exporter_config, ipmi_target, redfish_target
 from lab.bmc_redfish import RedfishServer
 from lab.exporter import ExporterProc, parse, value
 from lab.proc import Lab, free_port, port_open, require, wait_for
@@ -45,13 +45,7 @@ def main() -> None:
     with Lab(tempfile.mkdtemp(prefix="colo-bmc-bench-")) as lab:
         sim = IpmiSim(lab, name="bmc-bench-sim")
         rf = RedfishServer(lab, name="bmc-bench-redfish")
-        cfg = {
-            "auths": {"lab": {"user": USER, "password": PASSWORD}},
-            "targets": {
-                "s1": {"ipmi": ipmi_target(sim)},
-                "r1": {"redfish": {"url": rf.url, "auth": "lab", "insecure_http": True}},
-            },
-        }
+        cfg = exporter_config({"s1": {"ipmi": ipmi_target(sim)}, "r1": {"redfish": redfish_target(rf.url)}})
         ours = ExporterProc(lab, "bmc", cfg, log_level="warn")
         go_port = free_port()
         go_cfg = lab.workdir / "ipmi_exporter.yml"
@@ -121,21 +115,14 @@ def main() -> None:
         def fleet(interval: str) -> tuple[float, float, int]:
             """(median ms of 50 BMCs scraped at once, slowest of 5 BMCs scraped alone, BMCs up), with the
             component-health refresh on every BMC every `interval`."""
-            fcfg = {
-                "auths": {"lab": {"user": USER, "password": PASSWORD}},
-                "targets": {
+            fcfg = exporter_config(
+                {
                     f"bmc{i:02d}": {
-                        "redfish": {
-                            "url": u,
-                            "auth": "lab",
-                            "insecure_http": True,
-                            "components": True,
-                            "components_interval": interval,
-                        }
+                        "redfish": redfish_target(u, components=True, components_interval=interval)
                     }
                     for i, u in enumerate(fleet_urls)
-                },
-            }
+                }
+            )
             # 50 probes at once, as one Prometheus job with 50 BMCs sends them: above the default cap of 40
             fexp = ExporterProc(lab, "bmc", fcfg, args=["--web.max-requests=0"], log_level="warn")
             names = list(fcfg["targets"])

@@ -27,7 +27,9 @@ __all__ = [
     "USER",
     "IpmiSim",
     "LabSensor",
+    "exporter_config",
     "ipmi_target",
+    "redfish_target",
 ]
 
 
@@ -46,6 +48,70 @@ def raw_of(s: LabSensor, value: float) -> int:
     """The raw byte for a value: value = (m * raw + b * 10^b_exp) * 10^r_exp."""
     raw = round((value / 10**s.r_exp - s.b * 10**s.b_exp) / s.m)
     return max(0, min(255, raw))
+
+
+def sdr_key(sdr_type: int, number: int, entity: str, instance: int, mc: int = 0x20) -> list[str]:
+    """The opening lines of a sensor record in sdrcomp(1) source: type, key, entity and, but for an
+    event-only record (type 3), the init flags."""
+    out = [
+        f"sdr type {sdr_type}",
+        f"\tsensor_owner_id 0x{mc:02x}",
+        "\tsensor_owner_lun 0",
+        "\tchannel_number 0",
+        f"\tsensor_number 0x{number:02x}",
+        f"\tentity_id {entity}",
+        f"\tentity_instance {instance}",
+    ]
+    if sdr_type != 3:
+        out += [
+            "\tinit_scanning true",
+            "\tinit_events true",
+            "\tinit_sensor_type true",
+            "\tdefault_event_gen_on true",
+            "\tdefault_sensor_scan_on true",
+            "\tsensor_auto_rearm true",
+        ]
+    return out
+
+
+def sdr_events(n: int) -> list[str]:
+    """Discrete states 0..n-1 assert, deassert and are returned as the state."""
+    return [
+        line
+        for i in range(n)
+        for line in (f"\tassert_event{i} true", f"\tdeassert_event{i} true", f"\tevent{i}_state_ret true")
+    ]
+
+
+def sdr_analog(
+    unit: str,
+    m: int,
+    r_exp: int,
+    b: int = 0,
+    b_exp: int = 0,
+    percentage: bool = False,
+    linearization: str = "linear",
+) -> list[str]:
+    """The reading format of an analog record: value = (m * raw + b * 10^b_exp) * 10^r_exp in `unit`."""
+    return [
+        "\tanalog_data_format unsigned",
+        "\trate_unit none",
+        "\tmodifier_unit none",
+        f"\tpercentage {'true' if percentage else 'false'}",
+        f"\tbase_unit {unit}",
+        "\tmodifier_unit_code unspecified",
+        f"\tlinearization {linearization}",
+        f"\tm {m}",
+        "\ttolerance 0",
+        f"\tb {b}",
+        "\taccuracy 1",
+        "\taccuracy_exp 0",
+        "\tsensor_direction input",
+        f"\tr_exp {r_exp}",
+        f"\tb_exp {b_exp}",
+        "\tsensor_maximum 255",
+        "\tsensor_minimum 0",
+    ]
 
 
 def sdr_source(sensors: tuple[LabSensor, ...] = SENSORS) -> str:
@@ -68,30 +134,14 @@ def sdr_source(sensors: tuple[LabSensor, ...] = SENSORS) -> str:
         "",
     ]
     for s in sensors:
-        common = [
-            "\tsensor_owner_id 0x20",
-            "\tsensor_owner_lun 0",
-            "\tchannel_number 0",
-            f"\tsensor_number 0x{s.number:02x}",
-            f"\tentity_id {s.entity}",
-            f"\tentity_instance {s.instance}",
-            "\tinit_scanning true",
-            "\tinit_events true",
-            "\tinit_sensor_type true",
-            "\tdefault_event_gen_on true",
-            "\tdefault_sensor_scan_on true",
-            "\tsensor_auto_rearm true",
-        ]
         if s.kind == "psu":
-            out += ["sdr type 2", *common, "\tsensor_type Power_Supply", "\tevent_reading_type_code 0x6f"]
-            for i in range(7):
-                out += [f"\tassert_event{i} true", f"\tdeassert_event{i} true", f"\tevent{i}_state_ret true"]
+            key = sdr_key(2, s.number, s.entity, s.instance)
+            out += [*key, "\tsensor_type Power_Supply", "\tevent_reading_type_code 0x6f", *sdr_events(7)]
             out += [f'\tid_string "{s.name}"', "endsdr", ""]
             continue
         stype, unit, _ = _TYPE[s.kind]
         out += [
-            "sdr type 1",
-            *common,
+            *sdr_key(1, s.number, s.entity, s.instance),
             "\tinit_thresholds true",
             "\tinit_hysteresis true",
             "\tsensor_hysteresis settable",
@@ -109,25 +159,7 @@ def sdr_source(sensors: tuple[LabSensor, ...] = SENSORS) -> str:
                 f"\t{k}_thrsh_readable true",
                 f"\t{k}_thrsh_settable true",
             ]
-        out += [
-            "\tanalog_data_format unsigned",
-            "\trate_unit none",
-            "\tmodifier_unit none",
-            "\tpercentage false",
-            f"\tbase_unit {unit}",
-            "\tmodifier_unit_code unspecified",
-            "\tlinearization linear",
-            f"\tm {s.m}",
-            "\ttolerance 0",
-            f"\tb {s.b}",
-            "\taccuracy 1",
-            "\taccuracy_exp 0",
-            "\tsensor_direction input",
-            f"\tr_exp {s.r_exp}",
-            f"\tb_exp {s.b_exp}",
-            "\tsensor_maximum 255",
-            "\tsensor_minimum 0",
-        ]
+        out += sdr_analog(unit, s.m, s.r_exp, b=s.b, b_exp=s.b_exp)
         for t, v in s.thresholds.items():
             out.append(f"\t{_THRESH_SDR[t]}_thresh {raw_of(s, v)}")
         out += ["\tpositive_hysteresis 0", "\tnegative_hysteresis 0", f'\tid_string "{s.name}"', "endsdr", ""]
@@ -311,19 +343,25 @@ def ipmi_target(sim: IpmiSim, **extra: Any) -> dict[str, Any]:
     return {"host": sim.host, "port": sim.port, "auth": "lab", "cipher_suite": 3, **extra}
 
 
+def redfish_target(url: str, **extra: Any) -> dict[str, Any]:
+    """A target on one of the lab's Redfish servers (plain HTTP on loopback)."""
+    return {"url": url, "auth": "lab", "insecure_http": True, **extra}
+
+
+def exporter_config(targets: dict[str, Any]) -> dict[str, Any]:
+    """colo-bmc-exporter's config for `targets`, with the lab's credentials as the auth `lab`."""
+    return {"auths": {"lab": {"user": USER, "password": PASSWORD}}, "targets": targets}
+
+
 def demo(lab: Lab) -> list[dict[str, Any]]:
     """Two BMCs (one IPMI, one Redfish) and colo-bmc-exporter on its default port."""
     from .exporter import ExporterProc
 
     sim = IpmiSim(lab, name="bmc-demo-ipmi")
     rf = RedfishServer(lab, name="bmc-demo-redfish")
-    config = {
-        "auths": {"lab": {"user": USER, "password": PASSWORD}},
-        "targets": {
-            "server1": {"ipmi": ipmi_target(sim)},
-            "server2": {"redfish": {"url": rf.url, "auth": "lab", "insecure_http": True}},
-        },
-    }
+    config = exporter_config(
+        {"server1": {"ipmi": ipmi_target(sim)}, "server2": {"redfish": redfish_target(rf.url)}}
+    )
     exp = ExporterProc(lab, "bmc", config, port=9473, log_level="info")
     print(
         f"  ipmi_sim udp/{sim.port} (console tcp/{sim.console_port}); redfish {rf.url}; exporter {exp.url}",

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .bmc import sdr_analog, sdr_events, sdr_key
+
 MC = 0x20
 
 
@@ -40,32 +42,39 @@ class OddSensor:
 
 
 def _analog(unit: str, m: int, r_exp: int, percentage: bool = False, linearization: str = "linear") -> str:
-    return "\n".join(
-        [
-            "\tanalog_data_format unsigned",
-            "\trate_unit none",
-            "\tmodifier_unit none",
-            f"\tpercentage {'true' if percentage else 'false'}",
-            f"\tbase_unit {unit}",
-            "\tmodifier_unit_code unspecified",
-            f"\tlinearization {linearization}",
-            f"\tm {m}",
-            "\ttolerance 0",
-            "\tb 0",
-            "\taccuracy 1",
-            "\taccuracy_exp 0",
-            "\tsensor_direction input",
-            f"\tr_exp {r_exp}",
-            "\tb_exp 0",
-            "\tsensor_maximum 255",
-            "\tsensor_minimum 0",
-        ]
-    )
+    return "\n".join(sdr_analog(unit, m, r_exp, percentage=percentage, linearization=linearization))
 
 
 def _events(n: int) -> str:
-    return "\n".join(
-        f"\tassert_event{i} true\n\tdeassert_event{i} true\n\tevent{i}_state_ret true" for i in range(n)
+    return "\n".join(sdr_events(n))
+
+
+def _state(
+    number: int,
+    name: str,
+    sensor_type: int,
+    entity: str,
+    instance: int,
+    *,
+    events: int,
+    asserted: tuple[int, ...],
+    kind: str,
+    value: int,
+    reading_type: int = 0x6F,
+) -> OddSensor:
+    """A compact discrete record with `asserted` states; the exporter reports it as colo_bmc_sensor_state
+    {type=kind} = value."""
+    return OddSensor(
+        number,
+        name,
+        _events(events),
+        sensor_type,
+        reading_type,
+        entity,
+        instance,
+        sdr_type=2,
+        states=asserted,
+        expect={"metric": "colo_bmc_sensor_state", "type": kind, "value": value},
     )
 
 
@@ -123,78 +132,25 @@ ODD: tuple[OddSensor, ...] = (
         expect={"skipped": True},
     ),
     # Discrete states that matter (compact records), with the severity the state means.
-    OddSensor(
-        0x74,
-        "Drive 2",
-        _events(8),
-        0x0D,
-        0x6F,
-        "disk_or_disk_bay",
-        2,
-        sdr_type=2,
-        states=(0, 1),
-        expect={"metric": "colo_bmc_sensor_state", "type": "drive", "value": 2},
-    ),
-    OddSensor(
+    _state(0x74, "Drive 2", 0x0D, "disk_or_disk_bay", 2, events=8, asserted=(0, 1), kind="drive", value=2),
+    _state(
         0x75,
         "Fan Redundancy",
-        _events(8),
         0x04,
-        0x0B,
         "fan_cooling_device",
         9,
-        sdr_type=2,
-        states=(1,),
-        expect={"metric": "colo_bmc_sensor_state", "type": "fan", "value": 1},
+        events=8,
+        asserted=(1,),
+        kind="fan",
+        value=1,
+        reading_type=0x0B,
     ),
-    OddSensor(
-        0x76,
-        "CPU2 Status",
-        _events(11),
-        0x07,
-        0x6F,
-        "processor",
-        2,
-        sdr_type=2,
-        states=(7,),
-        expect={"metric": "colo_bmc_sensor_state", "type": "processor", "value": 0},
+    _state(0x76, "CPU2 Status", 0x07, "processor", 2, events=11, asserted=(7,), kind="processor", value=0),
+    _state(0x77, "Memory ECC", 0x0C, "memory_device", 3, events=9, asserted=(1,), kind="memory", value=2),
+    _state(
+        0x78, "Watchdog", 0x23, "system_management_module", 1, events=9, asserted=(), kind="watchdog", value=0
     ),
-    OddSensor(
-        0x77,
-        "Memory ECC",
-        _events(9),
-        0x0C,
-        0x6F,
-        "memory_device",
-        3,
-        sdr_type=2,
-        states=(1,),
-        expect={"metric": "colo_bmc_sensor_state", "type": "memory", "value": 2},
-    ),
-    OddSensor(
-        0x78,
-        "Watchdog",
-        _events(9),
-        0x23,
-        0x6F,
-        "system_management_module",
-        1,
-        sdr_type=2,
-        states=(),
-        expect={"metric": "colo_bmc_sensor_state", "type": "watchdog", "value": 0},
-    ),
-    OddSensor(
-        0x79,
-        "Intrusion",
-        _events(7),
-        0x05,
-        0x6F,
-        "system_chassis",
-        1,
-        sdr_type=2,
-        states=(0,),
-        expect={"metric": "colo_bmc_sensor_state", "type": "intrusion", "value": 1},
-    ),
+    _state(0x79, "Intrusion", 0x05, "system_chassis", 1, events=7, asserted=(0,), kind="intrusion", value=1),
     # A PSU's own input power (entity power supply, instance 2 like "PSU2 Status"): that PSU's input watts.
     OddSensor(
         0x7C,
@@ -228,26 +184,8 @@ TRUNCATED_NUMBER = 0x7B
 def sdr_source(sensors: tuple[OddSensor, ...] = ODD) -> str:
     out: list[str] = []
     for s in sensors:
-        key = [
-            f"sdr type {s.sdr_type}",
-            f"\tsensor_owner_id 0x{MC:02x}",
-            "\tsensor_owner_lun 0",
-            "\tchannel_number 0",
-            f"\tsensor_number 0x{s.number:02x}",
-            f"\tentity_id {s.entity}",
-            f"\tentity_instance {s.instance}",
-        ]
-        if s.sdr_type != 3:
-            key += [
-                "\tinit_scanning true",
-                "\tinit_events true",
-                "\tinit_sensor_type true",
-                "\tdefault_event_gen_on true",
-                "\tdefault_sensor_scan_on true",
-                "\tsensor_auto_rearm true",
-            ]
         out += [
-            *key,
+            *sdr_key(s.sdr_type, s.number, s.entity, s.instance, MC),
             f"\tsensor_type 0x{s.sensor_type:02x}",
             f"\tevent_reading_type_code 0x{s.reading_type:02x}",
         ]

@@ -42,6 +42,8 @@ DAEMONS = {
 ESTABLISHED = {"prov": 4, "r1": 4, "r2": 4}
 ANYCAST_V4 = "203.0.113.0/24"
 ANYCAST_V6 = "2001:db8:100::/48"
+# The provider's addresses that r1 and r2 announce the anycast prefixes to (v4, v6).
+ANNOUNCED_TO = {"r1": ("192.0.2.0", "2001:db8:0:1::1"), "r2": ("192.0.2.2", "2001:db8:0:2::1")}
 
 _seq = itertools.count(1)
 
@@ -207,6 +209,19 @@ class FrrRack:
     def inst(self, router: str) -> str:
         """The FRR pathspace (`-N`) of a router."""
         return f"{self.prefix}{router}"
+
+    def exporter_config(self, routers: tuple[str, ...] = ("r1", "r2")) -> dict[str, Any]:
+        """colo-frr-exporter's config for `routers`: their daemons, and the anycast announcements of r1/r2."""
+        inst: dict[str, Any] = {}
+        for r in routers:
+            inst[r] = {"pathspace": self.inst(r), "daemons": list(DAEMONS[r])}
+            if r in ANNOUNCED_TO:
+                v4, v6 = ANNOUNCED_TO[r]
+                inst[r]["expected_advertisements"] = [
+                    {"prefix": ANYCAST_V4, "peers": [v4]},
+                    {"prefix": ANYCAST_V6, "peers": [v6]},
+                ]
+        return {"instances": inst}
 
     def ns(self, router: str) -> str:
         return f"{self.prefix}{router}"
@@ -470,18 +485,6 @@ def demo(lab: Lab) -> list[dict[str, Any]]:
     from .exporter import ExporterProc
 
     rack = FrrRack(lab).start()
-    cfg = {
-        "instances": {
-            r: {
-                "pathspace": rack.inst(r),
-                "daemons": list(DAEMONS[r]),
-                "expected_advertisements": [
-                    {"prefix": ANYCAST_V4, "peers": [f"192.0.2.{0 if r == 'r1' else 2}"]},
-                    {"prefix": ANYCAST_V6, "peers": [f"2001:db8:0:{1 if r == 'r1' else 2}::1"]},
-                ],
-            }
-            for r in ("r1", "r2")
-        }
-    }
+    cfg = rack.exporter_config()
     ExporterProc(lab, "frr", cfg, port=9474, log_level="info")
     return [{"job_name": "colo-frr", "static_configs": [{"targets": ["127.0.0.1:9474"]}]}]

@@ -20,24 +20,17 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from .proc import Lab
 
 
-class FakeVty:
-    def __init__(
-        self,
-        lab: Lab | None,
-        sock_dir: str | Path,
-        daemon: str,
-        replies: dict[str, bytes] | None = None,
-        mode: str = "ok",
-    ) -> None:
+class _VtySocket:
+    """`<sock_dir>/<daemon>.vty`: a unix socket whose connections `_client` serves, each on a thread."""
+
+    def __init__(self, lab: Lab | None, sock_dir: str | Path, daemon: str, role: str) -> None:
         self.path = str(Path(sock_dir) / f"{daemon}.vty")
-        self.replies = dict(replies or {})
-        self.status: dict[str, int] = {}  # status byte per command (default: 0 if known, else 2)
-        self.mode = mode
         self.commands: list[str] = []
         self.connections = 0
         with contextlib.suppress(FileNotFoundError):
@@ -46,7 +39,7 @@ class FakeVty:
         self.srv.bind(self.path)
         self.srv.listen(16)
         self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True, name=f"fake {daemon}")
+        self.thread = threading.Thread(target=self._serve, daemon=True, name=f"{role} {daemon}")
         self.thread.start()
         if lab is not None:
             lab.callback(self.close)
@@ -68,22 +61,45 @@ class FakeVty:
             threading.Thread(target=self._client, args=(conn,), daemon=True).start()
 
     def _client(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def _commands(self, conn: socket.socket, chunk: int) -> Iterator[tuple[bytes, str]]:
+        """Each NUL-terminated command from `conn` (raw, text), recorded in `commands`, until EOF or close."""
+        buf = b""
+        while not self._stop.is_set():
+            data = conn.recv(chunk)
+            if not data:
+                return
+            buf += data
+            while b"\0" in buf:
+                raw, buf = buf.split(b"\0", 1)
+                cmd = raw.decode()
+                self.commands.append(cmd)
+                yield raw, cmd
+
+
+class FakeVty(_VtySocket):
+    def __init__(
+        self,
+        lab: Lab | None,
+        sock_dir: str | Path,
+        daemon: str,
+        replies: dict[str, bytes] | None = None,
+        mode: str = "ok",
+    ) -> None:
+        self.replies = dict(replies or {})
+        self.status: dict[str, int] = {}  # status byte per command (default: 0 if known, else 2)
+        self.mode = mode
+        super().__init__(lab, sock_dir, daemon, "fake")
+
+    def _client(self, conn: socket.socket) -> None:
         with conn:
             if self.mode == "close":
                 return
-            buf = b""
             try:
-                while not self._stop.is_set():
-                    chunk = conn.recv(4096)
-                    if not chunk:
+                for _, cmd in self._commands(conn, 4096):
+                    if not self._answer(conn, cmd):
                         return
-                    buf += chunk
-                    while b"\0" in buf:
-                        raw, buf = buf.split(b"\0", 1)
-                        cmd = raw.decode()
-                        self.commands.append(cmd)
-                        if not self._answer(conn, cmd):
-                            return
             except OSError:
                 return
 
@@ -132,7 +148,7 @@ def unknown_reply(cmd: str) -> bytes:
     return b"% Unknown command: " + cmd.encode() + b"\n\0\0\0" + bytes([UNKNOWN])
 
 
-class VtyProxy:
+class VtyProxy(_VtySocket):
     """`<sock_dir>/<daemon>.vty` in front of a real daemon's socket `upstream`: each command goes to the
     daemon on a connection of its own, in order, except those in `refuse`, answered as unknown."""
 
@@ -141,58 +157,24 @@ class VtyProxy:
     ) -> None:
         self.upstream = str(upstream)
         self.refuse = set(refuse)
-        self.path = str(Path(sock_dir) / f"{daemon}.vty")
-        self.commands: list[str] = []
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.srv.bind(self.path)
-        self.srv.listen(16)
-        self._stop = threading.Event()
-        threading.Thread(target=self._serve, daemon=True, name=f"proxy {daemon}").start()
-        if lab is not None:
-            lab.callback(self.close)
-
-    def close(self) -> None:
-        self._stop.set()
-        with contextlib.suppress(OSError):
-            self.srv.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.srv.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._client, args=(conn,), daemon=True).start()
+        super().__init__(lab, sock_dir, daemon, "proxy")
 
     def _client(self, conn: socket.socket) -> None:
         up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             up.connect(self.upstream)
-            buf = b""
-            while not self._stop.is_set():
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                buf += chunk
-                while b"\0" in buf:
-                    raw, buf = buf.split(b"\0", 1)
-                    cmd = raw.decode()
-                    self.commands.append(cmd)
-                    if cmd in self.refuse:
-                        conn.sendall(unknown_reply(cmd))
-                        continue
-                    up.sendall(raw + b"\0")
-                    reply = b""
-                    while not (len(reply) >= 4 and reply[-4:-1] == b"\0\0\0"):
-                        part = up.recv(65536)
-                        if not part:
-                            return
-                        reply += part
-                    conn.sendall(reply)
+            for raw, cmd in self._commands(conn, 65536):
+                if cmd in self.refuse:
+                    conn.sendall(unknown_reply(cmd))
+                    continue
+                up.sendall(raw + b"\0")
+                reply = b""
+                while not (len(reply) >= 4 and reply[-4:-1] == b"\0\0\0"):
+                    part = up.recv(65536)
+                    if not part:
+                        return
+                    reply += part
+                conn.sendall(reply)
         except OSError:
             return
         finally:

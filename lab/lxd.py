@@ -142,17 +142,12 @@ class LXDLab:
     def _cleanup(self) -> None:
         """What a daemon that died hard leaves: its helpers, mounts, loop devices, veths, bridge."""
         d = str(self.dir)
-        for pid in _pids_mentioning(d):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        _kill_mentioning(d)
         for veth in self._veths():
             run(["ip", "link", "del", veth], check=False)
         if self.bridge and Path(f"/sys/class/net/{self.bridge}").exists():
             run(["ip", "link", "del", self.bridge], check=False)
-        for mnt in sorted(_mounts_under(d), reverse=True):
-            run(["umount", "-l", mnt], check=False)
+        _unmount_under(d)
         r = run(["losetup", "-J"], check=False)
         if r.returncode == 0 and r.stdout.strip():
             for dev in json.loads(r.stdout).get("loopdevices", []):
@@ -182,21 +177,7 @@ class LXDLab:
 
     def api(self, path: str) -> Any:
         """GET on the unix socket with curl-free stdlib HTTP (for tests to cross-check)."""
-        import http.client
-        import socket
-
-        class Conn(http.client.HTTPConnection):
-            def connect(s) -> None:  # noqa: N805
-                s.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                s.sock.settimeout(30)
-                s.sock.connect(self.socket)
-
-        c = Conn("lxd")
-        try:
-            c.request("GET", path)
-            body = c.getresponse().read()
-        finally:
-            c.close()
+        body = unix_get(self.socket, path)
         return body if path.startswith("/1.0/metrics") else json.loads(body)
 
     def _import_image(self) -> None:
@@ -332,27 +313,53 @@ def _free_subnet() -> str:
     raise LabError("no free 10.x.y.0/24 subnet")
 
 
-def _pids_mentioning(text: str) -> list[int]:
-    out = []
+def unix_get(sock_path: str, path: str, timeout: float = 30) -> bytes:
+    """The body of a GET of `path` on the unix socket `sock_path` (stdlib HTTP, no curl)."""
+    import http.client
+    import socket
+
+    class Conn(http.client.HTTPConnection):
+        def connect(self) -> None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(sock_path)
+
+    c = Conn("lxd")
+    try:
+        c.request("GET", path)
+        return c.getresponse().read()
+    finally:
+        c.close()
+
+
+def _kill_mentioning(text: str) -> None:
+    """SIGKILL every other process whose command line contains `text`."""
+    pids: list[int] = []
     me = os.getpid()
     for p in Path("/proc").iterdir():
         if not p.name.isdigit() or int(p.name) == me:
             continue
         try:
             if text.encode() in (p / "cmdline").read_bytes():
-                out.append(int(p.name))
+                pids.append(int(p.name))
         except OSError:
             continue
-    return out
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
-def _mounts_under(d: str) -> list[str]:
-    out = []
+def _unmount_under(d: str) -> None:
+    """Lazily unmount `d` and everything mounted below it, children before their parents."""
+    mounts = []
     for line in Path("/proc/self/mountinfo").read_text().splitlines():
         mnt = line.split()[4].replace("\\040", " ")
         if mnt == d or mnt.startswith(d + "/"):
-            out.append(mnt)
-    return out
+            mounts.append(mnt)
+    for mnt in sorted(mounts, reverse=True):
+        run(["umount", "-l", mnt], check=False)
 
 
 # --- the busybox image, built offline from busybox-static (a unified tarball) ---

@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from .lxd import LXD, Flavour, _mounts_under, _pids_mentioning, build_image
+from .lxd import LXD, Flavour, _kill_mentioning, _unmount_under, build_image, unix_get
 from .proc import Lab, LabError, Proc, free_port, require, require_root, run, wait_for
 
 # The lowest the daemons accept (seconds without a heartbeat before a member is Offline; default 20).
@@ -103,23 +103,7 @@ class Member:
 
     def api(self, path: str, timeout: float = 30) -> Any:
         """GET on this member's unix socket (JSON, or text for /1.0/metrics)."""
-        import http.client
-        import socket
-
-        sock_path = self.socket
-
-        class Conn(http.client.HTTPConnection):
-            def connect(s) -> None:  # noqa: N805
-                s.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                s.sock.settimeout(timeout)
-                s.sock.connect(sock_path)
-
-        c = Conn("lxd")
-        try:
-            c.request("GET", path)
-            body = c.getresponse().read()
-        finally:
-            c.close()
+        body = unix_get(self.socket, path, timeout)
         return body.decode() if path.startswith("/1.0/metrics") else json.loads(body)
 
 
@@ -278,11 +262,6 @@ class Cluster:
     def _cleanup(self) -> None:
         """What daemons that died hard leave: their container monitors and payloads, mounts."""
         d = str(self.base)
-        for pid in _pids_mentioning(d):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        for mnt in sorted(_mounts_under(d), reverse=True):
-            run(["umount", "-l", mnt], check=False)
+        _kill_mentioning(d)
+        _unmount_under(d)
         shutil.rmtree(self.base, ignore_errors=True)

@@ -111,11 +111,12 @@ def start_snmpd(
     )
     LAST_STARTED[name], LAST_WORKDIR[name] = proc, d
     agent = Agent("127.0.0.1", port, netns=netns)
-    wait_for(lambda: proc.check_alive() and _snmpget_ok(agent), 20, f"{name} to answer", log=proc.log)
+    wait_for(lambda: proc.check_alive() and snmpget_ok(agent), 20, f"{name} to answer", log=proc.log)
     return agent
 
 
-def _snmpget_ok(agent: Agent) -> bool:
+def snmpget_ok(agent: Agent) -> bool:
+    """True once the agent answers a v2c `snmpget` of sysUpTime (0.5 s, no retry)."""
     exe = shutil.which("snmpget")
     if not exe:  # without the CLI, trust the bound port
         return agent.netns is not None or _udp_answers(agent.port)
@@ -178,7 +179,7 @@ def start_snmpsim(lab: Lab, recordings: dict[str, str] | None = None) -> Agent:
     )
     first = next(iter(recordings))
     agent = Agent("127.0.0.1", port, community=first, context=first)
-    wait_for(lambda: proc.check_alive() and _snmpget_ok(agent), 60, "snmpsim to answer", log=proc.log)
+    wait_for(lambda: proc.check_alive() and snmpget_ok(agent), 60, "snmpsim to answer", log=proc.log)
     return agent
 
 

@@ -21,9 +21,9 @@ from typing import Any
 import mixin.alerts
 from lab import snmp as labsnmp
 from lab.alertmanager import Alertmanager, Notification, WebhookReceiver, lab_config
-from lab.bmc import PASSWORD, USER, IpmiSim, ipmi_target
+from lab.bmc import PASSWORD, USER, IpmiSim, exporter_config, ipmi_target
 from lab.exporter import ExporterProc
-from lab.frr import ANYCAST_V4, ANYCAST_V6, DAEMONS, FrrRack
+from lab.frr import FrrRack
 from lab.lxd import LXDLab
 from lab.proc import Lab, LabError, Proc, require, run, wait_for
 from lab.prometheus import Prometheus
@@ -116,6 +116,7 @@ class Switch:
 
     def __init__(self, lab: Lab, prefix: str) -> None:
         require("snmpd", "snmpd")
+        require("snmpget", "snmp")  # (without it, snmpget_ok would test a bind on 127.0.0.1)
         self.ns = lab.netns(f"{prefix}sw")
         self.mgmt = f"{prefix}m"
         self.root_ip, self.ip = _free_slash30()
@@ -149,7 +150,7 @@ class Switch:
         )
         agent = labsnmp.Agent(self.ip, self.port)
         wait_for(
-            lambda: self.proc.check_alive() and _snmp_answers(agent),
+            lambda: self.proc.check_alive() and labsnmp.snmpget_ok(agent),
             20,
             "the switch's snmpd",
             log=self.proc.log,
@@ -171,26 +172,6 @@ class Switch:
 
     def freeze(self, frozen: bool) -> None:
         self.proc.signal(signal.SIGSTOP if frozen else signal.SIGCONT)
-
-
-def _snmp_answers(agent: labsnmp.Agent) -> bool:
-    r = run(
-        [
-            "snmpget",
-            "-v2c",
-            "-c",
-            agent.community,
-            "-t",
-            "0.5",
-            "-r",
-            "0",
-            "-On",
-            f"{agent.host}:{agent.port}",
-            "1.3.6.1.2.1.1.3.0",
-        ],
-        check=False,
-    )
-    return r.returncode == 0
 
 
 def _free_slash30() -> tuple[str, str]:
@@ -308,19 +289,7 @@ def start_rack(lab: Lab) -> Rack:
         if isinstance(out.get(f"{name}-error"), BaseException):
             raise out[f"{name}-error"]
     rack: FrrRack = out["frr"]
-    frr_config = {
-        "instances": {
-            r: {
-                "pathspace": rack.inst(r),
-                "daemons": list(DAEMONS[r]),
-                "expected_advertisements": [
-                    {"prefix": ANYCAST_V4, "peers": [f"192.0.2.{0 if r == 'r1' else 2}"]},
-                    {"prefix": ANYCAST_V6, "peers": [f"2001:db8:0:{1 if r == 'r1' else 2}::1"]},
-                ],
-            }
-            for r in ("r1", "r2")
-        }
-    }
+    frr_config = rack.exporter_config()
     frr_exp = ExporterProc(lab, "frr", frr_config, log_level="info")
     snmp_exp = ExporterProc(
         lab,
@@ -334,10 +303,7 @@ def start_rack(lab: Lab) -> Rack:
     bmc_exp = ExporterProc(
         lab,
         "bmc",
-        {
-            "auths": {"lab": {"user": USER, "password": PASSWORD}},
-            "targets": {h: {"ipmi": ipmi_target(b.sim)} for h, b in bmcs.items()},
-        },
+        exporter_config({h: {"ipmi": ipmi_target(b.sim)} for h, b in bmcs.items()}),
         log_level="info",
     )
     lxdp: Lxd = out["lxd"]
