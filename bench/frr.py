@@ -26,8 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from exporters.core import Deadline, parse_config  # noqa: E402
 from exporters.core.exposition import render  # noqa: E402
+from exporters.core.gcpause import paused_gc  # noqa: E402
 from exporters.core.scrape import BASE_REASONS, ErrorCounters, run_jobs  # noqa: E402
-from exporters.frr.commands import Context, Outcome, parse_all, paused_gc  # noqa: E402
+from exporters.frr.commands import Context, Outcome, parse_all  # noqa: E402
 from exporters.frr.config import Config, Instance  # noqa: E402
 from exporters.frr.daemons import DAEMONS  # noqa: E402
 from exporters.frr.main import SPEC, Runtime  # noqa: E402

@@ -40,10 +40,11 @@ import pylxd  # noqa: E402
 
 from exporters.core import Deadline, parse_config  # noqa: E402
 from exporters.core.exposition import render  # noqa: E402
+from exporters.core.gcpause import paused_gc  # noqa: E402
 from exporters.core.scrape import ErrorCounters, run_jobs  # noqa: E402
 from exporters.lxd import collector, metrics_text, parse  # noqa: E402
 from exporters.lxd.config import Config  # noqa: E402
-from exporters.lxd.main import SPEC, Runtime, _gc_paused  # noqa: E402
+from exporters.lxd.main import SPEC, Runtime  # noqa: E402
 from lab.exporter import ExporterProc  # noqa: E402
 from lab.lxd import FLAVOURS, LXDLab  # noqa: E402
 from lab.lxd_cluster import Cluster  # noqa: E402
@@ -308,7 +309,7 @@ def scale(lab: Lab, n: int, rounds: int = 3) -> dict[str, float]:
     parse_expose, cpu, steady = [], [], []
     for _ in range(rounds):  # the exporter's own work, without the transfer from the fake
         t0, c0 = time.perf_counter(), time.process_time()
-        with _gc_paused():  # as the jobs do
+        with paused_gc():  # as the jobs do
             insts = parse.instances(json.loads(rec1))
             ifams = list(collector.instance_families(ns, insts))
             t1 = time.perf_counter()

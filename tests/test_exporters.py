@@ -15,10 +15,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from testlib import config_check
 
 from exporters.core.app import ExporterSpec
 from lab.configs import example_with_files
+
+from testlib import config_check
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMES = sorted(p.parent.name for p in (ROOT / "exporters").glob("*/main.py"))

@@ -12,11 +12,9 @@ The number of requests per scrape does not depend on the number of instances.
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -25,6 +23,7 @@ from prometheus_client.core import Metric
 from exporters.core import Deadline, Exclusive, Job, ScrapeError, get_logger
 from exporters.core.app import ExporterSpec
 from exporters.core.cli import main_for
+from exporters.core.gcpause import paused_gc
 
 from . import collector, metrics_text, parse
 from .config import Config, label_name
@@ -93,20 +92,6 @@ class _Once(Generic[T]):
     def peek(self) -> T | None:
         """The result if it is there and good, else None; never waits."""
         return self._value if self._done.is_set() and self._error is None else None
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Decoding and parsing thousands of instances allocates millions of objects, none in a cycle; the
-    cyclic GC would scan them again and again (a third of the time at 5,000 instances). Paused only here;
-    re-enabled by whoever paused it, so an overlapping scrape cannot leave it off."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _parsed(fn: Callable[[Any], T], envelope: Any, where: str) -> T:
@@ -254,7 +239,7 @@ class _Scrape:
         rt = self.rt
         t0 = time.monotonic()
         env = rt.api.get("instances", d, INSTANCES_PARAMS)
-        with _gc_paused():
+        with paused_gc():
             insts = rt.mine(
                 _parsed(lambda e: parse.instances(e, rt.config.user_labels), env, "/1.0/instances"), server
             )
@@ -316,7 +301,7 @@ class _Scrape:
         self, location: str, params: dict[str, str] | None, d: Deadline
     ) -> list[metrics_text.Counters]:
         text = self.rt.api.get_text("metrics", d, params)
-        with _gc_paused():
+        with paused_gc():
             counters, odd = metrics_text.parse(text)
         if odd:
             d.skip("malformed", f"/1.0/metrics of {location}: {odd} sample lines not understood, skipped")
@@ -334,7 +319,7 @@ class _Scrape:
 
     def counters_job(self, d: Deadline) -> Iterable[Metric]:
         read = self.metrics(d)
-        with _gc_paused():  # tens of thousands of samples, none in a cycle
+        with paused_gc():  # tens of thousands of samples, none in a cycle
             return list(collector.counter_families(self.rt.ns, read.per_member))
 
     def disk_job(self, d: Deadline) -> Iterable[Metric]:
@@ -461,7 +446,7 @@ class Runtime:
         server = self.server_info(d)
         params = DISK_PARAMS_SELECTIVE if SELECTIVE in server.extensions else DISK_PARAMS
         env = self.api.get("instances", d, params)
-        with _gc_paused():
+        with paused_gc():
             insts = _parsed(parse.instances, env, "/1.0/instances")
         return self.mine(insts, server)
 

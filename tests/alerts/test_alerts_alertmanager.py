@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from alerts_testlib import ALERTS
 
 import mixin
 from lab.alertmanager import amtool, lab_config
+
+from alerts_testlib import ALERTS
 
 AM = ALERTS / "alertmanager.yml"
 

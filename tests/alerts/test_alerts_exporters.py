@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+
 from alerts_testlib import ALERTS, case, check, exporter_down, run, series
 
 FAMILIES = {"lxd": "Lxd", "snmp": "Snmp", "bmc": "Bmc", "frr": "Frr", "node": "Node"}

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from alerts_testlib import ALERTS, BASE, ROOT, fired_names
 
 import mixin
 import mixin.alerts as mixin_alerts
 from lab.prometheus import promtool
 from mixin.alerts.alertmanager import GROUPING
+
+from alerts_testlib import ALERTS, BASE, ROOT, fired_names
 
 RULE_FILES = mixin.alert_rule_files()
 DOC = ROOT / "docs" / "alerts.md"

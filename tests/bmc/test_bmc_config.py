@@ -6,11 +6,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from testlib import config_check
 
 from exporters.bmc.config import Config
 from exporters.core import ConfigError, parse_config
 from lab.configs import example_with_files
+
+from testlib import config_check
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from testlib import config_check
 
 from lab import bmc_sdr_odd as odd
 from lab.bmc import MONITOR_PASSWORD, MONITOR_USER, PASSWORD, USER, IpmiSim, ipmi_target
 from lab.exporter import ExporterProc, find, parse, value
 from lab.proc import Lab, require, run
 from lab.prometheus import check_metrics
+
+from testlib import config_check
 
 LB = {"target": "odd", "source": "ipmi"}
 EXAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "bmc" / "ipmi_exporter_remote.yml"

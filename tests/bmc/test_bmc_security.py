@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from testlib import config_check
 
 from lab.bmc import PASSWORD, USER
 from lab.bmc_hostile import GOOD, HostileRedfish, Tripwire, concat_port_pair
 from lab.bmc_redfish import RedfishServer
 from lab.exporter import ExporterProc, parse, value
 from lab.proc import Lab
+
+from testlib import config_check
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 AUTH = {"lab": {"user": USER, "password": PASSWORD}}

@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from testlib import config_check
-
 from exporters.frr import collector
 from exporters.frr.parse_bfd import parse_bfd
 from exporters.frr.parse_bgp import parse_neighbors, parse_summary
@@ -16,6 +14,7 @@ from exporters.frr.parse_zebra import parse_route_summary, parse_version
 
 from frr_testlib import expose
 from test_frr_parse import CAPTURED, SHARED, read
+from testlib import config_check
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

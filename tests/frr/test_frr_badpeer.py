@@ -7,13 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
-from testlib import config_check
 
 from lab.exporter import ExporterProc, find, parse, value
 from lab.frr_fake import FakeVty
 from lab.proc import Lab
 
 from frr_testlib import socket_dir
+from testlib import config_check
 
 CAPTURED = Path(__file__).resolve().parent.parent / "fixtures" / "frr" / "captured" / "r1" / "established"
 SHARED = Path(__file__).resolve().parent.parent / "fixtures" / "frr" / "shared" / "r1" / "established"

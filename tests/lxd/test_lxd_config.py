@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from testlib import config_check
 
 from exporters.core import ConfigError, parse_config
 from exporters.lxd.config import Config
+
+from testlib import config_check
 
 ROOT = Path(__file__).resolve().parents[2]
 

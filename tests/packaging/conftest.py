@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pkg_testlib import EXPORTERS, ROOT, SCORES, TIMES, Timer
 
 from lab.proc import Lab, require
+
+from pkg_testlib import EXPORTERS, ROOT, SCORES, TIMES, Timer
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

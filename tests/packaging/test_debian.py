@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pkg_testlib import EXPORTERS, PORTS, SCORES, Container, Timer, base_tarball, snapshot
 
 from lab import snmp as snmp_lab
 from lab.proc import Lab, wait_for
 from lab.prometheus import promtool
+
+from pkg_testlib import EXPORTERS, PORTS, SCORES, Container, Timer, base_tarball, snapshot
 
 pytestmark = [pytest.mark.root, pytest.mark.slow, pytest.mark.timeout(900)]
 

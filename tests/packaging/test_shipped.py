@@ -10,12 +10,13 @@ import tomllib
 
 import pytest
 import yaml
-from pkg_testlib import EXPORTERS, PORTS, ROOT
 
 from exporters import launch
 from exporters.core.config import load_config
 from lab.proc import require
 from lab.prometheus import promtool
+
+from pkg_testlib import EXPORTERS, PORTS, ROOT
 
 UNITS = ROOT / "examples" / "systemd"
 SCORE = re.compile(r"Overall exposure level for \S+: (\d+\.\d+)")

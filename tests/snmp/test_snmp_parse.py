@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from testlib import config_check
 
 from exporters.core import ConfigError, parse_config
 from exporters.snmp import lldp
@@ -17,6 +16,8 @@ from exporters.snmp.config import Config, PortRule, parse_speed
 from exporters.snmp.session import Stats
 from exporters.snmp.state import TargetState
 from exporters.snmp.values import END
+
+from testlib import config_check
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "tests" / "fixtures" / "snmp"
