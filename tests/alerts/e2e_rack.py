@@ -433,16 +433,25 @@ class Book:
     rows: list[Row] = field(default_factory=list)
 
     def wait(self, want: Want, since: float, timeout: float) -> tuple[Notification, float]:
+        _, n, delay = self.wait_any([want], since, timeout)
+        return n, delay
+
+    def wait_any(self, wants: list[Want], since: float, timeout: float) -> tuple[int, Notification, float]:
+        """The first notification that one of `wants` matches: which one, the notification, its delay."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             with self.lock:
                 for i, n in enumerate(self.webhook.received()):
-                    if i not in self.claimed and n.at >= since and want.matches(n):
-                        self.claimed.add(i)
-                        return n, n.at - since
+                    if i in self.claimed or n.at < since:
+                        continue
+                    for k, want in enumerate(wants):
+                        if want.matches(n):
+                            self.claimed.add(i)
+                            return k, n, n.at - since
             time.sleep(0.2)
         seen = "\n  ".join(n.brief() for n in self.webhook.received()) or "none"
-        raise AssertionError(f"no notification {want} within {timeout:.0f}s; received:\n  {seen}")
+        shown = " or ".join(str(w) for w in wants)
+        raise AssertionError(f"no notification {shown} within {timeout:.0f}s; received:\n  {seen}")
 
     def unclaimed(self) -> list[Notification]:
         with self.lock:

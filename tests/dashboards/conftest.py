@@ -21,10 +21,22 @@ ROOT = Path(__file__).resolve().parents[2]
 WAN_SAMPLE_SECONDS = 10
 
 
+_racks: list[Lab] = []
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """The rack goes with this folder's last test, not at the end of the session: its exporters hold the
+    fixed ports the demo test (tests/test_demo.py) needs free."""
+    if nextitem is None or Path(__file__).parent not in Path(nextitem.path).parents:
+        while _racks:
+            _racks.pop().close()
+
+
 @pytest.fixture(scope="session")
 def rack_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Prometheus:
     require_root()
     with Lab(tmp_path_factory.mktemp("rack")) as lab:
+        _racks.append(lab)
         t0 = time.monotonic()
         scrape = []
         for _name, fn in parts():
