@@ -15,11 +15,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# Debian starts these on install where an init system runs; the tests start their own. Only right
+	# after installing: with no service running, `service snmpd stop` ends in start-stop-daemon --exec,
+	# which SIGKILLs every snmpd on the machine (another checkout's lab switch, a running demo's).
+	for svc in frr snmpd prometheus prometheus-snmp-exporter prometheus-ipmi-exporter; do
+		command -v service >/dev/null && service "$svc" stop >/dev/null 2>&1 || true
+	done
 fi
-# Debian starts these on install where an init system runs; the tests start their own.
-for svc in frr snmpd prometheus prometheus-snmp-exporter prometheus-ipmi-exporter; do
-	command -v service >/dev/null && service "$svc" stop >/dev/null 2>&1 || true
-done
 
 PY=${PYTHON:-python3}
 stamp=.venv/.colo-installed

@@ -137,8 +137,8 @@ class Switch:
             f"rocommunity {labsnmp.COMMUNITY} 127.0.0.1", f"rocommunity {labsnmp.COMMUNITY} {self.root_ip}"
         )
         (d / "snmpd.conf").write_text(conf)
-        # A copy of the binary: `service snmpd stop` (scripts/install.sh, run by any `make` on this
-        # machine) ends in `start-stop-daemon --stop ... --exec /usr/sbin/snmpd`, which SIGKILLs every
+        # A copy of the binary: `service snmpd stop` (scripts/install.sh, now only right after it installs
+        # packages) ends in `start-stop-daemon --stop ... --exec /usr/sbin/snmpd`, which SIGKILLs every
         # process of that executable 30 s later, this test's switch too (it did, mid-test).
         exe = d / "snmpd"
         shutil.copy2(require("snmpd", "snmpd"), exe)
