@@ -49,22 +49,15 @@ from lab.exporter import ExporterProc  # noqa: E402
 from lab.lxd import FLAVOURS, LXDLab  # noqa: E402
 from lab.lxd_cluster import Cluster  # noqa: E402
 from lab.lxd_fake import FakeLXD, Route, server_info, sync  # noqa: E402
-from lab.proc import Lab, PeerMissing  # noqa: E402
+from lab.proc import Lab, PeerMissing, cpu_ms  # noqa: E402
 
 CACHE_WAIT = 9.0  # LXD and Incus cache /1.0/metrics for 8 s
-TICK = os.sysconf("SC_CLK_TCK")
 FIX = ROOT / "tests" / "fixtures" / "lxd"
 # In the benchmark the background reads (and the list's reads for its age) are measured on their own, not
 # inside a scrape's window.
 QUIET = {"disk_interval": "1h", "server_interval": "1h", "instances_max_age": "1h"}
 # What a production exporter does at a 30 s scrape interval with the default 60 s intervals.
 SCRAPES_PER_INTERVAL = 2
-
-
-def cpu_ms(pid: int) -> float:
-    """utime + stime + cutime + cstime of `pid`, in ms (the daemon's `btrfs` and other children count)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(x) for x in fields[11:15]) * 1000 / TICK
 
 
 def measure(pid: int | list[int], f: Callable[[], object]) -> tuple[float, float]:

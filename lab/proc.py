@@ -35,6 +35,12 @@ def require_root() -> None:
         raise PeerMissing("needs root (network namespaces, daemons); `make test` runs as root in CI")
 
 
+def cpu_ms(pid: int) -> float:
+    """CPU time of `pid` and its waited-for children (utime + stime + cutime + cstime), in ms."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def free_port(host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(fam, kind) as s:
