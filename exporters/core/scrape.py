@@ -251,11 +251,10 @@ def run_jobs(
     """Run jobs concurrently until the deadline; return their families plus up and duration per job.
 
     `reserve`: seconds kept back from the jobs for the work after them (rendering the answer), at most half
-    of the time left. `render_rate()`: seconds one sample takes to render (asked only for large answers): a
-    job that finished but
-    whose samples could no longer be rendered before the deadline is reported down (a late answer is
-    thrown away whole by Prometheus, every other source's series with it); then `on_cut` is told how long
-    rendering all of them would have taken (to keep that much back next time)."""
+    of the time left. `render_rate()`: seconds one sample takes to render (asked only for large answers).
+    A job that finished but whose samples could no longer be rendered before the deadline is reported
+    down (a late answer is thrown away whole by Prometheus, every other source's series with it); then
+    `on_cut` is told how long rendering all of them would have taken (to keep that much back next time)."""
     t0 = time.perf_counter()
     end = deadline
     if reserve > 0:

@@ -208,7 +208,7 @@ def parse_all(queries: Sequence[Query], outcomes: dict[str, Outcome], ctx: Conte
     return outcomes
 
 
-def paused(fn: Callable[..., T], *args: Any, owned: dict[str, Any]) -> T:
+def paused(fn: Callable[..., T], *args: Any, owned: dict[str, Outcome]) -> T:
     """`fn(*args)` with the cyclic GC paused. Cut at the deadline, what it built is let go before the
     collector resumes, and so is `owned`: the traceback holds it, and a collection of it then would hold
     the GIL for tenths of a second while the scrape's answer waits."""
