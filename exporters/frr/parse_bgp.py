@@ -46,6 +46,7 @@ MESSAGE_TYPES = (
     ("route_refresh", "routeRefresh"),
     ("capability", "capability"),
 )
+_MESSAGE_KEYS = {d: tuple((name, key + d) for name, key in MESSAGE_TYPES) for d in ("Recv", "Sent")}
 # pfxRcd since 7.0; prefixReceivedCount up to 7.3 (both in 7.0-7.3).
 RECEIVED_KEYS = ("pfxRcd", "prefixReceivedCount")
 # FRR's address-family names (bgp_vty.c get_afi_safi_json_str): ipv4Unicast, ipv6Vpn, l2VpnEvpn, ...
@@ -57,7 +58,7 @@ def state_name(s: str) -> str:
     return s.split(" ", 1)[0]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SummaryPeer:
     """One peer in one address family, from the summary."""
 
@@ -76,13 +77,13 @@ class SummaryPeer:
     connections_dropped: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AfCounters:
     accepted: int | None
     sent: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Neighbor:
     """One BGP session, from `show bgp vrf all neighbors json`."""
 
@@ -194,12 +195,12 @@ def parse_summary(
 
 def _messages(stats: dict[str, Any], direction: str) -> tuple[tuple[str, int], ...]:
     out = []
-    for name, key in MESSAGE_TYPES:
-        v = stats.get(key + direction)
+    for name, key in _MESSAGE_KEYS[direction]:
+        v = stats.get(key)
         if type(v) is int:
             out.append((name, v))
         elif v is not None:
-            raise ParseError(f"messageStats: {key}{direction} is not an integer: {str(v)[:40]!r}")
+            raise ParseError(f"messageStats: {key} is not an integer: {str(v)[:40]!r}")
     return tuple(out)
 
 

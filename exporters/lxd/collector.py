@@ -8,6 +8,8 @@ from prometheus_client.core import Metric
 from prometheus_client.samples import Sample
 
 from exporters.core import Families
+from exporters.core.exposition import Labels
+from exporters.core.metrics import sample
 
 from .metrics_text import Counters
 from .parse import MEMBER_STATUSES, STATUSES, Instance, Member, Pool, PoolUsage, Project, Server
@@ -96,17 +98,14 @@ def instance_families(ns: str, insts: Iterable[Instance], user_labels: Sequence[
     user_keys = tuple(user_labels)
     state_name, state_s = state.name, state.samples
     for i in insts:
-        b = {"project": i.project, "name": i.name, "location": i.location, "type": i.type}
-        info_s.append(
-            Sample(
-                info_name,
-                {**b, "architecture": i.architecture, **dict(zip(user_keys, i.user, strict=True))},
-                1.0,
-                None,
-            )
-        )
+        b = Labels({"project": i.project, "name": i.name, "location": i.location, "type": i.type})
+        il = b.plus("architecture", i.architecture)
+        for k, v in zip(user_keys, i.user, strict=True):
+            il = il.plus(k, v)
+        info_s.append(sample(info_name, il, 1.0))
+        st = i.status
         for s in STATUSES:
-            state_s.append(Sample(state_name, {**b, "state": s}, 1.0 if i.status == s else 0.0, None))
+            state_s.append(sample(state_name, b.plus("state", s), 1.0 if st == s else 0.0))
         _append(scalars, i, b)
     return f
 
@@ -169,12 +168,12 @@ def counter_families(ns: str, per_member: Iterable[tuple[str, Sequence[Counters]
     )
     for location, counters in per_member:
         for k in counters:
-            b = {"project": k.project, "name": k.name, "location": location, "type": k.type}
+            b = Labels({"project": k.project, "name": k.name, "location": location, "type": k.type})
             _append(scalars, k, b)
             for d in k.network:
-                _append(nets, d, {**b, "device": d.device})
+                _append(nets, d, b.plus("device", d.device))
             for io in k.disk_io:
-                _append(disks, io, {**b, "device": io.device})
+                _append(disks, io, b.plus("device", io.device))
     return f
 
 
@@ -215,10 +214,10 @@ def disk_families(ns: str, insts: Iterable[Instance], age: float) -> Families:
         )
     )
     for i in insts:
-        b = {"project": i.project, "name": i.name, "location": i.location, "type": i.type}
+        b = Labels({"project": i.project, "name": i.name, "location": i.location, "type": i.type})
         _append(peak, i, b)
         for k in i.disks:
-            _append(disks, k, {**b, "device": k.device})
+            _append(disks, k, b.plus("device", k.device))
     return f
 
 
@@ -227,7 +226,7 @@ def _append(specs: Sequence[Spec], obj: object, labels: dict[str, str]) -> None:
     for name, samples, attr in specs:
         v = getattr(obj, attr)
         if v is not None:
-            samples.append(Sample(name, labels, v, None))
+            samples.append(sample(name, labels, v))
 
 
 def _age(f: Families, name: str, doc: str, age: float | None) -> None:

@@ -25,7 +25,7 @@ from .parse import NetDev
 PREFIXES = ("lxd_", "incus_")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DiskIO:
     device: str
     read_bytes: float | None
@@ -34,7 +34,7 @@ class DiskIO:
     writes: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Counters:
     project: str
     name: str

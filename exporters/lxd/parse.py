@@ -17,7 +17,7 @@ class Malformed(ValueError):
     """The answer is not shaped like LXD's API says it is."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NetDev:
     device: str
     rx_bytes: float | None
@@ -30,14 +30,14 @@ class NetDev:
     tx_drop: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Disk:
     device: str
     usage_bytes: float | None
     quota_bytes: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Instance:
     project: str
     name: str

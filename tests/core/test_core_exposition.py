@@ -88,3 +88,29 @@ def test_shared_label_dicts_and_generators() -> None:
     assert 'colo_t_b{name="c1",project="default"} 2.0' in text
     for i in range(200):
         assert f'colo_t_g{i}{{i="{i}"}} {float(i)!r}' in text
+
+
+def test_labels_carry_their_text_and_render_as_plain_dicts_do() -> None:
+    """`Labels` and what `plus` derives from them render exactly as the same plain dicts, escaping the
+    added value too; `plus` of a key already there replaces it (one pair, as a dict would have)."""
+    from prometheus_client.samples import Sample
+
+    from exporters.core.exposition import Labels
+
+    base = Labels({"peer": "10.0.0.1", "desc": 'a "q" \\ b\nc'})
+    derived = [
+        base,
+        base.plus("type", "open"),
+        base.plus("type", 'x"\\\n'),
+        base.plus("type", "open").plus("reason", ""),
+        base.plus("peer", "10.0.0.2"),
+        Labels({}).plus("only", "one"),
+    ]
+    fast = GaugeMetricFamily("colo_t_fast", "f", labels=[])
+    plain = GaugeMetricFamily("colo_t_fast", "f", labels=[])
+    for i, lv in enumerate(derived):
+        fast.samples.append(Sample("colo_t_fast", lv, float(i)))
+        plain.samples.append(Sample("colo_t_fast", dict(lv), float(i)))
+    assert dict(derived[4]) == {"peer": "10.0.0.2", "desc": 'a "q" \\ b\nc'}
+    assert render([fast]) == render([plain])
+    assert _canon(render([fast])) == _canon(generate_latest(_Registry([plain])))
