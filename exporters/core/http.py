@@ -9,22 +9,21 @@ the deadline (see `peerio`), and the answer is read whole with `read_body` under
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
+import hmac
+import http.client
 import json as _json
 import re
+import select
 import socket
 import ssl
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
-
-import requests
-import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import peerio
 from .scrape import Deadline, ScrapeError
@@ -62,96 +61,105 @@ class Answer:
             ) from None
 
 
-# --- connections that put their sockets under the current thread's deadline scope ---------------------
-class _GuardedHTTPConnection(HTTPConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        peerio.arm(sock)
-        return sock
+class Headers(dict[str, str]):
+    """An answer's headers, looked up in any case (the first of a repeated header)."""
 
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        peerio.arm(self.sock)  # a pooled connection, reused under this request's deadline
-        super().request(*args, **kwargs)
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key.lower(), default)
 
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
 
-class _GuardedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        peerio.arm(sock)  # before the TLS handshake, which a trickling peer could stretch too
-        return sock
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        peerio.arm(self.sock)
-        super().request(*args, **kwargs)
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
 
 
-class _UnixConnection(_GuardedHTTPConnection):
-    def __init__(self, *args: Any, socket_path: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.socket_path = socket_path
+class _Connection(http.client.HTTPConnection):
+    """One keep-alive connection whose socket is guarded by the current thread's deadline scope: after
+    the TCP connect and before the TLS handshake (which a trickling peer could stretch), and again for
+    each request on it. TLS checks the certificate by the session's context, or exactly the pinned one."""
 
-    def _new_conn(self) -> socket.socket:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        if isinstance(self.timeout, (int, float)):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        timeout: float,
+        tls: ssl.SSLContext | None,
+        fingerprint: str | None,
+        unix_socket: str | None,
+    ) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._tls, self._fingerprint, self._unix = tls, fingerprint, unix_socket
+
+    def connect(self) -> None:
+        if self._unix is not None:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.settimeout(self.timeout)
-        peerio.arm(sock)
-        try:
-            sock.connect(self.socket_path)
-        except OSError as e:
-            sock.close()
-            raise urllib3.exceptions.NewConnectionError(self, f"{self.socket_path}: {e.strerror or e}") from e
-        return sock
+            peerio.arm(sock)
+            try:
+                sock.connect(self._unix)
+            except OSError:
+                sock.close()
+                raise
+        else:
+            sock = socket.create_connection((self.host, self.port), self.timeout)
+            peerio.arm(sock)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self._tls is not None:
+            try:
+                # armed before the handshake: the wrapped socket takes over the descriptor
+                sock = self._tls.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
+                peerio.arm(sock)
+                sock.do_handshake()
+                if self._fingerprint is not None:
+                    der = sock.getpeercert(binary_form=True) or b""
+                    if not hmac.compare_digest(hashlib.sha256(der).hexdigest(), self._fingerprint):
+                        raise ssl.SSLError("the server's certificate is not the pinned one")
+            except BaseException:
+                sock.close()
+                raise
+        self.sock = sock
 
 
-class _HTTPPool(HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
+class _Pool:
+    """Idle keep-alive connections to the session's origin, at most `size` kept."""
 
+    def __init__(self, size: int, make: Callable[[float], _Connection]) -> None:
+        self._idle: list[_Connection] = []
+        self._size, self._make = size, make
+        self._lock = threading.Lock()
 
-class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
+    def get(self, timeout: float) -> _Connection:
+        while True:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                return self._make(timeout)
+            if conn.sock is not None and not _dropped(conn.sock):
+                conn.timeout = timeout
+                conn.sock.settimeout(timeout)
+                return conn
+            conn.close()
 
-
-class _UnixPool(HTTPConnectionPool):
-    ConnectionCls = _UnixConnection
-
-
-class _Adapter(HTTPAdapter):
-    """requests' adapter with guarded connections and one TLS context for the session."""
-
-    def __init__(self, ssl_context: ssl.SSLContext | None, fingerprint: str | None, pool: int) -> None:
-        self._ctx, self._fingerprint = ssl_context, fingerprint
-        super().__init__(pool_connections=1, pool_maxsize=pool, max_retries=0)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
-
-    def build_connection_pool_key_attributes(self, request: Any, verify: Any, cert: Any = None) -> Any:
-        host_params, _ = super().build_connection_pool_key_attributes(request, verify, cert)
-        kw: dict[str, Any] = {}
-        if host_params["scheme"] == "https" and self._ctx is not None:
-            kw["ssl_context"] = self._ctx
-            # urllib3 sets the context's verify_mode from cert_reqs: keep them the same
-            kw["cert_reqs"] = "CERT_REQUIRED" if self._ctx.verify_mode == ssl.CERT_REQUIRED else "CERT_NONE"
-            if self._fingerprint:
-                kw["assert_fingerprint"] = self._fingerprint
-        return host_params, kw
-
-    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        pass  # the session's own TLS context decides, not requests' defaults
-
-
-class _UnixAdapter(HTTPAdapter):
-    def __init__(self, path: str, pool: int) -> None:
-        super().__init__(pool_connections=1, pool_maxsize=pool, max_retries=0)
-        self._pool = _UnixPool("localhost", maxsize=pool, socket_path=path)
-
-    def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> HTTPConnectionPool:
-        return self._pool
+    def put(self, conn: _Connection) -> None:
+        with self._lock:
+            if len(self._idle) < self._size:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     def close(self) -> None:
-        self._pool.close()
-        super().close()
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for c in idle:
+            c.close()
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """An idle connection the peer closed (or sent something unasked on): not to be used again."""
+    p = select.poll()
+    p.register(sock, select.POLLIN)
+    return bool(p.poll(0))
 
 
 def _context(
@@ -169,7 +177,7 @@ def _context(
 
 
 def _fingerprint(pem_file: str) -> str:
-    """SHA-256 of a PEM certificate's DER form, as urllib3's `assert_fingerprint` takes it."""
+    """SHA-256 of a PEM certificate's DER form (hex), compared with the peer's at each TLS handshake."""
     with open(pem_file, encoding="ascii") as f:
         der = ssl.PEM_cert_to_DER_cert(f.read())
     return hashlib.sha256(der).hexdigest()
@@ -208,25 +216,19 @@ class Session:
         self.origin = f"{self.scheme}://{self.netloc}"
         self._port = parts.port or (443 if self.scheme == "https" else 80)
         self._host = parts.hostname
-        s = requests.Session()
-        s.trust_env = False  # no proxies, netrc or CA bundle from the environment
-        for prefix in list(s.adapters):
-            s.adapters.pop(prefix).close()
-        if unix_socket:
-            s.mount("http://", _UnixAdapter(unix_socket, pool))
-        else:
-            ctx = (
-                _context(verify, ca_file, client_cert, pin_cert_file is not None)
-                if self.scheme == "https"
-                else None
-            )
-            fp = _fingerprint(pin_cert_file) if pin_cert_file else None
-            s.mount(f"{self.scheme}://", _Adapter(ctx, fp, pool))
+        pinned = pin_cert_file is not None
+        ctx = _context(verify, ca_file, client_cert, pinned) if self.scheme == "https" else None
+        fp = _fingerprint(pin_cert_file) if pin_cert_file else None
+
+        def make(timeout: float) -> _Connection:
+            return _Connection(self._host, self._port, timeout, ctx, fp, unix_socket)
+
+        self._pool = _Pool(pool, make)
         # identity: a compressed answer could expand far past the size limit before we see it
-        s.headers.update({"Accept-Encoding": "identity", **(headers or {})})
+        self._headers = {"Accept-Encoding": "identity", **(headers or {})}
         if basic_auth:
-            s.auth = basic_auth
-        self._s = s
+            cred = base64.b64encode(f"{basic_auth[0]}:{basic_auth[1]}".encode()).decode("ascii")
+            self._headers["Authorization"] = f"Basic {cred}"
 
     def url(self, link: object) -> str:
         """The absolute URL of `link`, which must be a plain absolute path (and query) on this origin."""
@@ -245,9 +247,9 @@ class Session:
 
     def set_header(self, name: str, value: str | None) -> None:
         if value is None:
-            self._s.headers.pop(name, None)
+            self._headers.pop(name, None)
         else:
-            self._s.headers[name] = value
+            self._headers[name] = value
 
     def request(
         self,
@@ -261,51 +263,51 @@ class Session:
         cap: float | None = None,
     ) -> Answer:
         """Send one request and read its whole answer before the deadline (`cap`: at most that long)."""
-        url = self.url(path)
+        self.url(path)  # refuses a path that would leave the origin: then nothing is sent
         where = f"{method} {path}"
         if cap is not None:
             deadline = deadline.within(cap)
         t = deadline.timeout(doing=where)
+        hdrs = {**self._headers, **(headers or {})}
+        data = None
+        if json is not None:
+            data = _json.dumps(json).encode()
+            hdrs["Content-Type"] = "application/json"
         with peerio.scope(deadline) as sc:
+            conn = None
             try:
-                r = self._s.request(
-                    method,
-                    url,
-                    headers=headers,
-                    json=json,
-                    timeout=(t, t),
-                    stream=True,
-                    allow_redirects=False,
-                )
-                try:
-                    body = peerio.read_body(r.raw.read, deadline, limit, where)
-                finally:
-                    r.close()
+                conn = self._pool.get(t)
+                if conn.sock is not None:
+                    peerio.arm(conn.sock)  # a pooled connection, reused under this request's deadline
+                conn.request(method, path, body=data, headers=hdrs)  # the path was checked by url()
+                r = conn.getresponse()
+                body = peerio.read_body(r.read, deadline, limit, where)
+                answer = Answer(r.status, Headers((k.lower(), v) for k, v in reversed(r.getheaders())), body)
             except ScrapeError:
+                if conn is not None:
+                    conn.close()
                 raise
-            except Exception as e:  # noqa: BLE001 - requests and urllib3 raise a wide family
+            except Exception as e:  # noqa: BLE001 - sockets, TLS and http.client raise a wide family
+                if conn is not None:
+                    conn.close()
                 raise _error(e, where, self.origin, sc.fired or deadline.expired()) from None
-        return Answer(r.status_code, r.headers, body)
+        if r.will_close or sc.fired:
+            conn.close()
+        else:
+            self._pool.put(conn)
+        return answer
 
     def close(self) -> None:
-        self._s.close()
+        self._pool.close()
 
 
 def _error(e: BaseException, where: str, origin: str, late: bool) -> ScrapeError:
-    if late or isinstance(e, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)):
+    if late or isinstance(e, TimeoutError):
         return ScrapeError("timeout", f"{where}: no whole answer from {origin} before the deadline")
     text = _chain(e)
-    if isinstance(e, (requests.exceptions.SSLError, ssl.SSLError)) or "SSLError" in text:
+    if isinstance(e, (ssl.SSLError, ssl.CertificateError)):
         return ScrapeError("tls", f"TLS with {origin} failed: {_short(text)}")
-    if isinstance(
-        e,
-        (
-            requests.exceptions.ChunkedEncodingError,
-            urllib3.exceptions.ProtocolError,
-            urllib3.exceptions.DecodeError,
-            requests.exceptions.ContentDecodingError,
-        ),
-    ) and ("NewConnectionError" not in text):
+    if isinstance(e, (http.client.HTTPException, ValueError)):  # a bad status line, chunk, header; cut short
         return ScrapeError("malformed", f"{where}: answer cut short or garbled ({_short(text)})")
     return ScrapeError("connect", f"{where}: cannot reach {origin}: {_short(text)}")
 

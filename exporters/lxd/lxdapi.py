@@ -14,8 +14,6 @@ import threading
 from typing import Any
 from urllib.parse import urlencode
 
-import urllib3
-
 from exporters.core import Deadline, ScrapeError, get_logger
 from exporters.core.http import Answer, Session
 
@@ -53,8 +51,6 @@ class LXD:
             else:
                 tls = cfg.tls
                 assert tls is not None
-                if tls.insecure_skip_verify:  # asked for: one warning at start (Runtime), not one per request
-                    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
                 try:
                     s = Session(
                         cfg.url,
