@@ -11,9 +11,9 @@ from collections.abc import Callable
 # The top-level modules each extra of pyproject.toml brings, and the core's own.
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "frr": (),
-    "lxd": ("requests",),
+    "lxd": (),
     "snmp": ("cryptography",),
-    "bmc": ("requests", "pyipmi", "cryptography"),
+    "bmc": ("pyipmi", "cryptography"),
 }
 CORE_MODULES = ("prometheus_client", "yaml", "bcrypt")
 

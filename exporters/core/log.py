@@ -105,13 +105,13 @@ def setup(level: str = "info", fmt: str = "logfmt", stream: Any = None) -> None:
     root.addHandler(handler)
     root.setLevel(LEVELS[level])
     # Libraries' own loggers are chatty at debug and may echo request details; keep them at warn.
-    for noisy in ("urllib3", "pysnmp", "pyasn1", "pyipmi", "ws4py", "asyncio"):
+    for noisy in ("pysnmp", "pyasn1", "pyipmi", "ws4py", "asyncio"):
         logging.getLogger(noisy).setLevel(max(LEVELS[level], logging.WARNING))
     warnings.showwarning = _show_warning
 
 
-# Python warnings (urllib3's InsecureRequestWarning with `verify: false`, deprecations in libraries) go
-# through the logger in the chosen format, once per distinct warning, instead of raw lines on stderr.
+# Python warnings (a library's own, deprecations) go through the logger in the chosen format, once per
+# distinct warning, instead of raw lines on stderr.
 MAX_DISTINCT_WARNINGS = 1000
 _warned: set[tuple[str, str]] = set()
 _warned_lock = threading.Lock()

@@ -18,6 +18,11 @@ from exporters.core.cli import main_for
 from exporters.core.config import ReadableFile
 
 
+class LibraryWarning(UserWarning):
+    """What a library's warnings.warn() raises; Python's default filter shows it once per place (as it
+    did urllib3's InsecureRequestWarning, which the exporters met before the core's HTTP client)."""
+
+
 @dataclass(frozen=True)
 class Target:
     address: str
@@ -37,7 +42,7 @@ class Config:
     build_delay: Duration = Duration(0)  # building the runtime takes this long (a slow reload)
     close_delay: Duration = Duration(0)  # close() takes this long (a peer that hangs at logout)
     marker: str = ""  # named in the log line when this runtime is closed
-    warn: bool = False  # every scrape raises urllib3's InsecureRequestWarning
+    warn: bool = False  # every scrape raises a library's warning (LibraryWarning)
     explode: bool = False  # jobs() raises: an error inside the HTTP handler
     samples: int = 0  # extra series per target scrape (a slow render)
     extra_file: ReadableFile | None = None  # a file the config refers to
@@ -79,13 +84,7 @@ class Runtime:
         except ValueError:
             raise ScrapeError("malformed", f"not a number: {line[:40]!r}") from None
         if self.config.warn:
-            import urllib3  # its import sets the warning filter the real exporters get
-
-            warnings.warn(
-                f"Unverified HTTPS request is being made to host '{host}'",
-                urllib3.exceptions.InsecureRequestWarning,
-                stacklevel=1,
-            )
+            warnings.warn(f"the library is unsure about host '{host}'", LibraryWarning, stacklevel=1)
         f = Families("colo_toy")
         f.gauge("reading_celsius", "The peer's reading.", ["sensor"]).add_metric(["a"], v)
         f.counter("reads_total", "Reads served by the peer.", ["sensor"]).add_metric(["a"], 7)
