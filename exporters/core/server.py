@@ -339,7 +339,7 @@ class Server:
                 self._close(conn)
                 return
             der = conn.sock.getpeercert(binary_form=True)  # type: ignore[attr-defined]
-            if not self.app.web.current.client_allowed(der):
+            if not self.app.web.current.client_allowed(conn.sock.getpeercert()):  # type: ignore[attr-defined]
                 log.warning(
                     "client certificate refused: none of its SANs is in client_allowed_sans", client=conn.addr
                 )

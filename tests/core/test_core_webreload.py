@@ -36,6 +36,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict:
         ("server2", "127.0.0.1", ["127.0.0.1"]),
         ("prom", "prometheus", ["prometheus.example"]),
         ("intruder", "prometheus", ["intruder.example"]),
+        ("prom_ip", "prometheus", ["2001:db8::7"]),  # Python's ssl writes it 2001:DB8:0:0:0:0:0:7
     ):
         cert, key = make_cert(cn, ca, sans=sans)
         out[name] = write_pem(d, name, cert, key)
@@ -163,12 +164,13 @@ def test_client_allowed_sans(lab, peer, pki) -> None:
                 "key_file": str(pki["server"][1]),
                 "client_ca_file": str(pki["ca"]),
                 "client_auth_type": "RequireAndVerifyClientCert",
-                "client_allowed_sans": ["prometheus.example"],
+                "client_allowed_sans": ["prometheus.example", "2001:db8::7"],
             }
         },
     )
     toy = Toy(lab, toy_config(sw1=peer), args=[f"--web.config.file={web}"])
     assert _get(toy.port, ca=pki["ca"], client=pki["prom"])[0] == 200
+    assert _get(toy.port, ca=pki["ca"], client=pki["prom_ip"])[0] == 200
     with pytest.raises((ssl.SSLError, ConnectionError, OSError, http.client.HTTPException)):
         _get(toy.port, ca=pki["ca"], client=pki["intruder"])  # signed by the same CA, other SAN
     assert _get(toy.port, ca=pki["ca"], client=pki["prom"])[0] == 200

@@ -121,11 +121,6 @@ def test_exporters_import_only_the_core_and_their_extra() -> None:
     assert unused == {x: set() for x in EXPORTERS}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="exporters/core/webconfig.py imports cryptography for client_allowed_sans, which the FRR and "
-    "LXD packages do not ship: their TLS connections are closed with an error log when it is set",
-)
 def test_core_imports_only_its_dependencies() -> None:
     undeclared, _ = _dependencies()
     assert [u for u in undeclared if u.startswith("exporters/core/")] == []
