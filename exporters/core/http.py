@@ -122,12 +122,14 @@ class _Connection(http.client.HTTPConnection):
 
 
 class _Pool:
-    """Idle keep-alive connections to the session's origin, at most `size` kept."""
+    """Idle keep-alive connections to the session's origin, at most `size` kept; none once closed (a
+    request still running when its session is closed, on a reload, closes its connection at the end)."""
 
     def __init__(self, size: int, make: Callable[[float], _Connection]) -> None:
         self._idle: list[_Connection] = []
         self._size, self._make = size, make
         self._lock = threading.Lock()
+        self._closed = False
 
     def get(self, timeout: float) -> _Connection:
         while True:
@@ -143,13 +145,14 @@ class _Pool:
 
     def put(self, conn: _Connection) -> None:
         with self._lock:
-            if len(self._idle) < self._size:
+            if not self._closed and len(self._idle) < self._size:
                 self._idle.append(conn)
                 return
         conn.close()
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             idle, self._idle = self._idle, []
         for c in idle:
             c.close()

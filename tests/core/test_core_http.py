@@ -362,3 +362,15 @@ def test_read_body_bounds() -> None:
     with pytest.raises(ScrapeError) as e:
         read_body(lambda n: b"", d, 10, "x")
     assert e.value.reason == "timeout"
+
+
+def test_a_request_ending_after_close_keeps_no_connection() -> None:
+    """A session closed (a reload) while a request runs: that request's connection is closed when it
+    ends, not kept idle in a pool nobody uses any more."""
+    srv = _Server()
+    s = Session(f"http://127.0.0.1:{srv.port}")
+    assert s.request("GET", "/size/1", Deadline(2)).body == b"x"
+    s.close()
+    assert s.request("GET", "/size/1", Deadline(2)).body == b"x"  # still answers, as before
+    assert s._pool._idle == []  # what the pool keeps
+    srv.shutdown()
