@@ -18,14 +18,8 @@ _READING = {
     "voltage": ("voltage_volts", "Voltage reading in volts."),
     "current": ("current_amperes", "Current reading in amperes."),
 }
-_THRESHOLD = {
-    "temperature": "temperature_threshold_celsius",
-    "fan_rpm": "fan_speed_threshold_rpm",
-    "fan_ratio": "fan_speed_threshold_ratio",
-    "power": "power_threshold_watts",
-    "voltage": "voltage_threshold_volts",
-    "current": "current_threshold_amperes",
-}
+# temperature_celsius -> temperature_threshold_celsius, and so on for each reading's family
+_THRESHOLD = {k: "_threshold_".join(name.rsplit("_", 1)) for k, (name, _) in _READING.items()}
 L = ("target", "source", "sensor")
 _STATE_DOC = (
     "Sensor state reported by the BMC: 0 ok, 1 warning (non-critical), 2 critical; for discrete IPMI sensors "
@@ -41,6 +35,11 @@ _PSU_WATTS = {
 def families(ns: str, target: str, source: str, snap: Snapshot) -> list[Metric]:
     f = Families(ns)
     base = [target, source]
+
+    def of_target(name: str, doc: str, value: float | None) -> None:
+        if value is not None:
+            f.gauge(name, doc, ("target", "source")).add_metric(base, value)
+
     states: set[tuple[str, str]] = set()  # one sensor_state per sensor, whatever sources said
     for s in snap.sensors:
         name, doc = _READING[s.kind]
@@ -79,37 +78,31 @@ def families(ns: str, target: str, source: str, snap: Snapshot) -> list[Metric]:
         ):
             if value is not None:
                 f.gauge(f"psu_{key}_watts", _PSU_WATTS[key], L).add_metric([*base, p.name], value)
-    if snap.power_on is not None:
-        f.gauge("chassis_power_on", "1 if the server is powered on.", ("target", "source")).add_metric(
-            base, 1 if snap.power_on else 0
-        )
-    if snap.system_power_watts is not None:
-        f.gauge(
-            "system_power_watts",
-            "The server's power draw in watts (DCMI or the configured sensor for "
-            "IPMI; PowerControl or the chassis power sensor for Redfish).",
-            ("target", "source"),
-        ).add_metric(base, snap.system_power_watts)
-    if snap.sel_entries is not None:
-        f.gauge("sel_entries", "Entries in the System Event Log.", ("target", "source")).add_metric(
-            base, snap.sel_entries
-        )
-    if snap.sel_free_bytes is not None:
-        f.gauge(
-            "sel_free_bytes", "Free space in the System Event Log in bytes.", ("target", "source")
-        ).add_metric(base, snap.sel_free_bytes)
+
+    of_target(
+        "chassis_power_on",
+        "1 if the server is powered on.",
+        None if snap.power_on is None else int(snap.power_on),
+    )
+    of_target(
+        "system_power_watts",
+        "The server's power draw in watts (DCMI or the configured sensor for "
+        "IPMI; PowerControl or the chassis power sensor for Redfish).",
+        snap.system_power_watts,
+    )
+    of_target("sel_entries", "Entries in the System Event Log.", snap.sel_entries)
+    of_target("sel_free_bytes", "Free space in the System Event Log in bytes.", snap.sel_free_bytes)
     for t, n in snap.sel_by_type:
         f.gauge(
             "sel_events",
             "System Event Log entries by sensor type (IPMI).",
             ("target", "source", "sensor_type"),
         ).add_metric([*base, t], n)
-    if snap.sel_last_timestamp is not None:
-        f.gauge(
-            "sel_last_entry_timestamp_seconds",
-            "When the newest System Event Log entry was added (Unix time, by the BMC's clock).",
-            ("target", "source"),
-        ).add_metric(base, snap.sel_last_timestamp)
+    of_target(
+        "sel_last_entry_timestamp_seconds",
+        "When the newest System Event Log entry was added (Unix time, by the BMC's clock).",
+        snap.sel_last_timestamp,
+    )
     for c in snap.components:
         f.gauge(
             "component_health",
@@ -118,12 +111,11 @@ def families(ns: str, target: str, source: str, snap: Snapshot) -> list[Metric]:
             "no series.",
             ("target", "source", "kind", "component"),
         ).add_metric([*base, c.kind, c.name], c.health)
-    if snap.components_refreshed is not None:
-        f.gauge(
-            "component_refresh_timestamp_seconds",
-            "When the component health was last read successfully (Unix time).",
-            ("target", "source"),
-        ).add_metric(base, snap.components_refreshed)
+    of_target(
+        "component_refresh_timestamp_seconds",
+        "When the component health was last read successfully (Unix time).",
+        snap.components_refreshed,
+    )
     for comp, h in snap.health:
         f.gauge(
             "health_rollup",
@@ -131,9 +123,9 @@ def families(ns: str, target: str, source: str, snap: Snapshot) -> list[Metric]:
             'of each system and chassis; IPMI: the worst sensor state (component "sensors").',
             ("target", "source", "component"),
         ).add_metric([*base, comp], h)
-    f.gauge(
+    of_target(
         "scrape_requests",
         "Requests sent to the BMC by this scrape (IPMI messages or HTTP requests).",
-        ("target", "source"),
-    ).add_metric(base, snap.requests)
+        snap.requests,
+    )
     return list(f)

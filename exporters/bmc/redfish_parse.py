@@ -254,22 +254,27 @@ def chassis_power(docs: list[dict[str, Any]]) -> float | None:
     return None
 
 
+def _legacy(
+    m: dict[str, Any],
+    i: int,
+    kind: str,
+    value: float | None,
+    scale: float = 1.0,
+    name_keys: tuple[str, ...] = (),
+) -> Reading:
+    """A member of a legacy Thermal or Power array: no identity but its name and place."""
+    thresholds = _thresholds(m, scale, legacy=True)
+    return Reading(
+        _name(m, i, *name_keys), kind, value, health(m.get("Status")), thresholds, None, member_id(m, i)
+    )
+
+
 def thermal_readings(doc: dict[str, Any]) -> list[Reading]:
     """Legacy Thermal: Temperatures and Fans (array members: no identity but their name)."""
     out = []
     for i, t in enumerate(_list(doc, "Temperatures")):
         if not absent(t):
-            out.append(
-                Reading(
-                    _name(t, i),
-                    "temperature",
-                    _first_number(t, "ReadingCelsius", "CurrentReading"),
-                    health(t.get("Status")),
-                    _thresholds(t, 1.0, legacy=True),
-                    None,
-                    member_id(t, i),
-                )
-            )
+            out.append(_legacy(t, i, "temperature", _first_number(t, "ReadingCelsius", "CurrentReading")))
     for i, f in enumerate(_list(doc, "Fans")):
         if absent(f):
             continue
@@ -277,17 +282,7 @@ def thermal_readings(doc: dict[str, Any]) -> list[Reading]:
         kind = "fan_ratio" if isinstance(units, str) and units.lower() in ("percent", "%") else "fan_rpm"
         v = _first_number(f, "Reading", "ReadingRPM", "CurrentReading")
         scale = 0.01 if kind == "fan_ratio" else 1.0
-        out.append(
-            Reading(
-                _name(f, i, "FanName"),
-                kind,
-                _scaled(kind, v),
-                health(f.get("Status")),
-                _thresholds(f, scale, legacy=True),
-                None,
-                member_id(f, i),
-            )
-        )
+        out.append(_legacy(f, i, kind, _scaled(kind, v), scale, ("FanName",)))
     return out
 
 
@@ -340,17 +335,7 @@ def power_readings(doc: dict[str, Any]) -> list[Reading]:
             )
     for i, vd in enumerate(_list(doc, "Voltages")):
         if not absent(vd):
-            out.append(
-                Reading(
-                    _name(vd, i),
-                    "voltage",
-                    _first_number(vd, "ReadingVolts", "CurrentReading"),
-                    health(vd.get("Status")),
-                    _thresholds(vd, 1.0, legacy=True),
-                    None,
-                    member_id(vd, i),
-                )
-            )
+            out.append(_legacy(vd, i, "voltage", _first_number(vd, "ReadingVolts", "CurrentReading")))
     return out
 
 
