@@ -25,6 +25,7 @@ from .parse_common import (
     Skip,
     as_dict,
     asn,
+    epoch,
     first_int,
     get_str,
     loads,
@@ -32,7 +33,6 @@ from .parse_common import (
     opt_int,
     opt_str,
     raw_loads,
-    since,
     strict,
 )
 
@@ -114,9 +114,6 @@ def _summary_peer(vrf: str, af: str, local_as: str, peer: str, p: Any, now: floa
         p = as_dict(p)
         state = get_str(p, "state")
         la = p.get("localAs")
-        epoch = opt_int(p, "peerUptimeEstablishedEpoch")
-        if epoch is None and now is not None:
-            epoch = since(now, opt_int(p, "peerUptimeMsec"))
         return SummaryPeer(
             vrf=vrf,
             afi_safi=af,
@@ -127,7 +124,7 @@ def _summary_peer(vrf: str, af: str, local_as: str, peer: str, p: Any, now: floa
             admin_shutdown=p.get("peerState") == "Admin" or state.startswith("Idle (Admin"),
             received=first_int(p, RECEIVED_KEYS),
             advertised=opt_int(p, "pfxSnt"),
-            state_epoch=epoch,
+            state_epoch=epoch(p, "peerUptimeEstablishedEpoch", "peerUptimeMsec", now),
             description=opt_str(p, "desc"),
             connections_established=opt_int(p, "connectionsEstablished"),
             connections_dropped=opt_int(p, "connectionsDropped"),
@@ -217,11 +214,7 @@ def _neighbor(vrf: str, peer: str, n: dict[str, Any], now: float | None) -> Neig
         bfd = n.get("peerBfdInfo")
         bfd_status = get_str(bfd, "status", "peerBfdInfo", "Unknown") if isinstance(bfd, dict) else None
         name = state_name(state)
-        epoch = None
-        if name == "Established":
-            epoch = opt_int(n, "bgpTimerUpEstablishedEpoch")
-            if epoch is None and now is not None:
-                epoch = since(now, opt_int(n, "bgpTimerUpMsec"))
+        up = epoch(n, "bgpTimerUpEstablishedEpoch", "bgpTimerUpMsec", now) if name == "Established" else None
         return Neighbor(
             vrf=vrf,
             peer=peer,
@@ -229,7 +222,7 @@ def _neighbor(vrf: str, peer: str, n: dict[str, Any], now: float | None) -> Neig
             local_as=asn(n.get("localAs"), "localAs"),
             state=name,
             admin_shutdown=n.get("adminShutDown") is True or state.startswith("Idle (Admin"),
-            established_epoch=epoch,
+            established_epoch=up,
             description=opt_str(n, "nbrDesc"),
             messages_received=_messages(stats, "Recv"),
             messages_sent=_messages(stats, "Sent"),

@@ -118,8 +118,13 @@ def asn(v: Any, where: str = "") -> str:
     raise ParseError(_at(where, f"not an AS number: {str(v)[:40]!r}"))
 
 
-def since(now: float, msec: int | None) -> int | None:
-    """The Unix time `msec` milliseconds before `now`; None for None or 0 (FRR's "never")."""
+def epoch(d: dict[str, Any], epoch_key: str, msec_key: str, now: float | None) -> int | None:
+    """The Unix time of an event: FRR's `...Epoch` key, else `now` less the age in ms that older releases
+    give alone; None where neither is there, or the age is 0 (FRR's "never")."""
+    e = opt_int(d, epoch_key)
+    if e is not None or now is None:
+        return e
+    msec = opt_int(d, msec_key)
     if not msec or msec < 0:
         return None
     return round(now - msec / 1000)
