@@ -79,23 +79,26 @@ def families(
         "One per interface: descriptive labels; always 1.",
         PORT_LABELS + ("ifdescr", "ifalias", "iftype"),
     )
-    admin = f.gauge("interface_admin_status", "ifAdminStatus: 1 up, 2 down, 3 testing.", PORT_LABELS)
-    oper = f.gauge(
+
+    def port_gauge(name: str, doc: str) -> tuple[list[Sample], str]:
+        g = f.gauge(name, doc, PORT_LABELS)
+        return g.samples, g.name
+
+    admin_s, admin_n = port_gauge("interface_admin_status", "ifAdminStatus: 1 up, 2 down, 3 testing.")
+    oper_s, oper_n = port_gauge(
         "interface_oper_status",
         "ifOperStatus: 1 up, 2 down, 3 testing, 4 unknown, 5 dormant, 6 notPresent, 7 lowerLayerDown.",
-        PORT_LABELS,
     )
-    speed = f.gauge(
-        "interface_speed_bytes", "Nominal speed in bytes per second (ifHighSpeed, else ifSpeed).", PORT_LABELS
+    speed_s, speed_n = port_gauge(
+        "interface_speed_bytes", "Nominal speed in bytes per second (ifHighSpeed, else ifSpeed)."
     )
-    mtu = f.gauge("interface_mtu_bytes", "ifMtu: largest packet, in bytes.", PORT_LABELS)
-    change = f.gauge(
+    mtu_s, mtu_n = port_gauge("interface_mtu_bytes", "ifMtu: largest packet, in bytes.")
+    change_s, change_n = port_gauge(
         "interface_last_change_timestamp_seconds",
         "When the interface last changed operational state (ifLastChange against sysUpTime).",
-        PORT_LABELS,
     )
-    wide = f.gauge(
-        "interface_counters_64bit", "1 if the octet counters are 64-bit (ifHC*), 0 if 32-bit.", PORT_LABELS
+    wide_s, wide_n = port_gauge(
+        "interface_counters_64bit", "1 if the octet counters are 64-bit (ifHC*), 0 if 32-bit."
     )
     counters = {}
     for key, (name, doc, cast) in _COUNTERS.items():
@@ -103,12 +106,6 @@ def families(
         counters[key] = (fam.samples, fam.name + "_total", cast)
     # One label dict per port, shared by all its series: the exposition renders it once (~2x faster).
     info_s, info_n = info.samples, info.name + "_info"
-    admin_s, admin_n = admin.samples, admin.name
-    oper_s, oper_n = oper.samples, oper.name
-    speed_s, speed_n = speed.samples, speed.name
-    mtu_s, mtu_n = mtu.samples, mtu.name
-    change_s, change_n = change.samples, change.name
-    wide_s, wide_n = wide.samples, wide.name
     up = system.uptime_ticks
     for i in interfaces:
         role, link = roles.get(i.index, ("", ""))

@@ -170,39 +170,34 @@ def _get_octets(b: bytes, i: int, end: int) -> tuple[bytes, int]:
     return b[s:e], e
 
 
+def _arcs(raw: bytes) -> list[int]:
+    """The base-128 numbers of OID content octets."""
+    if raw and raw[-1] & 0x80:
+        raise BerError("truncated OID")
+    if max(raw, default=0) < 0x80:
+        return list(raw)
+    out: list[int] = []
+    v = 0
+    for x in raw:
+        v = (v << 7) | (x & 0x7F)
+        if not x & 0x80:
+            out.append(v)
+            v = 0
+    return out
+
+
 def oid(raw: bytes) -> Oid:
     """OID content octets -> tuple."""
     if not raw:
         raise BerError("empty OID")
-    out: list[int] = []
-    v = 0
-    x = 0
-    for x in raw:
-        v = (v << 7) | (x & 0x7F)
-        if not x & 0x80:
-            out.append(v)
-            v = 0
-    if x & 0x80:
-        raise BerError("truncated OID")
-    first = out[0]
+    first, *rest = _arcs(raw)
     head = (first // 40, first % 40) if first < 80 else (2, first - 80)
-    return head + tuple(out[1:])
+    return (*head, *rest)
 
 
 def suffix(raw: bytes) -> Oid:
     """Sub-identifiers of raw OID octets that do not start with the first two arcs (an index)."""
-    if raw and raw[-1] & 0x80:
-        raise BerError("truncated OID")
-    if max(raw, default=0) < 0x80:
-        return tuple(raw)
-    out: list[int] = []
-    v = 0
-    for x in raw:
-        v = (v << 7) | (x & 0x7F)
-        if not x & 0x80:
-            out.append(v)
-            v = 0
-    return tuple(out)
+    return tuple(_arcs(raw))
 
 
 _UNSIGNED = frozenset((0x41, 0x42, 0x43, 0x46, 0x47))  # Counter32, Gauge32, TimeTicks, Counter64, UInteger32
