@@ -14,7 +14,6 @@ from prometheus_client.core import Metric
 
 from ..core import Deadline, Job, get_logger
 from ..core.app import ExporterSpec
-from ..core.cli import main_for
 from .collector import families
 from .config import Config
 from .ipmi import IpmiSource
@@ -94,20 +93,17 @@ def _runner(
 
 SPEC = ExporterSpec(
     name="bmc",
-    namespace="colo_bmc",
     description="Fans, temperatures, power and PSU health of server BMCs over IPMI and Redfish",
     default_port=9473,
     config_type=Config,
     build=Runtime,
     multi_target=True,
-    default_config_file="/etc/colo-exporters/bmc.yml",
     config_required=True,
     error_reasons=("auth", "session_limit", "connect", "tls", "http", "malformed", "bad_link", "bad_sdr"),
 )
 
 
-def main() -> None:
-    main_for(SPEC)
+main = SPEC.main
 
 
 if __name__ == "__main__":

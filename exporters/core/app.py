@@ -43,16 +43,29 @@ class Runtime(Protocol):
 @dataclass(frozen=True)
 class ExporterSpec:
     name: str  # "snmp"
-    namespace: str  # "colo_snmp"
     description: str  # one line, for --help and the landing page
     default_port: int
     config_type: type  # root dataclass of the config file
     build: Callable[[Any], Runtime]  # config -> runtime
     multi_target: bool = False  # /probe?target=NAME instead of data on /metrics
-    config_required: bool = False
-    default_config_file: str | None = None  # read when --config.file is not given and it exists
+    config_required: bool = False  # else the default config file is read only when it exists
     error_reasons: tuple[str, ...] = ()  # pre-declared values of <ns>_scrape_errors_total{reason}
     docs_url: str = "https://github.com/colo-exporters/colo-exporters"
+
+    @property
+    def namespace(self) -> str:
+        return f"colo_{self.name}"
+
+    @property
+    def default_config_file(self) -> str:
+        """Where the Debian package puts the config (read when --config.file is not given)."""
+        return f"/etc/colo-exporters/{self.name}.yml"
+
+    def main(self) -> None:
+        """The console script (exporters/launch.py) and `python -m exporters.<name>.main`."""
+        from .cli import main_for  # cli imports this module
+
+        main_for(self)
 
 
 class UnknownTarget(Exception):

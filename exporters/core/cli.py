@@ -43,6 +43,35 @@ def _duration(text: str) -> float:
             raise argparse.ArgumentTypeError(str(e)) from None
 
 
+_SWITCHES = (  # flag, dest, help
+    ("--config.check", "config_check", "validate the config and web config files, then exit"),
+    (
+        "--config.expand-environment-variables",
+        "expand_env",
+        "expand ${VAR} and $VAR in secret fields of the config (as snmp_exporter does)",
+    ),
+    (
+        "--web.systemd-socket",
+        "systemd_socket",
+        "listen on the sockets systemd passes (socket activation) instead of --web.listen-address",
+    ),
+)
+_DURATIONS = (  # flag, dest, default in seconds, help
+    (
+        "--web.timeout-offset",
+        "timeout_offset",
+        0.5,
+        "subtracted from Prometheus' scrape timeout to leave time to answer",
+    ),
+    (
+        "--scrape.default-timeout",
+        "default_timeout",
+        10.0,
+        "deadline when the request carries no X-Prometheus-Scrape-Timeout-Seconds",
+    ),
+)
+
+
 def parser(spec: ExporterSpec) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=f"colo-{spec.name}-exporter", description=spec.description, allow_abbrev=False
@@ -64,34 +93,17 @@ def parser(spec: ExporterSpec) -> argparse.ArgumentParser:
     if spec.default_config_file:
         cfg_help += f"; default {spec.default_config_file}" + ("" if spec.config_required else " if present")
     p.add_argument("--config.file", dest="config", metavar="FILE", help=cfg_help)
-    p.add_argument(
-        "--config.check",
-        dest="config_check",
-        action="store_true",
-        help="validate the config and web config files, then exit",
-    )
-    p.add_argument(
-        "--web.timeout-offset",
-        dest="timeout_offset",
-        type=_duration,
-        default=0.5,
-        metavar="DURATION",
-        help="subtracted from Prometheus' scrape timeout to leave time to answer (default 0.5s)",
-    )
-    p.add_argument(
-        "--scrape.default-timeout",
-        dest="default_timeout",
-        type=_duration,
-        default=10.0,
-        metavar="DURATION",
-        help="deadline when the request carries no X-Prometheus-Scrape-Timeout-Seconds (default 10s)",
-    )
-    p.add_argument(
-        "--config.expand-environment-variables",
-        dest="expand_env",
-        action="store_true",
-        help="expand ${VAR} and $VAR in secret fields of the config (as snmp_exporter does)",
-    )
+    for flag, dest, text in _SWITCHES:
+        p.add_argument(flag, dest=dest, action="store_true", help=text)
+    for flag, dest, default, text in _DURATIONS:
+        p.add_argument(
+            flag,
+            dest=dest,
+            type=_duration,
+            default=default,
+            metavar="DURATION",
+            help=f"{text} (default {default:g}s)",
+        )
     p.add_argument(
         "--web.max-requests",
         dest="max_requests",
@@ -106,12 +118,6 @@ def parser(spec: ExporterSpec) -> argparse.ArgumentParser:
         default="/metrics",
         metavar="PATH",
         help="path of the exporter's own metrics (default /metrics)",
-    )
-    p.add_argument(
-        "--web.systemd-socket",
-        dest="systemd_socket",
-        action="store_true",
-        help="listen on the sockets systemd passes (socket activation) instead of --web.listen-address",
     )
     p.add_argument("--log.level", dest="log_level", choices=list(logs.LEVELS), default="info")
     p.add_argument("--log.format", dest="log_format", choices=["logfmt", "json"], default="logfmt")

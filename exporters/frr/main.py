@@ -18,7 +18,6 @@ from prometheus_client.core import Metric
 
 from exporters.core import Deadline, Exclusive, Families, Job, ScrapeError, get_logger
 from exporters.core.app import ExporterSpec
-from exporters.core.cli import main_for
 
 from . import collector
 from .commands import Context, DaemonState, Outcome, Query, parse_all, paused, run_queries
@@ -114,21 +113,16 @@ class Runtime:
 
 SPEC = ExporterSpec(
     name="frr",
-    namespace="colo_frr",
     description="Prometheus exporter for FRR: BGP sessions, BFD peers, VRRP state and routes, "
     "read from the daemons' vty sockets.",
     default_port=9474,
     config_type=Config,
     build=Runtime,
-    multi_target=False,
-    default_config_file="/etc/colo-exporters/frr.yml",
-    config_required=False,
     error_reasons=("connect", "permission", "protocol", "command", "malformed", "vtysh"),
 )
 
 
-def main() -> None:
-    main_for(SPEC)
+main = SPEC.main
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ from prometheus_client.core import Metric
 
 from exporters.core import Deadline, Exclusive, Job, ScrapeError, get_logger
 from exporters.core.app import ExporterSpec
-from exporters.core.cli import main_for
 from exporters.core.gcpause import paused_gc
 
 from . import collector, metrics_text, parse
@@ -482,21 +481,16 @@ class Runtime:
 
 SPEC = ExporterSpec(
     name="lxd",
-    namespace="colo_lxd",
     description="Prometheus exporter for LXD and Incus: instances of every project and member, cluster "
     "members, storage pools, projects",
     default_port=9471,
     config_type=Config,
     build=Runtime,
-    multi_target=False,
-    default_config_file="/etc/colo-exporters/lxd.yml",
-    config_required=False,
     error_reasons=("connect", "permission", "auth", "tls", "api", "malformed"),
 )
 
 
-def main() -> None:
-    main_for(SPEC)
+main = SPEC.main
 
 
 if __name__ == "__main__":

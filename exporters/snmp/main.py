@@ -10,7 +10,6 @@ from prometheus_client.core import Metric
 
 from exporters.core import Deadline, Job, ScrapeError, get_logger
 from exporters.core.app import ExporterSpec
-from exporters.core.cli import main_for
 
 from . import lldp, parse
 from .collector import families
@@ -164,20 +163,16 @@ def _duplicates(interfaces: list[parse.Interface]) -> list[str]:
 
 SPEC = ExporterSpec(
     name="snmp",
-    namespace="colo_snmp",
     default_port=9472,
     config_type=Config,
     build=Runtime,
     multi_target=True,
     description="Switch port traffic, errors and status over SNMP (IF-MIB), with link roles",
-    default_config_file="/etc/colo-exporters/snmp.yml",
-    config_required=False,
     error_reasons=("auth", "malformed", "agent"),
 )
 
 
-def main() -> None:
-    main_for(SPEC)
+main = SPEC.main
 
 
 if __name__ == "__main__":

@@ -224,7 +224,7 @@ def test_render_estimate_is_not_lowered_by_a_cut_answer(tmp_path: Path) -> None:
         def close(self) -> None:
             pass
 
-    spec = ExporterSpec("t", "colo_t", "t", 1, Cfg, Rt, multi_target=False, error_reasons=("timeout",))
+    spec = ExporterSpec("t", "t", 1, Cfg, Rt, error_reasons=("timeout",))
     (tmp_path / "c.yml").write_text("{}\n")
     app = App(spec, str(tmp_path / "c.yml"))
     app.scrape(None, Deadline(1))

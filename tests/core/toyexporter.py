@@ -7,14 +7,13 @@ import socket
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from exporters.core import ConfigError, Duration, Families, Job, ScrapeError, Secret, get_logger
 from exporters.core.app import ExporterSpec
-from exporters.core.cli import main_for
 from exporters.core.config import ReadableFile
 
 
@@ -101,7 +100,6 @@ class Runtime:
 
 SPEC = ExporterSpec(
     name="toy",
-    namespace="colo_toy",
     description="Toy exporter for core tests.",
     default_port=19470,
     config_type=Config,
@@ -110,18 +108,16 @@ SPEC = ExporterSpec(
     config_required=True,
     error_reasons=("connect", "auth", "malformed"),
 )
-SINGLE = ExporterSpec(
-    name="toy",
-    namespace="colo_toy",
+SINGLE = replace(
+    SPEC,
     description="Toy exporter, single-target.",
-    default_port=19470,
-    config_type=Config,
-    build=Runtime,
     multi_target=False,
+    config_required=False,
+    error_reasons=(),
 )
 
 if __name__ == "__main__":
     single = "--single" in sys.argv
     if single:
         sys.argv.remove("--single")
-    main_for(SINGLE if single else SPEC)
+    (SINGLE if single else SPEC).main()
