@@ -12,7 +12,7 @@ as one vocabulary: labels `kind` and `component`.
 
 from __future__ import annotations
 
-from .common import Ctx, exporter_alerts, source_down
+from .common import Ctx, exporter_alerts, held_alert, source_down
 from .model import Alert, Cond, Group, W, held, indent, sel
 
 SRC = "job, instance, target, source"
@@ -50,18 +50,9 @@ def groups(ctx: Ctx) -> list[Group]:
     c, t = ctx.sub("bmc"), ctx.t
 
     def hardware(name: str, cond: Cond, severity: str, for_key: str, summary: str, description: str) -> Alert:
-        """A sensor or component alert: held while the BMC cannot be read, resolved after the resolve
-        delay."""
-        return Alert(
-            name,
-            held(cond, ctx.hold, SRC, FRESH),
-            severity,
-            "server",
-            summary,
-            description,
-            for_=t(c[for_key]),
-            keep_firing_for=ctx.delay,
-        )
+        """A sensor or component alert: held while the BMC cannot be read."""
+        expr = held(cond, ctx.hold, SRC, FRESH)
+        return held_alert(ctx, name, expr, severity, "server", c[for_key], summary, description)
 
     def stopped(w: W) -> str:
         return f"{w('colo_bmc_fan_speed_rpm')} == 0 or {w('colo_bmc_fan_speed_ratio')} == 0"
