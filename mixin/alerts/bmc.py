@@ -12,7 +12,7 @@ as one vocabulary: labels `kind` and `component`.
 
 from __future__ import annotations
 
-from .common import Ctx, exporter_alerts, source_down
+from .common import Ctx, exporter_alerts, held_alert, source_down
 from .model import Alert, Cond, Group, W, held, indent, sel
 
 SRC = "job, instance, target, source"
@@ -35,50 +35,38 @@ def _state(metric: str, kind: str, op: str, w: W) -> str:
     return f"({w(metric)} and on ({SEN}) {w(sel('colo_bmc_sensor_state', type=kind))} {op})"
 
 
+def _crossed(kind: str, state: str, readings: tuple[str, ...], *limits: tuple[str, str]) -> Cond:
+    """Any of `readings` (sensors of type `kind`) beyond one of its `limits` ((op, threshold)), or in BMC
+    sensor state `state`."""
+
+    def cond(w: W) -> str:
+        crossings = [_thr(r, op, threshold, w) for r in readings for op, threshold in limits]
+        return "\nor ".join(crossings + [_state(f"colo_bmc_{r}", kind, state, w) for r in readings])
+
+    return cond
+
+
 def groups(ctx: Ctx) -> list[Group]:
     c, t = ctx.sub("bmc"), ctx.t
 
     def hardware(name: str, cond: Cond, severity: str, for_key: str, summary: str, description: str) -> Alert:
-        """A sensor or component alert: held while the BMC cannot be read, resolved after the resolve
-        delay."""
-        return Alert(
-            name,
-            held(cond, ctx.hold, SRC, FRESH),
-            severity,
-            "server",
-            summary,
-            description,
-            for_=t(c[for_key]),
-            keep_firing_for=ctx.delay,
-        )
+        """A sensor or component alert: held while the BMC cannot be read."""
+        expr = held(cond, ctx.hold, SRC, FRESH)
+        return held_alert(ctx, name, expr, severity, "server", c[for_key], summary, description)
 
     def stopped(w: W) -> str:
         return f"{w('colo_bmc_fan_speed_rpm')} == 0 or {w('colo_bmc_fan_speed_ratio')} == 0"
 
-    def fan_low(w: W) -> str:
-        return (
-            "(\n  "
-            f"{_thr('fan_speed_rpm', '<', 'lower_critical', w)}\n"
-            "  or "
-            f"{_thr('fan_speed_ratio', '<', 'lower_critical', w)}\n"
-            f"  or {_state('colo_bmc_fan_speed_rpm', 'fan', '== 2', w)}\n"
-            f"  or {_state('colo_bmc_fan_speed_ratio', 'fan', '== 2', w)}\n"
-            f")\nunless on ({SEN}) ({stopped(w)})"
-        )
+    fan_critical = _crossed("fan", "== 2", ("fan_speed_rpm", "fan_speed_ratio"), ("<", "lower_critical"))
 
-    def temp_crit(w: W) -> str:
-        return (
-            f"{_thr('temperature_celsius', '>=', 'upper_critical', w)}\n"
-            f"or {_state('colo_bmc_temperature_celsius', 'temperature', '== 2', w)}"
-        )
+    def fan_low(w: W) -> str:
+        return f"(\n{indent(fan_critical(w))}\n)\nunless on ({SEN}) ({stopped(w)})"
+
+    temp_crit = _crossed("temperature", "== 2", ("temperature_celsius",), (">=", "upper_critical"))
+    temp_warn = _crossed("temperature", "== 1", ("temperature_celsius",), (">=", "upper_non_critical"))
 
     def temp_high(w: W) -> str:
-        return (
-            "(\n  "
-            f"{_thr('temperature_celsius', '>=', 'upper_non_critical', w)}\n"
-            f"  or {_state('colo_bmc_temperature_celsius', 'temperature', '== 1', w)}\n"
-            f")\nunless on ({SEN}) (\n{indent(temp_crit(w))}\n)"
-        )
+        return f"(\n{indent(temp_warn(w))}\n)\nunless on ({SEN}) (\n{indent(temp_crit(w))}\n)"
 
     def psu_failed(w: W) -> str:
         return f"{w('colo_bmc_psu_health')} == 2"
@@ -92,24 +80,13 @@ def groups(ctx: Ctx) -> list[Group]:
             f")\nunless on ({SRC}) {w('colo_bmc_psu_health')} == 2"
         )
 
-    def power_high(w: W) -> str:
-        return (
-            f"{_thr('power_watts', '>', 'upper_non_critical', w)}\n"
-            f"or {_state('colo_bmc_power_watts', 'power', '> 0', w)}"
-        )
+    power_high = _crossed("power", "> 0", ("power_watts",), (">", "upper_non_critical"))
 
     def chassis_off(w: W) -> str:
         return f"{w('colo_bmc_chassis_power_on')} == 0"
 
     def out_of_range(reading: str, kind: str) -> Cond:
-        def cond(w: W) -> str:
-            return (
-                f"{_thr(reading, '<', 'lower_critical', w)}\n"
-                f"or {_thr(reading, '>', 'upper_critical', w)}\n"
-                f"or {_state('colo_bmc_' + reading, kind, '== 2', w)}"
-            )
-
-        return cond
+        return _crossed(kind, "== 2", (reading,), ("<", "lower_critical"), (">", "upper_critical"))
 
     def component(value: int) -> Cond:
         def cond(w: W) -> str:

@@ -15,87 +15,79 @@ def groups(ctx: Ctx) -> list[Group]:
     meta = f'label_replace(ceph_osd_metadata{{{s}}}, "host", "$1", "hostname", "(.*)")'
     host = f"* on (ceph_daemon) group_left (host) {meta}"
     used = f"ceph_cluster_total_used_bytes{{{s}}} / ceph_cluster_total_bytes{{{s}}}"
+
+    def ceph(name: str, expr: str, severity: str, for_key: str, summary: str, description: str) -> Alert:
+        return Alert(name, expr, severity, "ceph", summary, description, for_=t(c[for_key]))
+
+    def health(level: str, state: str, status: int, severity: str) -> Alert:
+        """CephHealth<level>: the cluster in HEALTH_<state> (ceph_health_status `status`)."""
+        for_key = f"health_{level.lower()}_for"
+        return ceph(
+            f"CephHealth{level}",
+            f"ceph_health_status{{{s}}} == {status}",
+            severity,
+            for_key,
+            f"Ceph is in HEALTH_{state}",
+            f"The cluster has been in HEALTH_{state} for {c[for_key]}; `ceph health detail` says why.",
+        )
+
     rules = [
-        Alert(
-            "CephHealthError",
-            f"ceph_health_status{{{s}}} == 2",
-            "critical",
-            "ceph",
-            "Ceph is in HEALTH_ERR",
-            f"The cluster has been in HEALTH_ERR for {c['health_error_for']}; `ceph health detail` says why.",
-            for_=t(c["health_error_for"]),
-        ),
-        Alert(
-            "CephHealthWarning",
-            f"ceph_health_status{{{s}}} == 1",
-            "warning",
-            "ceph",
-            "Ceph is in HEALTH_WARN",
-            f"The cluster has been in HEALTH_WARN for {c['health_warning_for']}; `ceph health detail` says "
-            "why.",
-            for_=t(c["health_warning_for"]),
-        ),
-        Alert(
+        health("Error", "ERR", 2, "critical"),
+        health("Warning", "WARN", 1, "warning"),
+        ceph(
             "CephMonQuorumAtRisk",
             f"count by (job) (ceph_mon_quorum_status{{{s}}} == 1)\n"
             f"  <= floor(count by (job) (ceph_mon_metadata{{{s}}}) / 2) + 1",
             "critical",
-            "ceph",
+            "quorum_for",
             "Ceph monitor quorum is at risk",
             "Only {{ $value }} monitors are in quorum: losing one more stops the cluster. Check the monitors "
             "that are out (`ceph mon stat`).",
-            for_=t(c["quorum_for"]),
         ),
-        Alert(
+        ceph(
             "CephOSDDown",
             f"(ceph_osd_up{{{s}}} == 0) {host}",
             "warning",
-            "ceph",
+            "osd_down_for",
             "Ceph {{ $labels.ceph_daemon }} on {{ $labels.host }} is down",
             "The OSD is down: its placement groups run degraded until it is back or out "
             "(`ceph osd tree down`).",
-            for_=t(c["osd_down_for"]),
         ),
-        Alert(
+        ceph(
             "CephOSDNearFull",
             f"(ceph_osd_stat_bytes_used{{{s}}} / ceph_osd_stat_bytes{{{s}}} > {c['osd_nearfull_ratio']}) "
             f"{host}",
             "warning",
-            "ceph",
+            "full_for",
             "Ceph {{ $labels.ceph_daemon }} on {{ $labels.host }} is {{ $value | humanizePercentage }} full",
             "An OSD past the nearfull ratio; at the full ratio the cluster stops writes. Rebalance "
             "(`ceph osd df`), or add capacity.",
-            for_=t(c["full_for"]),
         ),
-        Alert(
+        ceph(
             "CephClusterNearFull",
             f"{used} > {c['cluster_nearfull_ratio']}\nunless {used} > {c['cluster_full_ratio']}",
             "warning",
-            "ceph",
+            "full_for",
             "Ceph is {{ $value | humanizePercentage }} full",
             f"Over {c['cluster_nearfull_ratio']:.0%} of the raw capacity is used.",
-            for_=t(c["full_for"]),
         ),
-        Alert(
+        ceph(
             "CephClusterFull",
             f"{used} > {c['cluster_full_ratio']}",
             "critical",
-            "ceph",
+            "full_for",
             "Ceph is {{ $value | humanizePercentage }} full",
             f"Over {c['cluster_full_ratio']:.0%} of the raw capacity is used: OSDs reach their full ratio "
-            "soon "
-            "and the cluster stops writes.",
-            for_=t(c["full_for"]),
+            "soon and the cluster stops writes.",
         ),
-        Alert(
+        ceph(
             "CephPGsInactive",
             f"ceph_pg_total{{{s}}} - ceph_pg_active{{{s}}} > 0",
             "critical",
-            "ceph",
+            "pgs_inactive_for",
             "{{ $value }} placement groups of pool {{ $labels.pool_id }} are inactive",
             "Inactive placement groups serve no I/O: data on them is unavailable (`ceph pg dump_stuck "
             "inactive`).",
-            for_=t(c["pgs_inactive_for"]),
         ),
     ]
     return [Group("colo-ceph", rules)]

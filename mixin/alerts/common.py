@@ -47,6 +47,33 @@ def source_down(ctx: Ctx, up: str) -> str:
     return held(lambda w: f"{w(up)} == 0", ctx.hold, "job, instance", "up == 1")
 
 
+def held_alert(
+    ctx: Ctx,
+    name: str,
+    expr: str,
+    severity: str,
+    obj: str,
+    for_: str,
+    summary: str,
+    description: str,
+    comment: str = "",
+) -> Alert:
+    """An alert on held data (`expr` keeps its last known state while its source cannot be read), for
+    `for_` (scaled): it resolves only after the resolve delay, so the alert that inhibits it meanwhile has
+    always resolved first (docs/alerts.md)."""
+    return Alert(
+        name,
+        expr,
+        severity,
+        obj,
+        summary,
+        description,
+        for_=ctx.t(for_),
+        keep_firing_for=ctx.delay,
+        comment=comment,
+    )
+
+
 def exporter_alerts(ctx: Ctx, key: str, prefix: str, program: str, what: str) -> list[Alert]:
     """<Prefix>ExporterDown and <Prefix>ExporterScrapeSlow for the jobs `selectors[key]` selects.
 

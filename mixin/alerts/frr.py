@@ -13,8 +13,8 @@ last known state (as while the exporter is down), and FrrCollectorFailing says w
 
 from __future__ import annotations
 
-from .common import Ctx, exporter_alerts, source_down
-from .model import Alert, Group, W, either, fmt, held, indent, seconds, sel
+from .common import Ctx, exporter_alerts, held_alert, source_down
+from .model import Alert, Cond, Group, W, either, fmt, held, indent, seconds, sel
 
 INST = "job, instance, frr_instance"
 SESSION = f"{INST}, vrf, peer"
@@ -58,6 +58,20 @@ def groups(ctx: Ctx) -> list[Group]:
         return f"(\n  {metric}\n  or ({last} unless on ({INST}) {fresh(source)})\n)"
 
     bgp_up = known("colo_frr_bgp_peer_up", SESSIONS)
+
+    def session(
+        name: str,
+        cond: Cond,
+        source: tuple[str, str],
+        severity: str,
+        for_key: str,
+        summary: str,
+        description: str,
+        comment: str = "",
+    ) -> Alert:
+        """An alert on a BGP or BFD session, held while `source` cannot be read."""
+        expr = held(cond, ctx.hold, INST, fresh(source))
+        return held_alert(ctx, name, expr, severity, "router", c[for_key], summary, description, comment)
 
     def session_down(w: W) -> str:
         return (
@@ -127,17 +141,16 @@ def groups(ctx: Ctx) -> list[Group]:
             "colo_frr_scrape_errors_total and the exporter's log). Its session alerts keep their last state.",
             for_=t(c["daemon_down_for"]),
         ),
-        Alert(
+        session(
             "FrrBgpSessionDown",
-            held(session_down, ctx.hold, INST, fresh(SESSIONS)),
+            session_down,
+            SESSIONS,
             "critical",
-            "router",
+            "session_down_for",
             "BGP session {{ $labels.frr_instance }} -> {{ $labels.peer }} (AS{{ $labels.peer_as }}) is down",
             "The BGP session from {{ $labels.frr_instance }} (vrf {{ $labels.vrf }}) to {{ $labels.peer }} "
             "AS{{ $labels.peer_as }} is not Established and not admin shutdown here; "
             "colo_frr_bgp_peer_state and colo_frr_bgp_peer_last_reset_info say more.",
-            for_=t(c["session_down_for"]),
-            keep_firing_for=ctx.delay,
             comment=(
                 "Down and not shut down on purpose on this router (a peer shut by the provider still alerts)."
             ),
@@ -154,44 +167,41 @@ def groups(ctx: Ctx) -> list[Group]:
             f"{{{{ $value | humanize }}}} times in {c['flap_window']}.",
             keep_firing_for=ctx.delay,
         ),
-        Alert(
+        session(
             "FrrBgpPrefixesReceivedZero",
-            held(prefixes_zero, ctx.hold, INST, fresh(PREFIXES)),
+            prefixes_zero,
+            PREFIXES,
             "critical",
-            "router",
+            "prefixes_zero_for",
             "No prefixes from {{ $labels.peer }} on {{ $labels.frr_instance }} ({{ $labels.afi_safi }})",
             "The session to {{ $labels.peer }} AS{{ $labels.peer_as }} is up but the prefixes received in "
             "{{ $labels.afi_safi }} dropped to 0.",
-            for_=t(c["prefixes_zero_for"]),
-            keep_firing_for=ctx.delay,
             comment=(
                 "Established, but the peer now sends nothing in this address family where it sent routes "
                 "before."
             ),
         ),
-        Alert(
+        session(
             "FrrBgpPrefixesReceivedLow",
-            held(prefixes_low, ctx.hold, INST, fresh(PREFIXES)),
+            prefixes_low,
+            PREFIXES,
             "warning",
-            "router",
+            "prefixes_low_for",
             "Few prefixes from {{ $labels.peer }} on {{ $labels.frr_instance }} ({{ $labels.afi_safi }})",
             f"{{{{ $labels.peer }}}} AS{{{{ $labels.peer_as }}}} sends {{{{ $value }}}} prefixes in "
             f"{{{{ $labels.afi_safi }}}}, under {c['prefixes_low_ratio']:.0%} of its average over the last "
             f"{c['prefixes_baseline']}: a filter, a partial outage at the peer, or a maximum-prefix limit.",
-            for_=t(c["prefixes_low_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        session(
             "FrrBfdPeerDown",
-            held(bfd_down, ctx.hold, INST, fresh(BFD_PEERS)),
+            bfd_down,
+            BFD_PEERS,
             "critical",
-            "router",
+            "bfd_down_for",
             "BFD peer {{ $labels.peer }} of {{ $labels.frr_instance }} is down",
             "BFD from {{ $labels.frr_instance }} ({{ $labels.interface }}) to {{ $labels.peer }} is down: "
             "the "
             "link or the peer does not answer. (A BGP session down to the same peer alerts instead.)",
-            for_=t(c["bfd_down_for"]),
-            keep_firing_for=ctx.delay,
         ),
         Alert(
             "FrrVrrpNoMaster",
@@ -218,16 +228,16 @@ def groups(ctx: Ctx) -> list[Group]:
             "({{ $labels.family }}), and so is another router: they do not hear each other (split brain).",
             for_=t(c["vrrp_two_masters_for"]),
         ),
-        Alert(
+        held_alert(
+            ctx,
             "FrrExpectedAdvertisementMissing",
             held(advert_missing, ctx.hold, f"{INST}, vrf, prefix", advert_fresh()),
             "critical",
             "router",
+            c["advertisement_for"],
             "{{ $labels.prefix }} is not advertised to {{ $labels.peer }} by {{ $labels.frr_instance }}",
             "{{ $labels.frr_instance }} (vrf {{ $labels.vrf }}) does not advertise {{ $labels.prefix }} to "
             "{{ $labels.peer }}, as the exporter's config expects, while the session is up.",
-            for_=t(c["advertisement_for"]),
-            keep_firing_for=ctx.delay,
         ),
         Alert(
             "FrrCollectorFailing",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .common import Ctx
+from .common import Ctx, held_alert
 from .model import Alert, Group, W, held, indent, sel
 
 LINK = "role, link, side"
@@ -60,18 +60,18 @@ def groups(ctx: Ctx) -> list[Group]:
             return f"(\n{rows}\n)\nunless on ({NAME}) (\n{indent(shut(w))}\n)"
 
         rules.append(
-            Alert(
+            held_alert(
+                ctx,
                 "LinkDown",
                 held(down, ctx.hold, ROW, "colo:link_up"),
                 severity,
                 "link",
+                down_for,
                 "{{ $labels.role }} link {{ $labels.link }} is down ({{ $labels.side }} {{ $labels.interface "
                 "}})",
                 "{{ $labels.side }} sees {{ $labels.interface }}, its side of {{ $labels.role }} link "
                 "{{ $labels.link }}, down (its operational status is not up, and no side of the link is "
                 "shut on purpose). For a bond: every member is down.",
-                for_=t(down_for),
-                keep_firing_for=ctx.delay,
                 comment=f"Roles {', '.join(roles)}.",
             )
         )
@@ -104,17 +104,17 @@ def groups(ctx: Ctx) -> list[Group]:
         )
 
     rules += [
-        Alert(
+        held_alert(
+            ctx,
             "LinkDegraded",
             held(degraded, ctx.hold, ROW, "colo:link_up"),
             "warning",
             "link",
+            c["degraded_for"],
             "Bond {{ $labels.interface }} of {{ $labels.role }} link {{ $labels.link }} is degraded "
             "({{ $labels.side }})",
             "Only {{ $value }} of the bond's members are up on {{ $labels.side }}: the link runs without "
             "redundancy (and with less capacity). A member shut on purpose counts as down.",
-            for_=t(c["degraded_for"]),
-            keep_firing_for=ctx.delay,
         ),
         Alert(
             "LinkUtilisationHigh",

@@ -9,7 +9,7 @@ that host meanwhile (docs/alerts.md).
 
 from __future__ import annotations
 
-from .common import Ctx, exporter_alerts, host_from, source_down
+from .common import Ctx, exporter_alerts, held_alert, host_from, source_down
 from .model import Alert, Cond, Group, Record, W, held, seconds, sel
 
 MAINT = "colo:lxd_member_maintenance"
@@ -50,14 +50,14 @@ def groups(ctx: Ctx) -> list[Group]:
         usage, quota = "colo_lxd_instance_disk_usage_bytes", "colo_lxd_instance_disk_quota_bytes"
         return f"{w(usage)} / {w(quota)} > {c['disk_ratio']}"
 
-    def pool(w: W) -> str:
+    def pool_used(w: W) -> str:
         return f"{w('colo_lxd_storage_pool_used_bytes')} / {w('colo_lxd_storage_pool_size_bytes')}"
 
     def pool_nearly_full(w: W) -> str:
-        return f"{pool(w)} > {c['pool_ratio']}\nunless {pool(w)} > {c['pool_full_ratio']}"
+        return f"{pool_used(w)} > {c['pool_ratio']}\nunless {pool_used(w)} > {c['pool_full_ratio']}"
 
     def pool_full(w: W) -> str:
-        return f"{pool(w)} > {c['pool_full_ratio']}"
+        return f"{pool_used(w)} > {c['pool_full_ratio']}"
 
     # What each alert reads, by collector (docs/lxd.md): instance state, config and limits from `instances`,
     # memory use from `counters` (the daemon's /1.0/metrics), disk use and quota from `disk` (the background
@@ -65,33 +65,62 @@ def groups(ctx: Ctx) -> list[Group]:
     def hold(cond: Cond, *collectors: str) -> str:
         return held(cond, ctx.hold, "job, instance", fresh(*collectors))
 
+    def instance(
+        name: str, expr: str, severity: str, for_key: str, summary: str, description: str, comment: str = ""
+    ) -> Alert:
+        """An alert on an instance's held data, with `host` from the instance's location."""
+        expr = host_from("location", expr)
+        return held_alert(ctx, name, expr, severity, "instance", c[for_key], summary, description, comment)
+
+    def pool(name: str, cond: Cond, severity: str, for_key: str, description: str) -> Alert:
+        """An alert on a storage pool's fill, held while storage_pools fails, with `host` from its member."""
+        return held_alert(
+            ctx,
+            name,
+            host_from("member", hold(cond, "storage_pools")),
+            severity,
+            "cluster",
+            c[for_key],
+            "LXD storage pool {{ $labels.pool }} on {{ $labels.member }} is "
+            "{{ $value | humanizePercentage }} full",
+            description,
+        )
+
+    def monitoring(name: str, expr: str, for_key: str, summary: str, description: str) -> Alert:
+        """A warning about the exporter itself: what it cannot read, or reads late."""
+        return Alert(
+            name,
+            expr,
+            "warning",
+            "monitoring",
+            summary,
+            description,
+            for_=t(c[for_key]),
+            labels={"exporter": "lxd"},
+        )
+
+    in_maintenance = host_from("member", f"{MAINT} == 1")
     # Not scaled with the rules (the lab's exporters refresh every disk_interval whatever the scale).
     stale_after = seconds(c["disk_stale_after"])
     rules = [
         *exporter_alerts(ctx, "lxd", "Lxd", "colo-lxd-exporter", "the LXD servers"),
-        Alert(
+        monitoring(
             "LxdCollectorFailing",
             source_down(ctx, "colo_lxd_up"),
-            "warning",
-            "monitoring",
+            "collector_for",
             "LXD collector {{ $labels.collector }} fails on {{ $labels.instance }}",
             "The exporter cannot read {{ $labels.collector }} from LXD; its log says why (connect, "
             "permission, auth, timeout, malformed). The alerts on what it reads keep their last known state "
             "meanwhile.",
-            for_=t(c["collector_for"]),
-            labels={"exporter": "lxd"},
         ),
-        Alert(
+        monitoring(
             "LxdDiskUsageStale",
             f"colo_lxd_instance_disk_usage_age_seconds > {stale_after:g}",
-            "warning",
-            "monitoring",
+            "disk_stale_for",
             "Disk usage from {{ $labels.instance }} is {{ $value | humanizeDuration }} old",
             "colo-lxd-exporter last read disk usage, quotas and peak memory {{ $value | humanizeDuration }} "
             "ago, and its last attempt did not fail: the background refresh (every disk_interval, 60 s by "
             "default) is stuck. LxdInstanceDiskNearQuota sees values that old meanwhile.",
-            for_=t(c["disk_stale_for"]),
-            labels={"exporter": "lxd"},
         ),
         Record(
             MAINT,
@@ -104,7 +133,7 @@ def groups(ctx: Ctx) -> list[Group]:
         ),
         Alert(
             "LxdClusterMemberInMaintenance",
-            host_from("member", f"{MAINT} == 1"),
+            in_maintenance,
             "info",
             "cluster",
             "LXD cluster member {{ $labels.member }} is in maintenance",
@@ -115,7 +144,7 @@ def groups(ctx: Ctx) -> list[Group]:
         ),
         Alert(
             "LxdClusterMemberEvacuatedTooLong",
-            host_from("member", f"{MAINT} == 1"),
+            in_maintenance,
             "warning",
             "cluster",
             "LXD cluster member {{ $labels.member }} has been evacuated for over "
@@ -139,76 +168,60 @@ def groups(ctx: Ctx) -> list[Group]:
                 "reports it."
             ),
         ),
-        Alert(
+        instance(
             "LxdInstanceError",
-            host_from("location", hold(inst_error, "instances")),
+            hold(inst_error, "instances"),
             "warning",
-            "instance",
+            "instance_error_for",
             "LXD instance {{ $labels.project }}/{{ $labels.name }} is in Error",
             "{{ $labels.type }} {{ $labels.project }}/{{ $labels.name }} on {{ $labels.location }} reports "
             "status Error (often: its member is unreachable).",
-            for_=t(c["instance_error_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        instance(
             "LxdCriticalInstanceNotRunning",
-            host_from("location", hold(critical_stopped, "instances")),
+            hold(critical_stopped, "instances"),
             "critical",
-            "instance",
+            "critical_not_running_for",
             "Critical LXD instance {{ $labels.project }}/{{ $labels.name }} is not running",
             "{{ $labels.project }}/{{ $labels.name }} (user.monitor=critical) on {{ $labels.location }} has "
             f"not been running for {c['critical_not_running_for']}.",
-            for_=t(c["critical_not_running_for"]),
-            keep_firing_for=ctx.delay,
             comment="Opt in per instance: `lxc config set <name> user.monitor=critical`, and list "
             "user.monitor in the exporter's user_labels.",
         ),
-        Alert(
+        instance(
             "LxdInstanceMemoryNearLimit",
-            host_from("location", hold(memory, "counters", "instances")),
+            hold(memory, "counters", "instances"),
             "warning",
-            "instance",
+            "memory_for",
             "LXD instance {{ $labels.project }}/{{ $labels.name }} uses {{ $value | humanizePercentage }} of "
             "its memory limit",
             "Raise limits.memory or find what grows; near the limit the kernel reclaims cache and then kills "
             "processes.",
-            for_=t(c["memory_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        instance(
             "LxdInstanceDiskNearQuota",
-            host_from("location", hold(disk, "disk")),
+            hold(disk, "disk"),
             "warning",
-            "instance",
+            "disk_for",
             "Disk {{ $labels.device }} of {{ $labels.project }}/{{ $labels.name }} is "
             "{{ $value | humanizePercentage }} full",
             "Grow the disk device's size, or clean up inside the instance; a full root disk stops most "
             "services.",
-            for_=t(c["disk_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        pool(
             "LxdStoragePoolNearlyFull",
-            host_from("member", hold(pool_nearly_full, "storage_pools")),
+            pool_nearly_full,
             "warning",
-            "cluster",
-            "LXD storage pool {{ $labels.pool }} on {{ $labels.member }} is {{ $value | humanizePercentage "
-            "}} full",
+            "pool_for",
             f"Over {c['pool_ratio']:.0%} of the pool is used: delete old snapshots and images, or grow the "
             "pool.",
-            for_=t(c["pool_for"]),
-            keep_firing_for=ctx.delay,
         ),
-        Alert(
+        pool(
             "LxdStoragePoolFull",
-            host_from("member", hold(pool_full, "storage_pools")),
+            pool_full,
             "critical",
-            "cluster",
-            "LXD storage pool {{ $labels.pool }} on {{ $labels.member }} is {{ $value | humanizePercentage "
-            "}} full",
+            "pool_full_for",
             f"Over {c['pool_full_ratio']:.0%} of the pool is used: instances on it will fail to write soon.",
-            for_=t(c["pool_full_for"]),
-            keep_firing_for=ctx.delay,
         ),
     ]
     return [Group("colo-lxd", rules)]
