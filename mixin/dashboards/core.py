@@ -318,6 +318,21 @@ def state_timeline(title: str, description: str, tgts: list[Json], **fields: Unp
     return _panel("state-timeline", title, description, tgts, options, custom=custom, **fields)
 
 
+def up_down(down: str = "down", up: str = "up") -> Fields:
+    """Fields of a panel whose value is 0 (`down`, red) or 1 (`up`, green)."""
+    return {"mappings": values(**{"0": (down, "red"), "1": (up, "green")}), "thresholds": GREEN_AT_1}
+
+
+HEALTH: Fields = {"mappings": OK_WARN_CRIT, "thresholds": OK_WARN_CRIT_STEPS}  # 0 ok, 1 warning, 2 critical
+
+
+def graph(
+    title: str, description: str, expr: str, legend: str, unit: str = "short", **fields: Unpack[Fields]
+) -> Json:
+    """A time series of one query."""
+    return timeseries(title, description, targets((expr, legend)), unit, **fields)
+
+
 def mirrored(
     title: str,
     description: str,
@@ -328,6 +343,11 @@ def mirrored(
 ) -> Json:
     """A time series of two (expr, legend) queries, the second drawn below the axis (in/out, read/write)."""
     return timeseries(title, description, targets(above, below), unit, negative=("B",), **fields)
+
+
+def sized(panels: list[Json], w: int, h: int | None = None) -> list[Json]:
+    """`panels` all `w` columns wide (and `h` high): a line, or a grid, of equal panels."""
+    return [{**p, "gridPos": {"w": w, "h": h or p["gridPos"]["h"]}} for p in panels]
 
 
 def coloured(mappings: list[Json], style: str = "background") -> Json:
@@ -424,9 +444,7 @@ BACK_TO_RACK = [dash_link("colo-rack", "Colo / Rack overview")]  # on each detai
 
 def exporter_up(title: str, description: str, tgts: list[Json], *, w: int = 8, h: int = 4) -> Json:
     """A detail board's first panel: its exporter's up series, with the link back to the rack view."""
-    return stat(
-        title, description, tgts, w=w, h=h, mappings=UP_DOWN, thresholds=GREEN_AT_1, links=BACK_TO_RACK
-    )
+    return stat(title, description, tgts, w=w, h=h, links=BACK_TO_RACK, **up_down())
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from .. import config
 from .core import (
     BACK_TO_RACK,
@@ -11,6 +13,7 @@ from .core import (
     UP_DOWN,
     VRRP_STATE,
     Board,
+    Fields,
     Json,
     Row,
     coloured,
@@ -45,9 +48,12 @@ def _per_peer(title: str, description: str, expr: str) -> Json:
     return timeseries(title, description, targets((expr, "{{frr_instance}} {{peer}}")), "short", min_=0)
 
 
-def vrrp_masters(sel: str) -> str:
-    """Routers that are Master, per vrid (also on the rack view)."""
-    return f"count by (vrid, family) (colo_frr_vrrp_state{{{sel}}} == 2)"
+def vrrp_masters(title: str, description: str, sel: str, **fields: Unpack[Fields]) -> Json:
+    """The routers that are Master per vrid, where exactly 1 is right (also on the rack view)."""
+    expr = f"count by (vrid, family) (colo_frr_vrrp_state{{{sel}}} == 2)"
+    return stat(
+        title, description, targets((expr, "vrid {{vrid}} {{family}}")), thresholds=EXACTLY_1, **fields
+    )
 
 
 def board() -> Json:
@@ -194,19 +200,13 @@ def board() -> Json:
                 targets((f"colo_frr_vrrp_state{{{F}}}", "{{frr_instance}} vrid {{vrid}} {{family}}")),
                 mappings=VRRP_STATE,
             ),
-            stat(
+            vrrp_masters(
                 "Masters per vrid",
                 "Routers that are Master for each vrid: exactly 1 is right, 0 means no gateway, "
                 "2 a split brain.",
-                targets(
-                    (
-                        vrrp_masters(f'{SEL}, job=~"$job"'),
-                        "vrid {{vrid}} {{family}}",
-                    )
-                ),
+                f'{SEL}, job=~"$job"',
                 w=6,
                 h=8,
-                thresholds=EXACTLY_1,
             ),
             timeseries(
                 "VRRP transitions",
