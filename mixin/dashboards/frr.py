@@ -9,8 +9,6 @@ from .core import (
     BACK_TO_RACK,
     BGP_STATE,
     EXACTLY_1,
-    GREEN_AT_1,
-    UP_DOWN,
     VRRP_STATE,
     Board,
     Fields,
@@ -19,6 +17,7 @@ from .core import (
     coloured,
     count_or_zero,
     count_stat,
+    graph,
     label_var,
     stat,
     state_timeline,
@@ -27,6 +26,7 @@ from .core import (
     table,
     targets,
     timeseries,
+    up_down,
 )
 from .core import values as vmap
 
@@ -45,7 +45,7 @@ def sessions_down(sel: str) -> str:
 
 def _per_peer(title: str, description: str, expr: str) -> Json:
     """Events per interval (or second) of each peer."""
-    return timeseries(title, description, targets((expr, "{{frr_instance}} {{peer}}")), "short", min_=0)
+    return graph(title, description, expr, "{{frr_instance}} {{peer}}", min_=0)
 
 
 def vrrp_masters(title: str, description: str, sel: str, **fields: Unpack[Fields]) -> Json:
@@ -121,24 +121,17 @@ def board() -> Json:
                     "Drops 24h": {"decimals": 0},
                 },
             ),
-            timeseries(
+            graph(
                 "Prefixes received",
                 "Prefixes received and kept per session and address family.",
-                targets(
-                    (f"colo_frr_bgp_peer_received_prefixes{{{F}}}", "{{frr_instance}} {{peer}} {{afi_safi}}")
-                ),
-                "short",
+                f"colo_frr_bgp_peer_received_prefixes{{{F}}}",
+                "{{frr_instance}} {{peer}} {{afi_safi}}",
             ),
-            timeseries(
+            graph(
                 "Prefixes advertised",
                 "Prefixes advertised per session and address family.",
-                targets(
-                    (
-                        f"colo_frr_bgp_peer_advertised_prefixes{{{F}}}",
-                        "{{frr_instance}} {{peer}} {{afi_safi}}",
-                    )
-                ),
-                "short",
+                f"colo_frr_bgp_peer_advertised_prefixes{{{F}}}",
+                "{{frr_instance}} {{peer}} {{afi_safi}}",
             ),
             state_timeline(
                 "Session state",
@@ -160,8 +153,7 @@ def board() -> Json:
                 "Daemons",
                 "Whether each FRR daemon was read in each scrape.",
                 targets((f"colo_frr_up{{{F}}}", "{{frr_instance}} {{daemon}}")),
-                mappings=UP_DOWN,
-                thresholds=GREEN_AT_1,
+                **up_down(),
             ),
             status_table(
                 "Expected advertisements",
@@ -181,8 +173,7 @@ def board() -> Json:
                 "BFD peers",
                 "BFD session state per peer.",
                 targets((f"colo_frr_bfd_peer_up{{{F}}}", "{{frr_instance}} {{peer}} ({{interface}})")),
-                mappings=UP_DOWN,
-                thresholds=GREEN_AT_1,
+                **up_down(),
             ),
             _per_peer(
                 "BFD session downs",
@@ -227,16 +218,17 @@ def board() -> Json:
     routes = Row(
         "Routes",
         [
-            timeseries(
+            graph(
                 "RIB routes by protocol",
                 "Routes in zebra's RIB per address family and protocol.",
-                targets((f"colo_frr_rib_routes{{{F}}}", "{{frr_instance}} {{family}} {{protocol}}")),
-                "short",
+                f"colo_frr_rib_routes{{{F}}}",
+                "{{frr_instance}} {{family}} {{protocol}}",
             ),
-            timeseries(
+            graph(
                 "Scrape time per daemon",
                 "How long reading each daemon took.",
-                targets((f"colo_frr_scrape_duration_seconds{{{F}}}", "{{frr_instance}} {{daemon}}")),
+                f"colo_frr_scrape_duration_seconds{{{F}}}",
+                "{{frr_instance}} {{daemon}}",
                 "s",
             ),
         ],
