@@ -6,9 +6,8 @@ from typing import Unpack
 
 from .. import config
 from .core import (
-    GREEN_AT_1,
+    HEALTH,
     OK_WARN_CRIT,
-    OK_WARN_CRIT_STEPS,
     TEMPERATURE,
     Board,
     Fields,
@@ -23,6 +22,7 @@ from .core import (
     table,
     targets,
     timeseries,
+    up_down,
 )
 from .core import values as vmap
 
@@ -60,16 +60,14 @@ def board() -> Json:
             "or for IPMI the worst sensor state.",
             targets((f"colo_bmc_health_rollup{{{S}}}", "{{target}} {{component}}")),
             w=8,
-            mappings=OK_WARN_CRIT,
-            thresholds=OK_WARN_CRIT_STEPS,
+            **HEALTH,
         ),
         stat(
             "Chassis power",
             "Whether the server is powered on, as the BMC reports it.",
             targets((f"colo_bmc_chassis_power_on{{{S}}}", "{{target}} {{source}}")),
             w=8,
-            mappings=vmap(**{"0": ("off", "red"), "1": ("on", "green")}),
-            thresholds=GREEN_AT_1,
+            **up_down("off", "on"),
         ),
     ]
     sensors = [

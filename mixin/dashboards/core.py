@@ -1,4 +1,4 @@
-"""Grafana dashboard JSON as plain Python data: a few builders and one layout helper.
+"""Grafana dashboard JSON as plain Python data: a few builders and layout helpers.
 
 Plain data rather than grafana-foundation-sdk: the dashboards use six panel types and a handful of
 options, the SDK would add a dependency pinned to one Grafana release for what is a dict, and the JSON
@@ -85,11 +85,16 @@ def targets(*items: str | tuple[str, str] | Json) -> list[Json]:
     return out
 
 
-class Fields(TypedDict, total=False):
-    """Size, field-config defaults and links, the same for every panel type."""
+class Size(TypedDict, total=False):
+    """A panel's width and height where they are not its type's (SIZE)."""
 
     w: int
     h: int
+
+
+class Fields(Size, total=False):
+    """Size, field-config defaults and links, the same for every panel type."""
+
     decimals: int | None
     min_: float | None
     max_: float | None
@@ -318,12 +323,19 @@ def state_timeline(title: str, description: str, tgts: list[Json], **fields: Unp
     return _panel("state-timeline", title, description, tgts, options, custom=custom, **fields)
 
 
-def up_down(down: str = "down", up: str = "up") -> Fields:
+class States(TypedDict):
+    """Value mappings of a state with the colour steps that go with them, as a panel's fields."""
+
+    mappings: list[Json]
+    thresholds: Json
+
+
+def up_down(down: str = "down", up: str = "up") -> States:
     """Fields of a panel whose value is 0 (`down`, red) or 1 (`up`, green)."""
     return {"mappings": values(**{"0": (down, "red"), "1": (up, "green")}), "thresholds": GREEN_AT_1}
 
 
-HEALTH: Fields = {"mappings": OK_WARN_CRIT, "thresholds": OK_WARN_CRIT_STEPS}  # 0 ok, 1 warning, 2 critical
+HEALTH: States = {"mappings": OK_WARN_CRIT, "thresholds": OK_WARN_CRIT_STEPS}  # 0 ok, 1 warning, 2 critical
 
 
 def graph(
@@ -363,12 +375,12 @@ def status_table(
     mappings: list[Json],
     *,
     hide: tuple[str, ...] = HIDDEN,
-    **fields: Unpack[Fields],
+    **size: Unpack[Size],
 ) -> Json:
     """A table of one query whose value is a status: shown as column `column`, mapped and coloured."""
     columns = {column: coloured(mappings)}
     return table(
-        title, description, targets(expr), hide=hide, rename={"Value": column}, columns=columns, **fields
+        title, description, targets(expr), hide=hide, rename={"Value": column}, columns=columns, **size
     )
 
 

@@ -11,9 +11,9 @@ from .core import (
     EXACTLY_1,
     VRRP_STATE,
     Board,
-    Fields,
     Json,
     Row,
+    Size,
     coloured,
     count_or_zero,
     count_stat,
@@ -48,12 +48,10 @@ def _per_peer(title: str, description: str, expr: str) -> Json:
     return graph(title, description, expr, "{{frr_instance}} {{peer}}", min_=0)
 
 
-def vrrp_masters(title: str, description: str, sel: str, **fields: Unpack[Fields]) -> Json:
+def vrrp_masters(title: str, description: str, sel: str, **size: Unpack[Size]) -> Json:
     """The routers that are Master per vrid, where exactly 1 is right (also on the rack view)."""
     expr = f"count by (vrid, family) (colo_frr_vrrp_state{{{sel}}} == 2)"
-    return stat(
-        title, description, targets((expr, "vrid {{vrid}} {{family}}")), thresholds=EXACTLY_1, **fields
-    )
+    return stat(title, description, targets((expr, "vrid {{vrid}} {{family}}")), thresholds=EXACTLY_1, **size)
 
 
 def board() -> Json:
