@@ -1,4 +1,4 @@
-"""Grafana dashboard JSON as plain Python data: a few builders and one layout helper.
+"""Grafana dashboard JSON as plain Python data: a few builders and layout helpers.
 
 Plain data rather than grafana-foundation-sdk: the dashboards use six panel types and a handful of
 options, the SDK would add a dependency pinned to one Grafana release for what is a dict, and the JSON
@@ -85,8 +85,15 @@ def targets(*items: str | tuple[str, str] | Json) -> list[Json]:
     return out
 
 
-class Fields(TypedDict, total=False):
-    """Field-config defaults and links, the same for every panel type."""
+class Size(TypedDict, total=False):
+    """A panel's width and height where they are not its type's (SIZE)."""
+
+    w: int
+    h: int
+
+
+class Fields(Size, total=False):
+    """Size, field-config defaults and links, the same for every panel type."""
 
     decimals: int | None
     min_: float | None
@@ -96,21 +103,29 @@ class Fields(TypedDict, total=False):
     links: list[Json] | None
 
 
+SIZE = {
+    "timeseries": (12, 8),
+    "stat": (4, 4),
+    "bargauge": (8, 6),
+    "table": (12, 8),
+    "state-timeline": (12, 8),
+}
+
+
 def _panel(
     kind: str,
     title: str,
     description: str,
     tgts: list[Json],
-    w: int,
-    h: int,
     options: Json,
     *,
     unit: str | None = None,
     custom: Json | None = None,
     overrides: list[Json] | None = None,
-    extra: Json | None = None,
     **fields: Unpack[Fields],
 ) -> Json:
+    """A panel of type `kind`, SIZE[kind] unless `fields` gives w or h."""
+    w, h = SIZE[kind]
     defaults: Json = {}
     if unit:
         defaults["unit"] = unit
@@ -129,21 +144,30 @@ def _panel(
         "title": title,
         "description": description,
         "datasource": DS,
-        "gridPos": {"w": w, "h": h},
+        "gridPos": {"w": fields.get("w", w), "h": fields.get("h", h)},
         "targets": tgts,
         "fieldConfig": {"defaults": defaults, "overrides": overrides or []},
         "options": options,
     }
     if links := fields.get("links"):
         p["links"] = links
-    if extra:
-        p.update(extra)
     return p
 
 
 def _default(fields: Fields, thresholds: Json) -> Fields:
     """`fields` with `thresholds` where it has none."""
     return {**fields, "thresholds": fields.get("thresholds") or thresholds}
+
+
+def _overrides(matcher: str, properties: dict[str, Json]) -> list[Json]:
+    """Field overrides: the fields `matcher` matches with each option get its {property: value}."""
+    return [
+        {
+            "matcher": {"id": matcher, "options": option},
+            "properties": [{"id": k, "value": v} for k, v in props.items()],
+        }
+        for option, props in properties.items()
+    ]
 
 
 LEGEND_TABLE = {
@@ -154,6 +178,7 @@ LEGEND_TABLE = {
 }
 LEGEND_LIST = {"showLegend": True, "displayMode": "list", "placement": "bottom", "calcs": []}
 TOOLTIP = {"mode": "multi", "sort": "desc"}
+NEGATIVE_Y = {"custom.transform": "negative-Y"}
 
 
 def timeseries(
@@ -162,8 +187,6 @@ def timeseries(
     tgts: list[Json],
     unit: str = "short",
     *,
-    w: int = 12,
-    h: int = 8,
     legend: Json | None = None,
     negative: tuple[str, ...] = (),
     stack: bool = False,
@@ -183,21 +206,13 @@ def timeseries(
         custom["stacking"] = {"mode": "normal", "group": "A"}
     if fields.get("thresholds"):
         custom["thresholdsStyle"] = {"mode": "dashed"}
-    overrides = [
-        {
-            "matcher": {"id": "byFrameRefID", "options": ref},
-            "properties": [{"id": "custom.transform", "value": "negative-Y"}],
-        }
-        for ref in negative
-    ]
+    overrides = _overrides("byFrameRefID", dict.fromkeys(negative, NEGATIVE_Y))
     options = {"legend": legend or LEGEND_TABLE, "tooltip": TOOLTIP}
     return _panel(
         "timeseries",
         title,
         description,
         tgts,
-        w,
-        h,
         options,
         unit=unit,
         custom=custom,
@@ -212,8 +227,6 @@ def stat(
     tgts: list[Json],
     unit: str | None = None,
     *,
-    w: int = 4,
-    h: int = 4,
     color_mode: str = "background",
     graph: bool = False,
     text_mode: str = "auto",
@@ -231,18 +244,11 @@ def stat(
         "showPercentChange": False,
     }
     fields = _default(fields, steps((None, "blue")))
-    return _panel("stat", title, description, tgts, w, h, options, unit=unit, **fields)
+    return _panel("stat", title, description, tgts, options, unit=unit, **fields)
 
 
 def bargauge(
-    title: str,
-    description: str,
-    tgts: list[Json],
-    unit: str = "short",
-    *,
-    w: int = 8,
-    h: int = 6,
-    **fields: Unpack[Fields],
+    title: str, description: str, tgts: list[Json], unit: str = "short", **fields: Unpack[Fields]
 ) -> Json:
     options = {
         "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
@@ -257,7 +263,7 @@ def bargauge(
         "maxVizHeight": 300,
     }
     fields = _default(fields, steps((None, "green")))
-    return _panel("bargauge", title, description, tgts, w, h, options, unit=unit, **fields)
+    return _panel("bargauge", title, description, tgts, options, unit=unit, **fields)
 
 
 HIDDEN = ("Time", "__name__", "job")  # the columns a table hides by default
@@ -268,8 +274,6 @@ def table(
     description: str,
     tgts: list[Json],
     *,
-    w: int = 12,
-    h: int = 8,
     hide: tuple[str, ...] = HIDDEN,
     rename: dict[str, str] | None = None,
     columns: dict[str, Json] | None = None,
@@ -292,45 +296,20 @@ def table(
             },
         }
     )
-    overrides = [
-        {
-            "matcher": {"id": "byName", "options": col},
-            "properties": [{"id": k, "value": v} for k, v in props.items()],
-        }
-        for col, props in (columns or {}).items()
-    ]
     options = {
         "showHeader": True,
         "cellHeight": "sm",
         "footer": {"show": False, "reducer": ["sum"], "countRows": False, "fields": []},
     }
     custom = {"align": "auto", "cellOptions": {"type": "auto"}, "inspect": False}
-    extra = {"transformations": transformations}
-    return _panel(
-        "table",
-        title,
-        description,
-        tgts,
-        w,
-        h,
-        options,
-        unit=unit,
-        custom=custom,
-        overrides=overrides,
-        extra=extra,
-        **fields,
+    overrides = _overrides("byName", columns or {})
+    p = _panel(
+        "table", title, description, tgts, options, unit=unit, custom=custom, overrides=overrides, **fields
     )
+    return {**p, "transformations": transformations}
 
 
-def state_timeline(
-    title: str,
-    description: str,
-    tgts: list[Json],
-    *,
-    w: int = 12,
-    h: int = 8,
-    **fields: Unpack[Fields],
-) -> Json:
+def state_timeline(title: str, description: str, tgts: list[Json], **fields: Unpack[Fields]) -> Json:
     options = {
         "mergeValues": True,
         "showValue": "auto",
@@ -341,7 +320,29 @@ def state_timeline(
     }
     fields = _default(fields, steps((None, "blue")))
     custom = {"lineWidth": 0, "fillOpacity": 80}
-    return _panel("state-timeline", title, description, tgts, w, h, options, custom=custom, **fields)
+    return _panel("state-timeline", title, description, tgts, options, custom=custom, **fields)
+
+
+class States(TypedDict):
+    """Value mappings of a state with the colour steps that go with them, as a panel's fields."""
+
+    mappings: list[Json]
+    thresholds: Json
+
+
+def up_down(down: str = "down", up: str = "up") -> States:
+    """Fields of a panel whose value is 0 (`down`, red) or 1 (`up`, green)."""
+    return {"mappings": values(**{"0": (down, "red"), "1": (up, "green")}), "thresholds": GREEN_AT_1}
+
+
+HEALTH: States = {"mappings": OK_WARN_CRIT, "thresholds": OK_WARN_CRIT_STEPS}  # 0 ok, 1 warning, 2 critical
+
+
+def graph(
+    title: str, description: str, expr: str, legend: str, unit: str = "short", **fields: Unpack[Fields]
+) -> Json:
+    """A time series of one query."""
+    return timeseries(title, description, targets((expr, legend)), unit, **fields)
 
 
 def mirrored(
@@ -350,12 +351,15 @@ def mirrored(
     above: tuple[str, str],
     below: tuple[str, str],
     unit: str,
-    *,
-    w: int = 12,
     **fields: Unpack[Fields],
 ) -> Json:
     """A time series of two (expr, legend) queries, the second drawn below the axis (in/out, read/write)."""
-    return timeseries(title, description, targets(above, below), unit, w=w, negative=("B",), **fields)
+    return timeseries(title, description, targets(above, below), unit, negative=("B",), **fields)
+
+
+def sized(panels: list[Json], w: int, h: int | None = None) -> list[Json]:
+    """`panels` all `w` columns wide (and `h` high): a line, or a grid, of equal panels."""
+    return [{**p, "gridPos": {"w": w, "h": h or p["gridPos"]["h"]}} for p in panels]
 
 
 def coloured(mappings: list[Json], style: str = "background") -> Json:
@@ -370,20 +374,13 @@ def status_table(
     column: str,
     mappings: list[Json],
     *,
-    w: int = 12,
-    h: int = 8,
     hide: tuple[str, ...] = HIDDEN,
+    **size: Unpack[Size],
 ) -> Json:
     """A table of one query whose value is a status: shown as column `column`, mapped and coloured."""
+    columns = {column: coloured(mappings)}
     return table(
-        title,
-        description,
-        targets(expr),
-        w=w,
-        h=h,
-        hide=hide,
-        rename={"Value": column},
-        columns={column: coloured(mappings)},
+        title, description, targets(expr), hide=hide, rename={"Value": column}, columns=columns, **size
     )
 
 
@@ -392,9 +389,9 @@ def count_or_zero(expr: str) -> str:
     return f"count({expr}) or vector(0)"
 
 
-def count_stat(title: str, description: str, expr: str, *, w: int = 4, **fields: Unpack[Fields]) -> Json:
+def count_stat(title: str, description: str, expr: str, **fields: Unpack[Fields]) -> Json:
     """A stat of how many series `expr` has (0 when none), red from 1 unless `thresholds` says otherwise."""
-    return stat(title, description, targets(count_or_zero(expr)), w=w, **_default(fields, RED_AT_1))
+    return stat(title, description, targets(count_or_zero(expr)), **_default(fields, RED_AT_1))
 
 
 def query_var(name: str, label: str, query: str, *, multi: bool = True, include_all: bool = True) -> Json:
@@ -459,9 +456,7 @@ BACK_TO_RACK = [dash_link("colo-rack", "Colo / Rack overview")]  # on each detai
 
 def exporter_up(title: str, description: str, tgts: list[Json], *, w: int = 8, h: int = 4) -> Json:
     """A detail board's first panel: its exporter's up series, with the link back to the rack view."""
-    return stat(
-        title, description, tgts, w=w, h=h, mappings=UP_DOWN, thresholds=GREEN_AT_1, links=BACK_TO_RACK
-    )
+    return stat(title, description, tgts, w=w, h=h, links=BACK_TO_RACK, **up_down())
 
 
 @dataclass

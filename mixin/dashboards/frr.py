@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from .. import config
 from .core import (
     BACK_TO_RACK,
     BGP_STATE,
     EXACTLY_1,
-    GREEN_AT_1,
-    UP_DOWN,
     VRRP_STATE,
     Board,
     Json,
     Row,
+    Size,
     coloured,
     count_or_zero,
     count_stat,
+    graph,
     label_var,
     stat,
     state_timeline,
@@ -24,6 +26,7 @@ from .core import (
     table,
     targets,
     timeseries,
+    up_down,
 )
 from .core import values as vmap
 
@@ -42,12 +45,13 @@ def sessions_down(sel: str) -> str:
 
 def _per_peer(title: str, description: str, expr: str) -> Json:
     """Events per interval (or second) of each peer."""
-    return timeseries(title, description, targets((expr, "{{frr_instance}} {{peer}}")), "short", min_=0)
+    return graph(title, description, expr, "{{frr_instance}} {{peer}}", min_=0)
 
 
-def vrrp_masters(sel: str) -> str:
-    """Routers that are Master, per vrid (also on the rack view)."""
-    return f"count by (vrid, family) (colo_frr_vrrp_state{{{sel}}} == 2)"
+def vrrp_masters(title: str, description: str, sel: str, **size: Unpack[Size]) -> Json:
+    """The routers that are Master per vrid, where exactly 1 is right (also on the rack view)."""
+    expr = f"count by (vrid, family) (colo_frr_vrrp_state{{{sel}}} == 2)"
+    return stat(title, description, targets((expr, "vrid {{vrid}} {{family}}")), thresholds=EXACTLY_1, **size)
 
 
 def board() -> Json:
@@ -115,24 +119,17 @@ def board() -> Json:
                     "Drops 24h": {"decimals": 0},
                 },
             ),
-            timeseries(
+            graph(
                 "Prefixes received",
                 "Prefixes received and kept per session and address family.",
-                targets(
-                    (f"colo_frr_bgp_peer_received_prefixes{{{F}}}", "{{frr_instance}} {{peer}} {{afi_safi}}")
-                ),
-                "short",
+                f"colo_frr_bgp_peer_received_prefixes{{{F}}}",
+                "{{frr_instance}} {{peer}} {{afi_safi}}",
             ),
-            timeseries(
+            graph(
                 "Prefixes advertised",
                 "Prefixes advertised per session and address family.",
-                targets(
-                    (
-                        f"colo_frr_bgp_peer_advertised_prefixes{{{F}}}",
-                        "{{frr_instance}} {{peer}} {{afi_safi}}",
-                    )
-                ),
-                "short",
+                f"colo_frr_bgp_peer_advertised_prefixes{{{F}}}",
+                "{{frr_instance}} {{peer}} {{afi_safi}}",
             ),
             state_timeline(
                 "Session state",
@@ -154,8 +151,7 @@ def board() -> Json:
                 "Daemons",
                 "Whether each FRR daemon was read in each scrape.",
                 targets((f"colo_frr_up{{{F}}}", "{{frr_instance}} {{daemon}}")),
-                mappings=UP_DOWN,
-                thresholds=GREEN_AT_1,
+                **up_down(),
             ),
             status_table(
                 "Expected advertisements",
@@ -175,8 +171,7 @@ def board() -> Json:
                 "BFD peers",
                 "BFD session state per peer.",
                 targets((f"colo_frr_bfd_peer_up{{{F}}}", "{{frr_instance}} {{peer}} ({{interface}})")),
-                mappings=UP_DOWN,
-                thresholds=GREEN_AT_1,
+                **up_down(),
             ),
             _per_peer(
                 "BFD session downs",
@@ -194,19 +189,13 @@ def board() -> Json:
                 targets((f"colo_frr_vrrp_state{{{F}}}", "{{frr_instance}} vrid {{vrid}} {{family}}")),
                 mappings=VRRP_STATE,
             ),
-            stat(
+            vrrp_masters(
                 "Masters per vrid",
                 "Routers that are Master for each vrid: exactly 1 is right, 0 means no gateway, "
                 "2 a split brain.",
-                targets(
-                    (
-                        vrrp_masters(f'{SEL}, job=~"$job"'),
-                        "vrid {{vrid}} {{family}}",
-                    )
-                ),
+                f'{SEL}, job=~"$job"',
                 w=6,
                 h=8,
-                thresholds=EXACTLY_1,
             ),
             timeseries(
                 "VRRP transitions",
@@ -227,16 +216,17 @@ def board() -> Json:
     routes = Row(
         "Routes",
         [
-            timeseries(
+            graph(
                 "RIB routes by protocol",
                 "Routes in zebra's RIB per address family and protocol.",
-                targets((f"colo_frr_rib_routes{{{F}}}", "{{frr_instance}} {{family}} {{protocol}}")),
-                "short",
+                f"colo_frr_rib_routes{{{F}}}",
+                "{{frr_instance}} {{family}} {{protocol}}",
             ),
-            timeseries(
+            graph(
                 "Scrape time per daemon",
                 "How long reading each daemon took.",
-                targets((f"colo_frr_scrape_duration_seconds{{{F}}}", "{{frr_instance}} {{daemon}}")),
+                f"colo_frr_scrape_duration_seconds{{{F}}}",
+                "{{frr_instance}} {{daemon}}",
                 "s",
             ),
         ],

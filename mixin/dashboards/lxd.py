@@ -5,20 +5,20 @@ from __future__ import annotations
 from .. import config
 from .core import (
     FULLNESS,
-    GREEN_AT_1,
     Board,
     Json,
     Row,
     bargauge,
     coloured,
     exporter_up,
+    graph,
     label_var,
     mirrored,
     stat,
     steps,
     table,
     targets,
-    timeseries,
+    up_down,
 )
 from .core import values as vmap
 
@@ -42,10 +42,11 @@ def _rate(metric: str) -> str:
 def _share(title: str, description: str, used: str, limit: str, on: str, legend: str) -> Json:
     """Use over limit per instance, `used` and `limit` matched on the labels `on`."""
     expr = f"colo_lxd_instance_{used}{{{F}}} / on ({on}) colo_lxd_instance_{limit}{{{F}}}"
-    return timeseries(
+    return graph(
         title,
         description,
-        targets((expr, legend)),
+        expr,
+        legend,
         "percentunit",
         min_=0,
         thresholds=steps((None, "green"), (0.9, "red")),
@@ -86,8 +87,7 @@ def board() -> Json:
                 ),
                 w=6,
                 h=5,
-                mappings=vmap(**{"0": ("not online", "red"), "1": ("Online", "green")}),
-                thresholds=GREEN_AT_1,
+                **up_down("not online", "Online"),
             ),
             table(
                 "Member status and roles",
@@ -125,17 +125,18 @@ def board() -> Json:
     instances = Row(
         "Instances",
         [
-            timeseries(
+            graph(
                 "CPU (cores used)",
                 "CPU time per second: 1 = one core busy.",
-                targets((_rate("cpu_seconds_total"), "{{project}}/{{name}}")),
-                "short",
+                _rate("cpu_seconds_total"),
+                "{{project}}/{{name}}",
                 min_=0,
             ),
-            timeseries(
+            graph(
                 "Memory in use",
                 "Memory each instance uses (cgroup usage; VMs as their agent reports).",
-                targets((f"colo_lxd_instance_memory_usage_bytes{{{F}}}", "{{project}}/{{name}}")),
+                f"colo_lxd_instance_memory_usage_bytes{{{F}}}",
+                "{{project}}/{{name}}",
                 "bytes",
             ),
             _share(
@@ -146,11 +147,11 @@ def board() -> Json:
                 "project, name, location",
                 "{{project}}/{{name}}",
             ),
-            timeseries(
+            graph(
                 "Processes",
                 "Processes running in each instance.",
-                targets((f"colo_lxd_instance_processes{{{F}}}", "{{project}}/{{name}}")),
-                "short",
+                f"colo_lxd_instance_processes{{{F}}}",
+                "{{project}}/{{name}}",
             ),
             mirrored(
                 "Network traffic",
@@ -160,17 +161,13 @@ def board() -> Json:
                 (f"{_sum('network_transmit_bytes_total')} * 8", "{{project}}/{{name}} out"),
                 "bps",
             ),
-            timeseries(
+            graph(
                 "Network errors and drops",
                 "Errored and dropped packets per second, both directions.",
-                targets(
-                    (
-                        f"sum by (project, name) ({_rate('network_receive_errs_total')} + "
-                        f"{_rate('network_transmit_errs_total')} + {_rate('network_receive_drop_total')} + "
-                        f"{_rate('network_transmit_drop_total')})",
-                        "{{project}}/{{name}}",
-                    )
-                ),
+                f"sum by (project, name) ({_rate('network_receive_errs_total')} + "
+                f"{_rate('network_transmit_errs_total')} + {_rate('network_receive_drop_total')} + "
+                f"{_rate('network_transmit_drop_total')})",
+                "{{project}}/{{name}}",
                 "pps",
                 min_=0,
             ),
@@ -219,10 +216,11 @@ def board() -> Json:
                 max_=1,
                 thresholds=FULLNESS,
             ),
-            timeseries(
+            graph(
                 "Pool space used",
                 "Space used per pool and member.",
-                targets((f"colo_lxd_storage_pool_used_bytes{{{SEL}}}", "{{pool}} @ {{member}}")),
+                f"colo_lxd_storage_pool_used_bytes{{{SEL}}}",
+                "{{pool}} @ {{member}}",
                 "bytes",
                 h=7,
             ),

@@ -10,10 +10,11 @@ exporter is scraped and what to install when it is not; rows for sources the sit
 from __future__ import annotations
 
 from .. import config
+from .bmc import by_sensor
 from .core import (
-    EXACTLY_1,
     FULLNESS,
     GREEN_AT_1,
+    HEALTH,
     LEGEND_LIST,
     OK_WARN_CRIT,
     OK_WARN_CRIT_STEPS,
@@ -25,8 +26,10 @@ from .core import (
     bargauge,
     count_stat,
     dash_link,
+    graph,
     mirrored,
     query_var,
+    sized,
     stat,
     state_timeline,
     status_table,
@@ -35,6 +38,7 @@ from .core import (
     target,
     targets,
     timeseries,
+    up_down,
 )
 from .core import values as vmap
 from .frr import ADVERTISED, sessions_down, vrrp_masters
@@ -44,6 +48,9 @@ S = config.SELECTORS
 SRV = 'instance=~"$server"'
 LINK_KEYS = "job, instance, role, link, side, interface"
 ROLE_TITLES = {"wan": "WAN", "uplink": "uplinks", "mesh": "mesh"}
+CEPH_HEALTH = vmap(
+    **{"0": ("HEALTH_OK", "green"), "1": ("HEALTH_WARN", "orange"), "2": ("HEALTH_ERR", "red")}
+)
 LINK_STATE = vmap(
     **{"0": ("down", "red"), "1": ("degraded", "orange"), "2": ("up", "green"), "3": ("shut", "blue")}
 )
@@ -60,20 +67,28 @@ INSTALL = {
 }
 
 
-def source(name: str, what: str, w: int = 4, link: tuple[str, str] | None = None) -> Json:
+def source(name: str, what: str, link: tuple[str, str] | None = None) -> Json:
     """Whether the row's source is scraped: its targets up, or a note of what to install."""
     return stat(
         f"{what}: source",
         f"Targets of the {name} scrape jobs that are up ({S[name]}). "
         f"'not scraped' means none: install {INSTALL[name]}.",
         targets(f"sum(up{{{S[name]}}}) or vector(0)"),
-        w=w,
-        h=4,
         text_mode="value",
         mappings=vmap(**{"0": ("not scraped", "red")}),
         thresholds=GREEN_AT_1,
         links=[dash_link(*link)] if link else None,
     )
+
+
+def _sourced(
+    title: str, sources: dict[str, str], panels: list[Json], link: tuple[str, str] | None = None
+) -> Row:
+    """A row opening with a source panel for each of `sources` (name: what), collapsed when the site has
+    none of them (config.RACK_SOURCES)."""
+    heads = [source(name, what, link) for name, what in sources.items()]
+    have = any(config.RACK_SOURCES.get(name, False) for name in sources)
+    return Row(title, [*heads, *panels], collapsed=not have)
 
 
 def _link_rows() -> list[Row]:
@@ -163,102 +178,164 @@ def _link_rows() -> list[Row]:
 
 def _wan_billing() -> Row:
     w = config.WAN_WINDOW
-    return Row(
-        "WAN billing",
-        [
-            stat(
-                f"95th percentile ({w})",
-                f"The {config.WAN_PERCENTILE:.0%} percentile of the 5-minute samples over "
-                f"the last {w}, the larger of in and out, as transit is usually billed.",
-                targets((f"colo:wan_billable_bits:p95_{w}", "{{side}} {{link}}")),
-                "bps",
-                w=6,
-                h=5,
-                thresholds=steps((None, "green")),
+    in_range = "sum_over_time(colo:wan_{}_bits:avg5m[$__range]) * " + f"{config.WAN_SAMPLE_SECONDS} / 8"
+    billed = [
+        stat(
+            f"95th percentile ({w})",
+            f"The {config.WAN_PERCENTILE:.0%} percentile of the 5-minute samples over "
+            f"the last {w}, the larger of in and out, as transit is usually billed.",
+            targets((f"colo:wan_billable_bits:p95_{w}", "{{side}} {{link}}")),
+            "bps",
+            thresholds=steps((None, "green")),
+        ),
+        stat(
+            "95th percentile / commit",
+            "The billable 95th percentile over the commit rate (mixin/config.py "
+            "WAN_COMMIT_BITS): above 100% is billed as burst.",
+            targets(
+                (
+                    f"max by (link, side) (colo:wan_billable_bits:p95_{w}) "
+                    "/ on (link, side) colo:wan_commit_bits",
+                    "{{side}} {{link}}",
+                )
             ),
-            stat(
-                "95th percentile / commit",
-                "The billable 95th percentile over the commit rate (mixin/config.py "
-                "WAN_COMMIT_BITS): above 100% is billed as burst.",
-                targets(
-                    (
-                        f"max by (link, side) (colo:wan_billable_bits:p95_{w}) "
-                        "/ on (link, side) colo:wan_commit_bits",
-                        "{{side}} {{link}}",
-                    )
-                ),
-                "percentunit",
-                w=6,
-                h=5,
-                thresholds=steps((None, "green"), (0.8, "orange"), (1, "red")),
+            "percentunit",
+            thresholds=steps((None, "green"), (0.8, "orange"), (1, "red")),
+        ),
+        stat(
+            f"Transfer ({w})",
+            f"Bytes received and sent over the WAN in the last {w}.",
+            targets(
+                (f"colo:wan_receive_bytes:sum{w}", "{{side}} {{link}} in"),
+                (f"colo:wan_transmit_bytes:sum{w}", "{{side}} {{link}} out"),
             ),
-            stat(
-                f"Transfer ({w})",
-                f"Bytes received and sent over the WAN in the last {w}.",
-                targets(
-                    (f"colo:wan_receive_bytes:sum{w}", "{{side}} {{link}} in"),
-                    (f"colo:wan_transmit_bytes:sum{w}", "{{side}} {{link}} out"),
-                ),
-                "decbytes",
-                w=6,
-                h=5,
+            "decbytes",
+        ),
+        stat(
+            "Transfer in the time range",
+            "Bytes over the WAN in the dashboard's time range (pick 'This month' "
+            "for the billing month so far), from the 5-minute billing samples.",
+            targets(
+                (in_range.format("receive"), "{{side}} {{link}} in"),
+                (in_range.format("transmit"), "{{side}} {{link}} out"),
             ),
-            stat(
-                "Transfer in the time range",
-                "Bytes over the WAN in the dashboard's time range (pick 'This month' "
-                "for the billing month so far), from the 5-minute billing samples.",
-                targets(
-                    (
-                        "sum_over_time(colo:wan_receive_bits:avg5m[$__range]) "
-                        f"* {config.WAN_SAMPLE_SECONDS} / 8",
-                        "{{side}} {{link}} in",
-                    ),
-                    (
-                        "sum_over_time(colo:wan_transmit_bits:avg5m[$__range]) "
-                        f"* {config.WAN_SAMPLE_SECONDS} / 8",
-                        "{{side}} {{link}} out",
-                    ),
-                ),
-                "decbytes",
-                w=6,
-                h=5,
-            ),
-            timeseries(
-                "WAN 5-minute samples and commit",
-                "The billing samples (5-minute averages), received "
-                "above the axis and sent below, against the commit rate drawn on both sides.",
-                targets(
-                    ("colo:wan_receive_bits:avg5m", "{{side}} {{link}} in"),
-                    ("colo:wan_transmit_bits:avg5m", "{{side}} {{link}} out"),
-                    ("colo:wan_commit_bits", "{{side}} {{link}} commit"),
-                    ("colo:wan_commit_bits", "{{side}} {{link}} commit (out)"),
-                ),
-                "bps",
-                w=24,
-                h=7,
-                negative=("B", "D"),
-            ),
-        ],
+            "decbytes",
+        ),
+    ]
+    samples = timeseries(
+        "WAN 5-minute samples and commit",
+        "The billing samples (5-minute averages), received "
+        "above the axis and sent below, against the commit rate drawn on both sides.",
+        targets(
+            ("colo:wan_receive_bits:avg5m", "{{side}} {{link}} in"),
+            ("colo:wan_transmit_bits:avg5m", "{{side}} {{link}} out"),
+            ("colo:wan_commit_bits", "{{side}} {{link}} commit"),
+            ("colo:wan_commit_bits", "{{side}} {{link}} commit (out)"),
+        ),
+        "bps",
+        w=24,
+        h=7,
+        negative=("B", "D"),
     )
+    return Row("WAN billing", [*sized(billed, w=6, h=5), samples])
 
 
 def _servers() -> Row:
-    n, b = S["node"], S["bmc"]
-    ns = f"{n}, {SRV}"
-    bs = f"{b}, {SRV}"
-    return Row(
+    ns = f"{S['node']}, {SRV}"
+    disk = "sum by (instance) (rate(node_disk_{}_bytes_total{{" + ns + "}}[$__rate_interval]))"
+    bs = f"{S['bmc']}, {SRV}"
+    idle = f'node_cpu_seconds_total{{{ns}, mode="idle"}}'
+    fs = f"{ns}, {config.NODE_FS}"
+    graphs = [
+        graph(
+            "CPU busy",
+            "Share of CPU time not idle, per server (node_exporter).",
+            f"1 - avg by (instance) (rate({idle}[$__rate_interval]))",
+            "{{instance}}",
+            "percentunit",
+            min_=0,
+            max_=1,
+        ),
+        graph(
+            "Memory used",
+            "Memory in use (total minus available) over total, per server.",
+            f"1 - node_memory_MemAvailable_bytes{{{ns}}} / node_memory_MemTotal_bytes{{{ns}}}",
+            "{{instance}}",
+            "percentunit",
+            min_=0,
+            max_=1,
+        ),
+        graph(
+            "Load per CPU",
+            "1-minute load average over the number of CPUs: above 1 the CPUs are oversubscribed.",
+            f"node_load1{{{ns}}} / on (instance) count by (instance) ({idle})",
+            "{{instance}}",
+            min_=0,
+        ),
+        graph(
+            "Disk space used",
+            "The fullest filesystem of each server (local filesystems).",
+            f"max by (instance) (1 - node_filesystem_avail_bytes{{{fs}}} / "
+            f"node_filesystem_size_bytes{{{fs}}})",
+            "{{instance}}",
+            "percentunit",
+            min_=0,
+            max_=1,
+            thresholds=FULLNESS,
+        ),
+        mirrored(
+            "Disk I/O",
+            "Bytes per second read (above the axis) and written (below), all disks.",
+            (disk.format("read"), "{{instance}} read"),
+            (disk.format("written"), "{{instance}} write"),
+            "Bps",
+        ),
+        by_sensor(
+            "Temperatures",
+            "Every temperature sensor of each server's BMC.",
+            "temperature_celsius",
+            "celsius",
+            sel=bs,
+            server="instance",
+            thresholds=TEMPERATURE,
+        ),
+        by_sensor(
+            "Fans",
+            "Fan speeds (RPM) from each server's BMC.",
+            "fan_speed_rpm",
+            "rotrpm",
+            sel=bs,
+            server="instance",
+            min_=0,
+        ),
+        by_sensor(
+            "PSU power",
+            "Input power per power supply, from the BMC.",
+            "psu_input_watts",
+            "watt",
+            sel=bs,
+            server="instance",
+            min_=0,
+        ),
+        status_table(
+            "Power supplies",
+            "Each PSU's health (only installed PSUs).",
+            f"colo_bmc_psu_health{{{bs}}}",
+            "health",
+            OK_WARN_CRIT,
+        ),
+    ]
+    return _sourced(
         "Servers",
+        {"node": "Hosts"},
         [
-            source("node", "Hosts", w=4, link=("colo-bmc", "Colo / BMC")),
             stat(
                 "BMC health",
                 "The worst health the BMC reports per server (Redfish rollup, IPMI sensor states).",
                 targets((f"max by (instance) (colo_bmc_health_rollup{{{bs}}})", "{{instance}}")),
                 w=10,
-                h=4,
-                mappings=OK_WARN_CRIT,
-                thresholds=OK_WARN_CRIT_STEPS,
                 links=[dash_link("colo-bmc", "Colo / BMC")],
+                **HEALTH,
             ),
             stat(
                 "Power draw",
@@ -266,123 +343,19 @@ def _servers() -> Row:
                 targets((f"colo_bmc_system_power_watts{{{bs}}}", "{{instance}}")),
                 "watt",
                 w=10,
-                h=4,
             ),
-            timeseries(
-                "CPU busy",
-                "Share of CPU time not idle, per server (node_exporter).",
-                targets(
-                    (
-                        f'1 - avg by (instance) (rate(node_cpu_seconds_total{{{ns}, mode="idle"}}'
-                        "[$__rate_interval]))",
-                        "{{instance}}",
-                    )
-                ),
-                "percentunit",
-                w=8,
-                min_=0,
-                max_=1,
-            ),
-            timeseries(
-                "Memory used",
-                "Memory in use (total minus available) over total, per server.",
-                targets(
-                    (
-                        f"1 - node_memory_MemAvailable_bytes{{{ns}}} / node_memory_MemTotal_bytes{{{ns}}}",
-                        "{{instance}}",
-                    )
-                ),
-                "percentunit",
-                w=8,
-                min_=0,
-                max_=1,
-            ),
-            timeseries(
-                "Load per CPU",
-                "1-minute load average over the number of CPUs: above 1 the CPUs are oversubscribed.",
-                targets(
-                    (
-                        f"node_load1{{{ns}}} / on (instance) count by (instance) "
-                        f'(node_cpu_seconds_total{{{ns}, mode="idle"}})',
-                        "{{instance}}",
-                    )
-                ),
-                "short",
-                w=8,
-                min_=0,
-            ),
-            timeseries(
-                "Disk space used",
-                "The fullest filesystem of each server (local filesystems).",
-                targets(
-                    (
-                        f"max by (instance) (1 - node_filesystem_avail_bytes{{{ns}, {config.NODE_FS}}} / "
-                        f"node_filesystem_size_bytes{{{ns}, {config.NODE_FS}}})",
-                        "{{instance}}",
-                    )
-                ),
-                "percentunit",
-                w=8,
-                min_=0,
-                max_=1,
-                thresholds=FULLNESS,
-            ),
-            mirrored(
-                "Disk I/O",
-                "Bytes per second read (above the axis) and written (below), all disks.",
-                (
-                    f"sum by (instance) (rate(node_disk_read_bytes_total{{{ns}}}[$__rate_interval]))",
-                    "{{instance}} read",
-                ),
-                (
-                    f"sum by (instance) (rate(node_disk_written_bytes_total{{{ns}}}[$__rate_interval]))",
-                    "{{instance}} write",
-                ),
-                "Bps",
-                w=8,
-            ),
-            timeseries(
-                "Temperatures",
-                "Every temperature sensor of each server's BMC.",
-                targets((f"colo_bmc_temperature_celsius{{{bs}}}", "{{instance}} {{sensor}}")),
-                "celsius",
-                w=8,
-                thresholds=TEMPERATURE,
-            ),
-            timeseries(
-                "Fans",
-                "Fan speeds (RPM) from each server's BMC.",
-                targets((f"colo_bmc_fan_speed_rpm{{{bs}}}", "{{instance}} {{sensor}}")),
-                "rotrpm",
-                w=8,
-                min_=0,
-            ),
-            timeseries(
-                "PSU power",
-                "Input power per power supply, from the BMC.",
-                targets((f"colo_bmc_psu_input_watts{{{bs}}}", "{{instance}} {{sensor}}")),
-                "watt",
-                w=8,
-                min_=0,
-            ),
-            status_table(
-                "Power supplies",
-                "Each PSU's health (only installed PSUs).",
-                f"colo_bmc_psu_health{{{bs}}}",
-                "health",
-                OK_WARN_CRIT,
-                w=8,
-            ),
+            *sized(graphs, w=8),
         ],
+        ("colo-bmc", "Colo / BMC"),
     )
 
 
 def _routers() -> Row:
     f = S["frr"]
-    return Row(
+    return _sourced(
         "Routers",
+        {"frr": "Routers"},
         [
-            source("frr", "Routers", link=("colo-frr", "Colo / FRR routers")),
             count_stat(
                 "BGP sessions down",
                 "BGP sessions not Established and not shut down on purpose.",
@@ -393,19 +366,17 @@ def _routers() -> Row:
                 "Configured prefixes not advertised to a peer that should get them.",
                 f"colo_frr_bgp_prefix_advertised{{{f}}} == 0",
             ),
-            stat(
+            vrrp_masters(
                 "VRRP masters per vrid",
                 "Routers that are Master for each vrid: 1 is right, 0 no gateway, 2 split brain.",
-                targets((vrrp_masters(f), "vrid {{vrid}} {{family}}")),
+                f,
                 w=12,
-                thresholds=EXACTLY_1,
             ),
             state_timeline(
                 "BGP sessions",
                 "Each BGP session over time (to the provider and inside).",
                 targets((f"colo_frr_bgp_peer_up{{{f}}}", "{{frr_instance}} {{peer}}")),
-                mappings=vmap(**{"0": ("down", "red"), "1": ("Established", "green")}),
-                thresholds=GREEN_AT_1,
+                **up_down(up="Established"),
             ),
             status_table(
                 "Anycast advertisements",
@@ -416,15 +387,28 @@ def _routers() -> Row:
                 hide=("Time", "__name__", "job", "instance"),
             ),
         ],
+        ("colo-frr", "Colo / FRR routers"),
     )
 
 
 def _lxd() -> Row:
     x = S["lxd"]
-    return Row(
+    per = [
+        bargauge(
+            "Running instances per member",
+            "Running instances on each member.",
+            targets((running_per_member(x), "{{location}}")),
+        ),
+        bargauge(
+            "Instances per project",
+            "Instances per project, any status.",
+            targets((f"sum by (project) (colo_lxd_instance_state{{{x}}})", "{{project}}")),
+        ),
+    ]
+    return _sourced(
         "LXD",
+        {"lxd": "LXD"},
         [
-            source("lxd", "LXD", link=("colo-lxd", "Colo / LXD cluster")),
             count_stat(
                 "Members evacuated",
                 "Cluster members evacuated (planned maintenance): their instances run elsewhere.",
@@ -436,61 +420,64 @@ def _lxd() -> Row:
                 "Members neither Online nor Evacuated.",
                 f'colo_lxd_cluster_member_state{{{x}, state!~"Online|Evacuated"}} == 1',
             ),
-            bargauge(
-                "Running instances per member",
-                "Running instances on each member.",
-                targets((running_per_member(x), "{{location}}")),
-                w=6,
-                h=4,
-            ),
-            bargauge(
-                "Instances per project",
-                "Instances per project, any status.",
-                targets((f"sum by (project) (colo_lxd_instance_state{{{x}}})", "{{project}}")),
-                w=6,
-                h=4,
-            ),
-            timeseries(
+            *sized(per, w=6, h=4),
+            graph(
                 "Top CPU consumers",
                 "The five instances using the most CPU (cores).",
-                targets(
-                    (
-                        f"topk(5, rate(colo_lxd_instance_cpu_seconds_total{{{x}}}[$__rate_interval]))",
-                        "{{project}}/{{name}}",
-                    )
-                ),
-                "short",
+                f"topk(5, rate(colo_lxd_instance_cpu_seconds_total{{{x}}}[$__rate_interval]))",
+                "{{project}}/{{name}}",
                 min_=0,
             ),
-            timeseries(
+            graph(
                 "Top memory consumers",
                 "The five instances using the most memory.",
-                targets((f"topk(5, colo_lxd_instance_memory_usage_bytes{{{x}}})", "{{project}}/{{name}}")),
+                f"topk(5, colo_lxd_instance_memory_usage_bytes{{{x}}})",
+                "{{project}}/{{name}}",
                 "bytes",
                 min_=0,
             ),
         ],
+        ("colo-lxd", "Colo / LXD cluster"),
     )
 
 
 def _ceph() -> Row:
     c = S["ceph"]
-    return Row(
+    io = [
+        mirrored(
+            "IOPS",
+            "Client operations per second, reads above the axis and writes below.",
+            (f"sum(rate(ceph_osd_op_r{{{c}}}[$__rate_interval]))", "read"),
+            (f"sum(rate(ceph_osd_op_w{{{c}}}[$__rate_interval]))", "write"),
+            "iops",
+        ),
+        mirrored(
+            "Throughput",
+            "Client bytes per second, reads above the axis and writes below.",
+            (f"sum(rate(ceph_osd_op_r_out_bytes{{{c}}}[$__rate_interval]))", "read"),
+            (f"sum(rate(ceph_osd_op_w_in_bytes{{{c}}}[$__rate_interval]))", "write"),
+            "Bps",
+        ),
+        timeseries(
+            "OSD latency",
+            "Average OSD apply and commit latency.",
+            targets(
+                (f"avg(ceph_osd_apply_latency_ms{{{c}}})", "apply"),
+                (f"avg(ceph_osd_commit_latency_ms{{{c}}})", "commit"),
+            ),
+            "ms",
+            min_=0,
+        ),
+    ]
+    return _sourced(
         "Ceph",
+        {"ceph": "Ceph"},
         [
-            source("ceph", "Ceph"),
             stat(
                 "Health",
                 "Cluster health (ceph_health_status): HEALTH_OK, HEALTH_WARN, HEALTH_ERR.",
                 targets(f"max(ceph_health_status{{{c}}})"),
-                w=4,
-                mappings=vmap(
-                    **{
-                        "0": ("HEALTH_OK", "green"),
-                        "1": ("HEALTH_WARN", "orange"),
-                        "2": ("HEALTH_ERR", "red"),
-                    }
-                ),
+                mappings=CEPH_HEALTH,
                 thresholds=OK_WARN_CRIT_STEPS,
             ),
             stat(
@@ -498,149 +485,104 @@ def _ceph() -> Row:
                 "Raw space used over raw capacity.",
                 targets(f"sum(ceph_cluster_total_used_bytes{{{c}}}) / sum(ceph_cluster_total_bytes{{{c}}})"),
                 "percentunit",
-                w=4,
                 thresholds=steps((None, "green"), (0.75, "orange"), (0.85, "red")),
             ),
             stat(
                 "OSDs up / in",
                 "OSDs up and OSDs in the cluster.",
                 targets((f"sum(ceph_osd_up{{{c}}})", "up"), (f"sum(ceph_osd_in{{{c}}})", "in")),
-                w=4,
             ),
-            mirrored(
-                "IOPS",
-                "Client operations per second, reads above the axis and writes below.",
-                (f"sum(rate(ceph_osd_op_r{{{c}}}[$__rate_interval]))", "read"),
-                (f"sum(rate(ceph_osd_op_w{{{c}}}[$__rate_interval]))", "write"),
-                "iops",
-                w=8,
-            ),
-            mirrored(
-                "Throughput",
-                "Client bytes per second, reads above the axis and writes below.",
-                (f"sum(rate(ceph_osd_op_r_out_bytes{{{c}}}[$__rate_interval]))", "read"),
-                (f"sum(rate(ceph_osd_op_w_in_bytes{{{c}}}[$__rate_interval]))", "write"),
-                "Bps",
-                w=8,
-            ),
-            timeseries(
-                "OSD latency",
-                "Average OSD apply and commit latency.",
-                targets(
-                    (f"avg(ceph_osd_apply_latency_ms{{{c}}})", "apply"),
-                    (f"avg(ceph_osd_commit_latency_ms{{{c}}})", "commit"),
-                ),
-                "ms",
-                w=8,
-                min_=0,
-            ),
+            *sized(io, w=8),
         ],
-        collapsed=not config.RACK_SOURCES.get("ceph", False),
     )
 
 
 def _services() -> Row:
     h, u, d = S["haproxy"], S["unbound"], S["nsd"]
-    have = any(config.RACK_SOURCES.get(k, False) for k in ("haproxy", "unbound", "nsd"))
-    return Row(
+    hits = f"sum(rate(unbound_cache_hits_total{{{u}}}[5m]))"
+    services = [
+        stat(
+            "unbound cache hit ratio",
+            "Answers from cache over all answers (5 minutes).",
+            targets(f"{hits} / ({hits} + sum(rate(unbound_cache_misses_total{{{u}}}[5m])))"),
+            "percentunit",
+            thresholds=steps((None, "orange"), (0.5, "green")),
+        ),
+        timeseries(
+            "HAProxy requests",
+            "HTTP requests per second per frontend, and 5xx responses per backend.",
+            targets(
+                (
+                    f"sum by (proxy) (rate(haproxy_frontend_http_requests_total{{{h}}}[$__rate_interval]))",
+                    "{{proxy}}",
+                ),
+                (
+                    f'sum by (proxy) (rate(haproxy_backend_http_responses_total{{{h}, code="5xx"}}'
+                    "[$__rate_interval]))",
+                    "{{proxy}} 5xx",
+                ),
+            ),
+            "reqps",
+            min_=0,
+        ),
+        timeseries(
+            "HAProxy sessions and response time",
+            "Current sessions per frontend; average backend response time (right axis units: seconds).",
+            targets(
+                (f"sum by (proxy) (haproxy_frontend_current_sessions{{{h}}})", "{{proxy}} sessions"),
+                (
+                    f"max by (proxy) (haproxy_backend_response_time_average_seconds{{{h}}}) * 1000",
+                    "{{proxy}} response ms",
+                ),
+            ),
+            min_=0,
+        ),
+        timeseries(
+            "unbound queries",
+            "Queries per second, and SERVFAIL answers.",
+            targets(
+                (f"sum by (instance) (rate(unbound_queries_total{{{u}}}[$__rate_interval]))", "{{instance}}"),
+                (
+                    f'sum by (instance) (rate(unbound_answer_rcodes_total{{{u}, rcode="SERVFAIL"}}'
+                    "[$__rate_interval]))",
+                    "{{instance}} SERVFAIL",
+                ),
+            ),
+            min_=0,
+        ),
+        graph(
+            "unbound recursion time",
+            "Average time to answer queries that needed recursion.",
+            f"unbound_recursion_time_seconds_avg{{{u}}}",
+            "{{instance}}",
+            "s",
+            min_=0,
+        ),
+        timeseries(
+            "NSD queries",
+            "Queries per second, and answers by return code.",
+            targets(
+                (f"sum by (instance) (rate(nsd_num_queries{{{d}}}[$__rate_interval]))", "{{instance}}"),
+                (
+                    f'sum by (instance, rcode) (rate(nsd_num_rcode{{{d}, rcode!="NOERROR"}}'
+                    "[$__rate_interval]))",
+                    "{{instance}} {{rcode}}",
+                ),
+            ),
+            min_=0,
+        ),
+    ]
+    return _sourced(
         "Services: HAProxy, unbound, NSD",
+        {"haproxy": "HAProxy", "unbound": "unbound", "nsd": "NSD"},
         [
-            source("haproxy", "HAProxy"),
-            source("unbound", "unbound"),
-            source("nsd", "NSD"),
             count_stat(
                 "HAProxy backends without servers",
                 "Backends with no active server left.",
                 f"haproxy_backend_active_servers{{{h}}} == 0",
             ),
-            stat(
-                "unbound cache hit ratio",
-                "Answers from cache over all answers (5 minutes).",
-                targets(
-                    f"sum(rate(unbound_cache_hits_total{{{u}}}[5m])) / "
-                    f"(sum(rate(unbound_cache_hits_total{{{u}}}[5m]))"
-                    f" + sum(rate(unbound_cache_misses_total{{{u}}}[5m])))"
-                ),
-                "percentunit",
-                w=8,
-                thresholds=steps((None, "orange"), (0.5, "green")),
-            ),
-            timeseries(
-                "HAProxy requests",
-                "HTTP requests per second per frontend, and 5xx responses per backend.",
-                targets(
-                    (
-                        "sum by (proxy) "
-                        f"(rate(haproxy_frontend_http_requests_total{{{h}}}[$__rate_interval]))",
-                        "{{proxy}}",
-                    ),
-                    (
-                        f'sum by (proxy) (rate(haproxy_backend_http_responses_total{{{h}, code="5xx"}}'
-                        "[$__rate_interval]))",
-                        "{{proxy}} 5xx",
-                    ),
-                ),
-                "reqps",
-                w=8,
-                min_=0,
-            ),
-            timeseries(
-                "HAProxy sessions and response time",
-                "Current sessions per frontend; average backend response time (right axis units: seconds).",
-                targets(
-                    (f"sum by (proxy) (haproxy_frontend_current_sessions{{{h}}})", "{{proxy}} sessions"),
-                    (
-                        f"max by (proxy) (haproxy_backend_response_time_average_seconds{{{h}}}) * 1000",
-                        "{{proxy}} response ms",
-                    ),
-                ),
-                "short",
-                w=8,
-                min_=0,
-            ),
-            timeseries(
-                "unbound queries",
-                "Queries per second, and SERVFAIL answers.",
-                targets(
-                    (
-                        f"sum by (instance) (rate(unbound_queries_total{{{u}}}[$__rate_interval]))",
-                        "{{instance}}",
-                    ),
-                    (
-                        f'sum by (instance) (rate(unbound_answer_rcodes_total{{{u}, rcode="SERVFAIL"}}'
-                        "[$__rate_interval]))",
-                        "{{instance}} SERVFAIL",
-                    ),
-                ),
-                "short",
-                w=8,
-                min_=0,
-            ),
-            timeseries(
-                "unbound recursion time",
-                "Average time to answer queries that needed recursion.",
-                targets((f"unbound_recursion_time_seconds_avg{{{u}}}", "{{instance}}")),
-                "s",
-                w=8,
-                min_=0,
-            ),
-            timeseries(
-                "NSD queries",
-                "Queries per second, and answers by return code.",
-                targets(
-                    (f"sum by (instance) (rate(nsd_num_queries{{{d}}}[$__rate_interval]))", "{{instance}}"),
-                    (
-                        f'sum by (instance, rcode) (rate(nsd_num_rcode{{{d}, rcode!="NOERROR"}}'
-                        "[$__rate_interval]))",
-                        "{{instance}} {{rcode}}",
-                    ),
-                ),
-                "short",
-                w=8,
-                min_=0,
-            ),
+            *sized(services, w=8),
         ],
-        collapsed=not have,
     )
 
 
