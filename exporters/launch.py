@@ -35,13 +35,13 @@ def _missing(name: str, module: str) -> str:
 
 
 def load(name: str) -> Callable[[], None]:
-    """The `main` of exporters.<name>.main, or SystemExit(1) with one line naming the missing extra."""
+    """`SPEC.main` of exporters.<name>.main, or SystemExit(1) with one line naming the missing extra."""
     for module in CORE_MODULES + EXTRA_MODULES[name]:
         if not _present(module):
             print(_missing(name, module), file=sys.stderr)
             raise SystemExit(1)
     try:
-        main: Callable[[], None] = importlib.import_module(f"exporters.{name}.main").main
+        main: Callable[[], None] = importlib.import_module(f"exporters.{name}.main").SPEC.main
     except ModuleNotFoundError as e:  # a module of the extra imports one it does not declare
         top = (e.name or "").partition(".")[0]
         if not top or top.startswith("exporters"):

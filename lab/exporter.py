@@ -40,7 +40,8 @@ class ExporterProc:
             *(prefix or []),
             sys.executable,
             "-m",
-            f"exporters.{name}.main",
+            "exporters",
+            name,
             f"--web.listen-address=127.0.0.1:{self.port}",
             f"--log.level={log_level}",
         ]

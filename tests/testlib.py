@@ -13,9 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def config_check(exporter: str, config: Path | str) -> subprocess.CompletedProcess[str]:
-    """`python -m exporters.<exporter>.main --config.file=<config> --config.check`, run to its exit."""
+    """`python -m exporters <exporter> --config.file=<config> --config.check`, run to its exit."""
     return subprocess.run(
-        [sys.executable, "-m", f"exporters.{exporter}.main", f"--config.file={config}", "--config.check"],
+        [sys.executable, "-m", "exporters", exporter, f"--config.file={config}", "--config.check"],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -101,10 +101,3 @@ SPEC = ExporterSpec(
     config_required=True,
     error_reasons=("auth", "session_limit", "connect", "tls", "http", "malformed", "bad_link", "bad_sdr"),
 )
-
-
-main = SPEC.main
-
-
-if __name__ == "__main__":
-    main()

@@ -62,7 +62,7 @@ class ExporterSpec:
         return f"/etc/colo-exporters/{self.name}.yml"
 
     def main(self) -> None:
-        """The console script (exporters/launch.py) and `python -m exporters.<name>.main`."""
+        """Run the exporter (the console script, through exporters/launch.py)."""
         from .cli import main_for  # cli imports this module
 
         main_for(self)

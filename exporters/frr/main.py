@@ -120,10 +120,3 @@ SPEC = ExporterSpec(
     build=Runtime,
     error_reasons=("connect", "permission", "protocol", "command", "malformed", "vtysh"),
 )
-
-
-main = SPEC.main
-
-
-if __name__ == "__main__":
-    main()

@@ -488,10 +488,3 @@ SPEC = ExporterSpec(
     build=Runtime,
     error_reasons=("connect", "permission", "auth", "tls", "api", "malformed"),
 )
-
-
-main = SPEC.main
-
-
-if __name__ == "__main__":
-    main()

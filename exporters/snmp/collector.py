@@ -15,6 +15,21 @@ from .parse import Interface, System
 from .session import Stats
 
 PORT_LABELS = ("ifindex", "ifname", "role", "link")
+# (name, help) of the per-port gauges, in the order families() unpacks them
+_PORT_GAUGES = (
+    ("interface_admin_status", "ifAdminStatus: 1 up, 2 down, 3 testing."),
+    (
+        "interface_oper_status",
+        "ifOperStatus: 1 up, 2 down, 3 testing, 4 unknown, 5 dormant, 6 notPresent, 7 lowerLayerDown.",
+    ),
+    ("interface_speed_bytes", "Nominal speed in bytes per second (ifHighSpeed, else ifSpeed)."),
+    ("interface_mtu_bytes", "ifMtu: largest packet, in bytes."),
+    (
+        "interface_last_change_timestamp_seconds",
+        "When the interface last changed operational state (ifLastChange against sysUpTime).",
+    ),
+    ("interface_counters_64bit", "1 if the octet counters are 64-bit (ifHC*), 0 if 32-bit."),
+)
 _COUNTERS = {
     "in_octets": ("interface_receive_bytes_total", "Octets received (ifHCInOctets, else ifInOctets).", None),
     "out_octets": ("interface_transmit_bytes_total", "Octets sent (ifHCOutOctets, else ifOutOctets).", None),
@@ -84,22 +99,14 @@ def families(
         g = f.gauge(name, doc, PORT_LABELS)
         return g.samples, g.name
 
-    admin_s, admin_n = port_gauge("interface_admin_status", "ifAdminStatus: 1 up, 2 down, 3 testing.")
-    oper_s, oper_n = port_gauge(
-        "interface_oper_status",
-        "ifOperStatus: 1 up, 2 down, 3 testing, 4 unknown, 5 dormant, 6 notPresent, 7 lowerLayerDown.",
-    )
-    speed_s, speed_n = port_gauge(
-        "interface_speed_bytes", "Nominal speed in bytes per second (ifHighSpeed, else ifSpeed)."
-    )
-    mtu_s, mtu_n = port_gauge("interface_mtu_bytes", "ifMtu: largest packet, in bytes.")
-    change_s, change_n = port_gauge(
-        "interface_last_change_timestamp_seconds",
-        "When the interface last changed operational state (ifLastChange against sysUpTime).",
-    )
-    wide_s, wide_n = port_gauge(
-        "interface_counters_64bit", "1 if the octet counters are 64-bit (ifHC*), 0 if 32-bit."
-    )
+    (
+        (admin_s, admin_n),
+        (oper_s, oper_n),
+        (speed_s, speed_n),
+        (mtu_s, mtu_n),
+        (change_s, change_n),
+        (wide_s, wide_n),
+    ) = (port_gauge(name, doc) for name, doc in _PORT_GAUGES)
     counters = {}
     for key, (name, doc, cast) in _COUNTERS.items():
         fam = f.counter(name, doc, PORT_LABELS + (("cast",) if cast else ()))

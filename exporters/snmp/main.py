@@ -170,10 +170,3 @@ SPEC = ExporterSpec(
     description="Switch port traffic, errors and status over SNMP (IF-MIB), with link roles",
     error_reasons=("auth", "malformed", "agent"),
 )
-
-
-main = SPEC.main
-
-
-if __name__ == "__main__":
-    main()

@@ -98,22 +98,13 @@ class Runtime:
         log.info("toy runtime closed", marker=self.config.marker)
 
 
-SPEC = ExporterSpec(
-    name="toy",
+SINGLE = ExporterSpec("toy", "Toy exporter, single-target.", 19470, Config, Runtime)
+SPEC = replace(
+    SINGLE,
     description="Toy exporter for core tests.",
-    default_port=19470,
-    config_type=Config,
-    build=Runtime,
     multi_target=True,
     config_required=True,
     error_reasons=("connect", "auth", "malformed"),
-)
-SINGLE = replace(
-    SPEC,
-    description="Toy exporter, single-target.",
-    multi_target=False,
-    config_required=False,
-    error_reasons=(),
 )
 
 if __name__ == "__main__":
