@@ -105,6 +105,18 @@ def concat_port_pair() -> tuple[int, int]:
     raise OSError("no free port pair P, P*10+9 on 127.0.0.1")
 
 
+def _powered(path: str, name: str, **links: str) -> dict[str, Any]:
+    """A healthy, powered-on resource `1` (a chassis or a system) with `links` as `{"@odata.id": ...}`."""
+    return {
+        "@odata.id": path,
+        "Id": "1",
+        "Name": name,
+        "PowerState": "On",
+        "Status": {"State": "Enabled", "Health": "OK", "HealthRollup": "OK"},
+        **{k: {"@odata.id": v} for k, v in links.items()},
+    }
+
+
 class HostileRedfish:
     """The hostile service on 127.0.0.1:`port` (free if 0), links aimed at `trip`."""
 
@@ -162,6 +174,10 @@ class HostileRedfish:
             out.append(f"9{path}")
         return out
 
+    def _trip_url(self, path: str, scheme: str = "http:") -> str:
+        """`path` on the tripwire as an absolute URL, or with `scheme=""` as `//host:port/...`."""
+        return f"{scheme}//{self.trip.host}:{self.trip.port}{path}"
+
     def _members(self, paths: list[str]) -> list[dict[str, str]]:
         out = [{"@odata.id": p} for p in paths]
         for p in paths:
@@ -170,16 +186,15 @@ class HostileRedfish:
 
     def resource(self, path: str) -> dict[str, Any] | None:
         p = path.rstrip("/") or "/"
-        t = f"http://{self.trip.host}:{self.trip.port}"
         if p in (R, "/redfish"):
             return {
                 "@odata.id": f"{R}/",
                 "Id": "RootService",
                 "Name": "Hostile Root",
                 "RedfishVersion": "1.15.0",
-                "Systems": {"@odata.id": f"//{self.trip.host}:{self.trip.port}{R}/Systems"},
+                "Systems": {"@odata.id": self._trip_url(f"{R}/Systems", scheme="")},
                 "Chassis": {"@odata.id": f"{R}/Chassis"},
-                "SessionService": {"@odata.id": f"{t}{R}/SessionService"},
+                "SessionService": {"@odata.id": self._trip_url(f"{R}/SessionService")},
                 "Links": {
                     "Sessions": {
                         "@odata.id": f"@{self.trip.host}:{self.trip.port}{R}/SessionService/Sessions"
@@ -191,21 +206,18 @@ class HostileRedfish:
                 "@odata.id": p,
                 "Name": "Chassis",
                 "Members": self._members([f"{R}/Chassis/1"]),
-                "Members@odata.nextLink": f"{t}{R}/Chassis?$skip=1",
+                "Members@odata.nextLink": self._trip_url(f"{R}/Chassis?$skip=1"),
             }
         if p == f"{R}/Chassis/1":
-            return {
-                "@odata.id": p,
-                "Id": "1",
-                "Name": "Hostile Chassis",
-                "PowerState": "On",
-                "Status": {"State": "Enabled", "Health": "OK", "HealthRollup": "OK"},
-                "Thermal": {"@odata.id": f"{p}/Thermal"},
-                "Power": {"@odata.id": f"{p}/Power"},
-                "Sensors": {"@odata.id": f"//{self.trip.host}:{self.trip.port}{p}/Sensors"},
-                "ThermalSubsystem": {"@odata.id": f"{p}/ThermalSubsystem\\..\\..\\@{self.trip.host}"},
-                "PowerSubsystem": {"@odata.id": f"{t}{p}/PowerSubsystem"},
-            }
+            return _powered(
+                p,
+                "Hostile Chassis",
+                Thermal=f"{p}/Thermal",
+                Power=f"{p}/Power",
+                Sensors=self._trip_url(f"{p}/Sensors", scheme=""),
+                ThermalSubsystem=f"{p}/ThermalSubsystem\\..\\..\\@{self.trip.host}",
+                PowerSubsystem=self._trip_url(f"{p}/PowerSubsystem"),
+            )
         if p == f"{R}/Chassis/1/Thermal":
             (tn, tv), (fn, fv) = GOOD["temperature"], GOOD["fan"]
             return {
@@ -246,17 +258,14 @@ class HostileRedfish:
         if p == f"{R}/Systems":
             return {"@odata.id": p, "Name": "Systems", "Members": self._members([f"{R}/Systems/1"])}
         if p == f"{R}/Systems/1":
-            return {
-                "@odata.id": p,
-                "Id": "1",
-                "Name": "System",
-                "PowerState": "On",
-                "Status": {"State": "Enabled", "Health": "OK", "HealthRollup": "OK"},
-                "LogServices": {"@odata.id": f"{t}{p}/LogServices"},
-                "Storage": {"@odata.id": f"//{self.trip.host}:{self.trip.port}{p}/Storage"},
-                "Memory": {"@odata.id": f"{p}/Memory"},
-                "Processors": {"@odata.id": f"@{self.trip.host}{p}"},
-            }
+            return _powered(
+                p,
+                "System",
+                LogServices=self._trip_url(f"{p}/LogServices"),
+                Storage=self._trip_url(f"{p}/Storage", scheme=""),
+                Memory=f"{p}/Memory",
+                Processors=f"@{self.trip.host}{p}",
+            )
         if p == f"{R}/Systems/1/Memory":
             return {
                 "@odata.id": p,

@@ -45,6 +45,13 @@ def check(at: str, name: str, *expected: tuple[dict[str, str], str, str]) -> dic
     }
 
 
+def quiet_then(
+    quiet: str, at: str, name: str, *expected: tuple[dict[str, str], str, str]
+) -> list[dict[str, Any]]:
+    """Alert `name` still quiet at `quiet` (its `for:` runs), then firing exactly `expected` at `at`."""
+    return [check(quiet, name), check(at, name, *expected)]
+
+
 # What every exporter family's <X>ExporterDown and <X>ExporterScrapeSlow say, per exporter.
 PROGRAM = {k: f"colo-{k}-exporter" for k in ("lxd", "snmp", "bmc", "frr")} | {"node": "node_exporter"}
 WATCHES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerts_testlib import ALERTS, case, check, exporter_down, run, scrape_slow, series
+from alerts_testlib import ALERTS, case, check, exporter_down, quiet_then, run, scrape_slow, series
 
 RULES = [ALERTS / "bmc.yml"]
 
@@ -249,8 +249,7 @@ DOWN = case(
         series("up", "0x70", job="node", instance="h3:9100"),
     ],
     [
-        check("6m", "BmcExporterDown"),
-        check("12m", "BmcExporterDown", EXPORTER, PROBE),
+        *quiet_then("6m", "12m", "BmcExporterDown", EXPORTER, PROBE),
         check("30m", "BmcFanStopped", STOPPED),
         check("2h", "BmcFanStopped"),  # held for blind_hold (1h), then resolved (inhibited by then)
     ],

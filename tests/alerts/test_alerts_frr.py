@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerts_testlib import ALERTS, case, check, exporter_down, run, scrape_slow, series
+from alerts_testlib import ALERTS, case, check, exporter_down, quiet_then, run, scrape_slow, series
 
 RULES = [ALERTS / "frr.yml"]
 H1 = {"job": "colo-frr", "instance": "h1:9474", "frr_instance": "r1"}
@@ -74,24 +74,18 @@ BLIND = case(
 )
 
 # Flapping: two drops within 30 minutes; one drop alone is not flapping.
+FLAPPING = (
+    router("warning", PROV),
+    "BGP session r1 -> 192.0.2.0 is flapping",
+    "The session from r1 to 192.0.2.0 (vrf default) dropped 2 times in 30m.",
+)
 FLAP = case(
     "1m",
     [
         series("colo_frr_bgp_peer_connections_dropped_total", "0 0 0 1 1 1 1 1 1 1 2 2 2 2 2", **PROV),
         series("colo_frr_bgp_peer_connections_dropped_total", "0 0 0 1 1 1 1 1 1 1 1 1 1 1 1", **IBGP),
     ],
-    [
-        check("8m", "FrrBgpSessionFlapping"),
-        check(
-            "14m",
-            "FrrBgpSessionFlapping",
-            (
-                router("warning", PROV),
-                "BGP session r1 -> 192.0.2.0 is flapping",
-                "The session from r1 to 192.0.2.0 (vrf default) dropped 2 times in 30m.",
-            ),
-        ),
-    ],
+    quiet_then("8m", "14m", "FrrBgpSessionFlapping", FLAPPING),
 )
 
 # Prefixes received drop to 0 on an up session; a session that never sent any does not alert. Another
@@ -190,6 +184,26 @@ def vrrp(r: str, h: str) -> dict[str, str]:
 # VRRP across two routers (two exporters): normal, then no master, then two masters; each alert names its
 # router (both go into one notification: the router route groups by object).
 VR1, VR2 = vrrp("r1", "h1:9474"), vrrp("r2", "h2:9474")
+NO_MASTER = [
+    (
+        router("critical", v),
+        "VRRP vrid 10 (ipv4) has no master",
+        "No router is VRRP master for vrid 10 (ipv4): the default gateway is gone. "
+        f"{v['frr_instance']} "
+        "(lan0) is in state 1 (0 Initialize, 1 Backup).",
+    )
+    for v in (VR1, VR2)
+]
+TWO_MASTERS = [
+    (
+        router("critical", v),
+        "VRRP vrid 10 (ipv4) has several masters",
+        f"{v['frr_instance']} (lan0) is master of vrid 10 (ipv4), and so is another router: they "
+        "do "
+        "not hear each other (split brain).",
+    )
+    for v in (VR1, VR2)
+]
 VRRP = case(
     "30s",
     [
@@ -197,36 +211,8 @@ VRRP = case(
         series("colo_frr_vrrp_state", "1 1 1 1 1 1 1 1 1 2 2 2 2 2 2", **VR2),
     ],
     [
-        check("1m", "FrrVrrpNoMaster"),
-        check(
-            "3m30s",
-            "FrrVrrpNoMaster",
-            *(
-                (
-                    router("critical", v),
-                    "VRRP vrid 10 (ipv4) has no master",
-                    "No router is VRRP master for vrid 10 (ipv4): the default gateway is gone. "
-                    f"{v['frr_instance']} "
-                    "(lan0) is in state 1 (0 Initialize, 1 Backup).",
-                )
-                for v in (VR1, VR2)
-            ),
-        ),
-        check("3m30s", "FrrVrrpTwoMasters"),
-        check(
-            "7m",
-            "FrrVrrpTwoMasters",
-            *(
-                (
-                    router("critical", v),
-                    "VRRP vrid 10 (ipv4) has several masters",
-                    f"{v['frr_instance']} (lan0) is master of vrid 10 (ipv4), and so is another router: they "
-                    "do "
-                    "not hear each other (split brain).",
-                )
-                for v in (VR1, VR2)
-            ),
-        ),
+        *quiet_then("1m", "3m30s", "FrrVrrpNoMaster", *NO_MASTER),
+        *quiet_then("3m30s", "7m", "FrrVrrpTwoMasters", *TWO_MASTERS),
     ],
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerts_testlib import ALERTS, case, check, exporter_down, run, scrape_slow, series
+from alerts_testlib import ALERTS, case, check, exporter_down, quiet_then, run, scrape_slow, series
 
 RULES = [ALERTS / "lxd.yml"]
 STATES = ("Online", "Evacuated", "Offline", "Blocked", "other")
@@ -76,8 +76,7 @@ REBOOT = case(
         *member_states("m3", [("Online", 58)], EXPORTERS),
     ],
     [
-        check("3m", "LxdClusterMemberInMaintenance"),
-        check("6m", "LxdClusterMemberInMaintenance", maintenance("m1")),
+        *quiet_then("3m", "6m", "LxdClusterMemberInMaintenance", maintenance("m1")),
         check("12m", "LxdClusterMemberInMaintenance", maintenance("m1")),
         check("13m", "LxdClusterMemberOffline", offline("m1")),
         check("16m", "LxdClusterMemberInMaintenance", maintenance("m1")),
@@ -124,8 +123,7 @@ MEMBERS = case(
         series("up", "1x10", job="colo-lxd", instance="m1:9471", host="m1"),
     ],
     [
-        check("3m", "LxdClusterMemberOffline"),
-        check("6m", "LxdClusterMemberOffline", offline("m2", "Blocked"), offline("m3")),
+        *quiet_then("3m", "6m", "LxdClusterMemberOffline", offline("m2", "Blocked"), offline("m3")),
         check(
             "7m",
             "LxdCollectorFailing",
@@ -190,6 +188,20 @@ def watched(labels: dict[str, str], name: str, running: str, info: str, monitor:
     ]
 
 
+# What a fullness alert divides, per resource: (the usage metric, the metric of its limit).
+USAGE = {
+    "memory": ("colo_lxd_instance_memory_usage_bytes", "colo_lxd_instance_memory_limit_bytes"),
+    "disk": ("colo_lxd_instance_disk_usage_bytes", "colo_lxd_instance_disk_quota_bytes"),
+    "pool": ("colo_lxd_storage_pool_used_bytes", "colo_lxd_storage_pool_size_bytes"),
+}
+
+
+def usage(resource: str, used: str, limit: str, **labels: str) -> list[dict[str, str]]:
+    """The usage and limit series of one `resource` (memory, disk or pool) with the same labels."""
+    used_metric, limit_metric = USAGE[resource]
+    return [series(used_metric, used, **labels), series(limit_metric, limit, **labels)]
+
+
 INSTANCES = case(
     "1m",
     [
@@ -199,16 +211,11 @@ INSTANCES = case(
         *watched(LBL, "scratch", "0x10", "1x10", ""),
         *watched(SOLO, "dns", "0x10", "1x10", "critical"),
         series("colo_lxd_instance_state", "1x10", **LBL, name="db", state="error"),
-        series("colo_lxd_instance_memory_usage_bytes", "950x20", **LBL, name="db"),
-        series("colo_lxd_instance_memory_limit_bytes", "1000x20", **LBL, name="db"),
-        series("colo_lxd_instance_memory_usage_bytes", "500x20", **LBL, name="web"),
-        series("colo_lxd_instance_memory_limit_bytes", "1000x20", **LBL, name="web"),
-        series("colo_lxd_instance_disk_usage_bytes", "95x20", **LBL, name="db", device="root"),
-        series("colo_lxd_instance_disk_quota_bytes", "100x20", **LBL, name="db", device="root"),
-        series("colo_lxd_storage_pool_used_bytes", "90x20", **EXP, pool="default", member="m1"),
-        series("colo_lxd_storage_pool_size_bytes", "100x20", **EXP, pool="default", member="m1"),
-        series("colo_lxd_storage_pool_used_bytes", "97x20", **EXP, pool="fast", member="m1"),
-        series("colo_lxd_storage_pool_size_bytes", "100x20", **EXP, pool="fast", member="m1"),
+        *usage("memory", "950x20", "1000x20", **LBL, name="db"),
+        *usage("memory", "500x20", "1000x20", **LBL, name="web"),
+        *usage("disk", "95x20", "100x20", **LBL, name="db", device="root"),
+        *usage("pool", "90x20", "100x20", **EXP, pool="default", member="m1"),
+        *usage("pool", "97x20", "100x20", **EXP, pool="fast", member="m1"),
     ],
     [
         check("6m", "LxdCriticalInstanceNotRunning", not_running(SOLO, "dns"), not_running(LBL, "web")),
@@ -304,8 +311,7 @@ DOWN = case(
         series("up", "0x17", job="node", instance="m1:9100"),
     ],
     [
-        check("4m", "LxdExporterDown"),
-        check("10m", "LxdExporterDown", exporter_down("lxd", "colo-lxd", "m1:9471", host="m1")),
+        *quiet_then("4m", "10m", "LxdExporterDown", exporter_down("lxd", "colo-lxd", "m1:9471", host="m1")),
     ],
 )
 
@@ -328,12 +334,9 @@ COLLECTORS = case(
             series("colo_lxd_up", "1x10 0x20 1x10", **EXP, collector=c)
             for c in ("counters", "disk", "storage_pools")
         ),
-        series("colo_lxd_instance_memory_usage_bytes", "950x10 _x20 500x10", **LBL, name="db"),
-        series("colo_lxd_instance_memory_limit_bytes", "1000x40", **LBL, name="db"),
-        series("colo_lxd_instance_disk_usage_bytes", "95x10 _x20 50x10", **LBL, name="db", device="root"),
-        series("colo_lxd_instance_disk_quota_bytes", "100x10 _x20 100x10", **LBL, name="db", device="root"),
-        series("colo_lxd_storage_pool_used_bytes", "97x10 _x20 50x10", **EXP, pool="fast", member="m1"),
-        series("colo_lxd_storage_pool_size_bytes", "100x10 _x20 100x10", **EXP, pool="fast", member="m1"),
+        *usage("memory", "950x10 _x20 500x10", "1000x40", **LBL, name="db"),
+        *usage("disk", "95x10 _x20 50x10", "100x10 _x20 100x10", **LBL, name="db", device="root"),
+        *usage("pool", "97x10 _x20 50x10", "100x10 _x20 100x10", **EXP, pool="fast", member="m1"),
     ],
     [
         check("9m", "LxdStoragePoolFull", POOL_FULL),

@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerts_testlib import ALERTS, case, check, exporter_down, run, scrape_slow, series, switch_unreachable
+from alerts_testlib import (
+    ALERTS,
+    case,
+    check,
+    exporter_down,
+    quiet_then,
+    run,
+    scrape_slow,
+    series,
+    switch_unreachable,
+)
 
 RULES = [ALERTS / "snmp.yml"]
 TOR1 = {"job": "colo-snmp", "instance": "tor1"}
@@ -30,8 +40,7 @@ SWITCH = case(
         series("colo_snmp_interface_oper_status", "1x30", **TE1),
     ],
     [
-        check("2m", "SnmpSwitchUnreachable"),
-        check("4m", "SnmpSwitchUnreachable", switch_unreachable("tor1")),
+        *quiet_then("2m", "4m", "SnmpSwitchUnreachable", switch_unreachable("tor1")),
         check("9m", "SnmpDeviceRestarted"),
         *(
             check(

@@ -32,6 +32,11 @@ def exp(module_lab: Lab, sim: IpmiSim) -> ExporterProc:
     return ExporterProc(module_lab, "bmc", cfg)
 
 
+def lab_auth_config(**targets: dict) -> dict:
+    """An exporter config of `targets`, with the `lab` auth (the simulator's admin) only."""
+    return {"auths": {"lab": {"user": USER, "password": PASSWORD}}, "targets": targets}
+
+
 def probe(exp: ExporterProc, target: str = "s1", timeout: str = "5") -> dict:
     return parse(exp.probe(target, headers={"X-Prometheus-Scrape-Timeout-Seconds": timeout}))
 
@@ -72,14 +77,19 @@ def test_warm_session_and_sdr_read_once(exp: ExporterProc) -> None:
     assert exp.log_text().count("ipmi session opened") == 1 + exp.log_text().count("warm ipmi session failed")
 
 
+def set_faults(sim: IpmiSim, fan3: float, cpu1: float, exhaust: float, psu2: str, psu1: str) -> None:
+    """Sets FAN3's speed, the CPU1 and exhaust temperatures, then the states of PSU2 and PSU1."""
+    sim.set_fan(3, fan3)
+    sim.set_temp("CPU1 Temp", cpu1)
+    sim.set_temp("Exhaust Temp", exhaust)
+    sim.set_psu(2, psu2)
+    sim.set_psu(1, psu1)
+
+
 def test_runtime_faults_follow(exp: ExporterProc, sim: IpmiSim) -> None:
     lb = {"target": "s1", "source": "ipmi"}
     try:
-        sim.set_fan(3, 0)
-        sim.set_temp("CPU1 Temp", 97)
-        sim.set_temp("Exhaust Temp", 71)
-        sim.set_psu(2, "fail")
-        sim.set_psu(1, "absent")
+        set_faults(sim, fan3=0, cpu1=97, exhaust=71, psu2="fail", psu1="absent")
         m = probe(exp)
         assert value(m, "colo_bmc_fan_speed_rpm", sensor="FAN3", **lb) == 0
         assert value(m, "colo_bmc_sensor_state", sensor="FAN3", **lb) == 2
@@ -92,11 +102,7 @@ def test_runtime_faults_follow(exp: ExporterProc, sim: IpmiSim) -> None:
         assert value(m, "colo_bmc_health_rollup", component="sensors", **lb) == 2
         assert value(m, "colo_bmc_sel_entries", **lb) >= 3  # the changes logged events
     finally:
-        sim.set_fan(3, 5300)
-        sim.set_temp("CPU1 Temp", 45)
-        sim.set_temp("Exhaust Temp", 35)
-        sim.set_psu(1, "ok")
-        sim.set_psu(2, "ok")
+        set_faults(sim, fan3=5300, cpu1=45, exhaust=35, psu2="ok", psu1="ok")  # the nominal values
     m = probe(exp)
     assert value(m, "colo_bmc_sensor_state", sensor="FAN3", **lb) == 0
     assert value(m, "colo_bmc_psu_present", sensor="PSU1 Status", **lb) == 1
@@ -151,14 +157,7 @@ def test_unknown_target_is_refused(exp: ExporterProc) -> None:
 
 def test_session_reopened_after_bmc_restart(lab: Lab) -> None:
     sim = IpmiSim(lab, name="bmc-restart-sim")
-    exp = ExporterProc(
-        lab,
-        "bmc",
-        {
-            "auths": {"lab": {"user": USER, "password": PASSWORD}},
-            "targets": {"s": {"ipmi": ipmi_target(sim)}},
-        },
-    )
+    exp = ExporterProc(lab, "bmc", lab_auth_config(s={"ipmi": ipmi_target(sim)}))
     assert value(probe(exp, "s"), "colo_bmc_up", target="s", source="ipmi") == 1
     port = sim.port
     sim.stop()
@@ -176,13 +175,9 @@ def test_silent_bmc_bounded_then_recovers(lab: Lab) -> None:
     exp = ExporterProc(
         lab,
         "bmc",
-        {
-            "auths": {"lab": {"user": USER, "password": PASSWORD}},
-            "targets": {
-                "s": {"ipmi": ipmi_target(sim, cipher_suite=None)},
-                "short": {"ipmi": ipmi_target(sim), "timeout": "1s"},
-            },
-        },
+        lab_auth_config(
+            s={"ipmi": ipmi_target(sim, cipher_suite=None)}, short={"ipmi": ipmi_target(sim), "timeout": "1s"}
+        ),
     )
     assert value(probe(exp, "s"), "colo_bmc_up", target="s", source="ipmi") == 1  # cipher suite 17, then 3
     sim.proc.signal(signal.SIGSTOP)  # the BMC stops answering: no ICMP, no reply, nothing
@@ -222,10 +217,7 @@ def test_reload_adds_a_target(lab: Lab, sim: IpmiSim) -> None:
 
     import yaml
 
-    cfg = {
-        "auths": {"lab": {"user": USER, "password": PASSWORD}},
-        "targets": {"a": {"ipmi": ipmi_target(sim)}},
-    }
+    cfg = lab_auth_config(a={"ipmi": ipmi_target(sim)})
     exp = ExporterProc(lab, "bmc", cfg)
     assert value(probe(exp, "a"), "colo_bmc_up", target="a", source="ipmi") == 1
     cfg["targets"]["b"] = {"ipmi": ipmi_target(sim)}

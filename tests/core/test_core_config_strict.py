@@ -73,18 +73,17 @@ def error(path: Path, cls: type = Root, **kw: object) -> str:
 # --- point 6: values as written, duplicates ---------------------------------------------------------
 
 
+AS_WRITTEN = """\
+targets:
+  sw1:
+    address: 0123
+    auth: {community: 0123, username: 0777, version: 3}
+    tags: [1_000, 0x1F, 1e3, 010, .inf, 12:30, 1.50]
+"""
+
+
 def test_strings_keep_the_text_as_written(tmp_path: Path) -> None:
-    p = write(
-        tmp_path,
-        """\
-        targets:
-          sw1:
-            address: 0123
-            auth: {community: 0123, username: 0777, version: 3}
-            tags: [1_000, 0x1F, 1e3, 010, .inf, 12:30, 1.50]
-        """,
-    )
-    t = load_config(Root, p).targets["sw1"]
+    t = load_config(Root, write(tmp_path, AS_WRITTEN)).targets["sw1"]
     assert t.auth.community.reveal() == "0123"
     assert t.auth.username == "0777"
     assert t.address == "0123"
@@ -114,23 +113,22 @@ def test_ambiguous_integers_are_refused(tmp_path: Path) -> None:
         assert "targets.sw1.auth.port" in msg, msg
 
 
+TOR1_TWICE = """\
+targets:
+  tor1:
+    address: 10.0.0.1
+    auth: {community: x}
+  tor2:
+    address: 10.0.0.2
+    auth: {community: x}
+  tor1:
+    address: 10.0.0.3
+    auth: {community: y}
+"""
+
+
 def test_duplicate_keys_are_an_error_naming_both_lines(tmp_path: Path) -> None:
-    p = write(
-        tmp_path,
-        """\
-        targets:
-          tor1:
-            address: 10.0.0.1
-            auth: {community: x}
-          tor2:
-            address: 10.0.0.2
-            auth: {community: x}
-          tor1:
-            address: 10.0.0.3
-            auth: {community: y}
-        """,
-    )
-    msg = error(p)
+    msg = error(write(tmp_path, TOR1_TWICE))
     assert "targets.tor1" in msg and "duplicate key" in msg and "line 2" in msg and ":8:" in msg, msg
     msg = error(write(tmp_path, "targets: {sw1: {address: a, auth: {community: x, community: y}}}\n"))
     assert "targets.sw1.auth.community" in msg and "duplicate key" in msg, msg
