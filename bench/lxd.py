@@ -126,7 +126,9 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int) -> dict[str
     exp.metrics()  # warm: connect, first background reads
     every.metrics()
     time.sleep(2)
-    scrape, scrape_list, metrics, rec1, rec2, server, nv = [], [], [], [], [], [], []
+    scrape: list[tuple[float, float]] = []
+    metrics: list[tuple[float, float]] = []
+    scrape_list, rec1, rec2, server, nv = [], [], [], [], []
 
     def background() -> None:  # what the exporter reads every server_interval (standalone)
         lxd.api("/1.0")
@@ -135,10 +137,12 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int) -> dict[str
         lxd.api("/1.0/projects?recursion=1")
 
     for r in range(rounds):
-        time.sleep(CACHE_WAIT)
-        metrics.append(measure(pid, lambda: lxd.api("/1.0/metrics")))
-        time.sleep(CACHE_WAIT)
-        scrape.append(measure(pid, exp.metrics))
+        # The anchor and the scrape in turn first (ABAB, BABA): what the daemon does between them counts
+        # against neither.
+        pair = [(metrics, lambda: lxd.api("/1.0/metrics")), (scrape, exp.metrics)]
+        for into, call in pair if r % 2 == 0 else pair[::-1]:
+            time.sleep(CACHE_WAIT)
+            into.append(measure(pid, call))
         time.sleep(CACHE_WAIT)
         scrape_list.append(measure(pid, every.metrics))
         rec1.append(measure(pid, lambda: lxd.api("/1.0/instances?recursion=1&all-projects=true")))
