@@ -12,10 +12,12 @@ import pytest
 import mixin
 from lab.prometheus import promtool
 
+from testlib import EXPORTERS
+
 ROOT = Path(__file__).resolve().parent.parent
 RULES = mixin.rule_files()  # alerts/alertmanager.yml is not one: tests/alerts checks it with amtool
 DASHBOARDS = sorted((ROOT / "grafana").glob("*.json"))
-METRIC = re.compile(r"\bcolo_(lxd|snmp|bmc|frr)_[a-z0-9_]+")
+METRIC = re.compile(rf"\bcolo_({'|'.join(EXPORTERS)})_[a-z0-9_]+")
 # Suffixes Prometheus adds to series names that the reference documents without.
 SUFFIXES = ("_bucket", "_count", "_sum", "_info")
 

@@ -14,6 +14,8 @@ import pytest
 
 from lab.proc import free_port, require
 
+from testlib import EXPORTERS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -64,7 +66,7 @@ def test_demo_comes_up_and_cleans_up(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "every target is up" in r.stdout
     jobs = {line.split()[0] for line in r.stdout.splitlines() if line.startswith("  ") and "http" in line}
-    for job in ("colo-lxd", "colo-snmp", "colo-bmc", "colo-frr", "prometheus"):
+    for job in (*(f"colo-{n}" for n in EXPORTERS), "prometheus"):
         assert any(j.startswith(job) for j in jobs), (job, jobs)
     assert f"Alertmanager: http://127.0.0.1:{am_port}" in r.stdout
     assert "Alerts at rest" in r.stdout and "UNEXPECTED" not in r.stdout, r.stdout[-3000:]

@@ -19,10 +19,10 @@ import pytest
 from exporters.core.app import ExporterSpec
 from lab.configs import example_with_files
 
-from testlib import config_check
+from testlib import EXPORTERS, config_check
 
 ROOT = Path(__file__).resolve().parent.parent
-NAMES = sorted(p.parent.name for p in (ROOT / "exporters").glob("*/main.py"))
+NAMES = list(EXPORTERS)
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 

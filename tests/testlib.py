@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every exporter, found from its package: tests that cover "each exporter" use this, never a list.
+EXPORTERS = tuple(sorted(p.parent.name for p in (ROOT / "exporters").glob("*/main.py")))
 
 
 def config_check(exporter: str, config: Path | str) -> subprocess.CompletedProcess[str]:

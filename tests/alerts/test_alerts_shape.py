@@ -16,10 +16,11 @@ from lab.prometheus import promtool
 from mixin.alerts.alertmanager import GROUPING
 
 from alerts_testlib import ALERTS, BASE, ROOT, fired_names
+from testlib import EXPORTERS
 
 RULE_FILES = mixin.alert_rule_files()
 DOC = ROOT / "docs" / "alerts.md"
-UNIT_MODULES = ("bmc", "frr", "lxd", "snmp", "links", "node", "ceph", "exporters")
+UNIT_MODULES = (*EXPORTERS, "links", "node", "ceph", "exporters")
 
 
 def alerts() -> list[dict]:

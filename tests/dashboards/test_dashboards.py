@@ -17,9 +17,11 @@ import yaml
 from mixin import dashboards
 from mixin.dashboards.core import DS, panels_of
 
+from testlib import EXPORTERS
+
 ROOT = Path(__file__).resolve().parents[2]
 BOARDS = {name: json.loads((ROOT / "grafana" / f"{name}.json").read_text()) for name in dashboards.BOARDS}
-DETAIL = ("lxd", "snmp", "bmc", "frr")
+DETAIL = EXPORTERS  # one detail board per exporter
 CODES = re.compile(
     r"_(state|status|health|up|health_rollup|power_on|present|advertised)\b|colo:link_up|member_up"
 )
