@@ -70,8 +70,8 @@ class Runtime:
         t = self.config.targets[name]
         host, _, port = t.address.rpartition(":")
         try:
-            with socket.create_connection((host, int(port)), timeout=deadline.remaining()) as s:
-                s.settimeout(deadline.remaining())
+            with socket.create_connection((host, int(port)), timeout=deadline.timeout(doing="connect")) as s:
+                s.settimeout(deadline.timeout(doing="reading the answer"))
                 s.sendall(t.password.reveal().encode() + b"\n")
                 line = s.makefile().readline()
         except OSError as e:
@@ -84,7 +84,7 @@ class Runtime:
             raise ScrapeError("malformed", f"not a number: {line[:40]!r}") from None
         if self.config.warn:
             warnings.warn(f"the library is unsure about host '{host}'", LibraryWarning, stacklevel=1)
-        f = Families("colo_toy")
+        f = Families(SPEC.namespace)
         f.gauge("reading_celsius", "The peer's reading.", ["sensor"]).add_metric(["a"], v)
         f.counter("reads_total", "Reads served by the peer.", ["sensor"]).add_metric(["a"], 7)
         if self.config.samples:
