@@ -22,7 +22,6 @@ from lab.configs import example_with_files
 from testlib import EXPORTERS, config_check
 
 ROOT = Path(__file__).resolve().parent.parent
-NAMES = list(EXPORTERS)
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
@@ -33,14 +32,14 @@ def spec(name: str) -> ExporterSpec:
 
 
 def test_the_four_are_found() -> None:
-    assert {"lxd", "snmp", "bmc", "frr"} <= set(NAMES)
+    assert {"lxd", "snmp", "bmc", "frr"} <= set(EXPORTERS)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EXPORTERS)
 def test_spec_names_and_port(name: str) -> None:
     s = spec(name)
     assert s.name == name and s.namespace == f"colo_{name}"
-    ports = {n: spec(n).default_port for n in NAMES}
+    ports = {n: spec(n).default_port for n in EXPORTERS}
     assert list(ports.values()).count(s.default_port) == 1, (
         f"default port {s.default_port} is shared: {ports}"
     )
@@ -48,7 +47,7 @@ def test_spec_names_and_port(name: str) -> None:
     assert re.search(rf"`colo-{name}-exporter`.*\b{s.default_port}\b", readme), "README's exporter table"
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EXPORTERS)
 def test_console_script_and_extra(name: str) -> None:
     script = f"colo-{name}-exporter"
     assert script in PYPROJECT["project"]["scripts"], f"[project.scripts] has no {script}"
@@ -59,7 +58,7 @@ def test_console_script_and_extra(name: str) -> None:
     assert r.returncode == 0 and script in r.stdout + r.stderr, r.stdout + r.stderr
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EXPORTERS)
 def test_docs_with_a_metrics_reference(name: str) -> None:
     doc = ROOT / "docs" / f"{name}.md"
     assert doc.exists(), f"{doc} is missing"
@@ -69,7 +68,7 @@ def test_docs_with_a_metrics_reference(name: str) -> None:
     assert f"](docs/{name}.md)" in (ROOT / "README.md").read_text(), "README does not link the docs"
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EXPORTERS)
 def test_example_config_passes_config_check(name: str, tmp_path: Path) -> None:
     example = ROOT / "examples" / f"{name}.yml"
     assert example.exists(), f"{example} is missing"
@@ -78,7 +77,7 @@ def test_example_config_passes_config_check(name: str, tmp_path: Path) -> None:
     assert r.returncode == 0 and "config OK" in r.stdout, r.stdout + r.stderr
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EXPORTERS)
 def test_units_and_package(name: str) -> None:
     units = ROOT / "examples" / "systemd"
     for suffix in ("service", "socket"):
@@ -90,7 +89,7 @@ def test_units_and_package(name: str) -> None:
     assert name in launch.EXTRA_MODULES, "exporters/launch.py does not know its extra's modules"
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EXPORTERS)
 def test_alerts_dashboard_and_demo_part(name: str) -> None:
     assert (ROOT / "alerts" / f"{name}.yml").exists(), "no alert rules (mixin/alerts/)"
     assert (ROOT / "grafana" / f"{name}.json").exists(), "no dashboard (mixin/dashboards/)"

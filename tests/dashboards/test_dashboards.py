@@ -21,7 +21,6 @@ from testlib import EXPORTERS
 
 ROOT = Path(__file__).resolve().parents[2]
 BOARDS = {name: json.loads((ROOT / "grafana" / f"{name}.json").read_text()) for name in dashboards.BOARDS}
-DETAIL = EXPORTERS  # one detail board per exporter
 CODES = re.compile(
     r"_(state|status|health|up|health_rollup|power_on|present|advertised)\b|colo:link_up|member_up"
 )
@@ -104,8 +103,8 @@ def test_links_between_dashboards_keep_time_and_variables() -> None:
         (link,) = [lk for lk in d["links"] if lk["type"] == "dashboards"]
         assert link["tags"] == ["colo"] and link["keepTime"] and link["includeVars"], name
     rack_links = {lk["url"].split("?")[0] for p in panels_of(BOARDS["rack"]) for lk in p.get("links", [])}
-    assert rack_links >= {f"/d/colo-{n}" for n in DETAIL}, rack_links
-    for n in DETAIL:
+    assert rack_links >= {f"/d/colo-{n}" for n in EXPORTERS}, rack_links
+    for n in EXPORTERS:
         urls = [lk["url"] for p in panels_of(BOARDS[n]) for lk in p.get("links", [])]
         assert any(u.startswith("/d/colo-rack?") for u in urls), n
         assert all("${__url_time_range}" in u and "${datasource:queryparam}" in u for u in urls), n
