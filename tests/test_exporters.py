@@ -12,12 +12,14 @@ import re
 import subprocess
 import sys
 import tomllib
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
 
 from exporters.core.app import ExporterSpec
 from lab.configs import example_with_files
+from mixin import config
 
 from testlib import EXPORTERS, config_check
 
@@ -82,6 +84,11 @@ def test_units_and_package(name: str) -> None:
     units = ROOT / "examples" / "systemd"
     for suffix in ("service", "socket"):
         assert (units / f"colo-{name}-exporter.{suffix}").exists(), f"no colo-{name}-exporter.{suffix}"
+    shipped = ROOT / "packaging" / "etc" / f"{name}.yml"
+    assert (ROOT / "packaging" / "default" / f"colo-{name}-exporter").exists(), "no packaging/default file"
+    assert shipped.exists(), "no packaging/etc config (what a fresh install runs with)"
+    r = config_check(name, shipped)
+    assert r.returncode == 0 and "config OK" in r.stdout, r.stdout + r.stderr
     assert re.search(rf"^exporter {name} ", (ROOT / "packaging" / "build.sh").read_text(), re.M), (
         "packaging/build.sh builds no package for it"
     )
@@ -95,3 +102,28 @@ def test_alerts_dashboard_and_demo_part(name: str) -> None:
     assert (ROOT / "grafana" / f"{name}.json").exists(), "no dashboard (mixin/dashboards/)"
     part = importlib.import_module(f"lab.{name}")
     assert callable(getattr(part, "demo", None)), f"lab/{name}.py has no demo(lab) part for `make demo`"
+    assert name in config.SELECTORS, f'mixin/config.py: no SELECTORS["{name}"] (its job selector)'
+    assert name in config.ALERTS["exporters"], f'mixin/config.py: no ALERTS["exporters"]["{name}"]'
+    assert (ROOT / "tests" / "alerts" / f"test_alerts_{name}.py").exists(), "no promtool tests of its alerts"
+
+
+@pytest.mark.parametrize("name", EXPORTERS)
+def test_live_tests_fixtures_and_bench(name: str) -> None:
+    tests = sorted((ROOT / "tests" / name).glob("test_*.py"))
+    assert tests, f"no tests/{name}/test_*.py"
+    live = [t.name for t in tests if re.search(r"^from lab[. ]", t.read_text(), re.M)]
+    assert live, f"no test in tests/{name}/ starts a real peer (from lab...)"
+    fixtures = ROOT / "tests" / "fixtures" / name
+    readme = fixtures / "README.md"
+    assert readme.exists(), f"no {readme.relative_to(ROOT)} saying where each fixture comes from"
+    # Named in backticks, whole or as a pattern (`cluster_members_*`, `captured/<router>/`).
+    named = [n.split("/")[0] for n in re.findall(r"`([^`\s]+)`", readme.read_text())]
+    unnamed = [
+        f.name
+        for f in sorted(fixtures.iterdir())
+        if f.name != "README.md" and not any(fnmatch(f.name, n) for n in named)
+    ]
+    assert not unnamed, f"{readme.relative_to(ROOT)} does not say where these come from: {unnamed}"
+    bench = ROOT / "bench" / f"{name}.py"
+    assert bench.exists(), f"no bench/{name}.py (against the field's anchor, outside the test suite)"
+    assert "json.dumps" in bench.read_text(), f"bench/{name}.py prints no JSON last line"

@@ -80,6 +80,8 @@ def exporter_alerts(ctx: Ctx, key: str, prefix: str, program: str, what: str) ->
     The job selector (not the history of its metrics) says which targets are ours, so an exporter that
     stays down for days keeps alerting.
     """
+    if key not in ctx.selectors or key not in ctx.cfg["exporters"]:
+        raise KeyError(f'mixin/config.py needs SELECTORS["{key}"] and ALERTS["exporters"]["{key}"]')
     sel = ctx.selectors[key]
     e = ctx.cfg["exporters"][key]
     ratio = ctx.cfg["scrape_slow_ratio"]

@@ -14,6 +14,8 @@ import yaml
 from lab.prometheus import promtool
 from mixin import config
 
+import testlib
+
 ROOT = Path(__file__).resolve().parents[2]
 ALERTS = ROOT / "alerts"
 BASE = config.ALERTS["runbook_base"]
@@ -53,7 +55,7 @@ def quiet_then(
 
 
 # What every exporter family's <X>ExporterDown and <X>ExporterScrapeSlow say, per exporter.
-PROGRAM = {k: f"colo-{k}-exporter" for k in ("lxd", "snmp", "bmc", "frr")} | {"node": "node_exporter"}
+PROGRAM = {k: f"colo-{k}-exporter" for k in testlib.EXPORTERS} | {"node": "node_exporter"}
 WATCHES = {
     "lxd": "the LXD servers",
     "snmp": "the switches",
@@ -78,6 +80,8 @@ def monitoring(exporter: str, job: str, instance: str, severity: str, **labels: 
 
 def exporter_down(exporter: str, job: str, instance: str, **labels: str) -> tuple[dict[str, str], str, str]:
     """<X>ExporterDown for one target Prometheus cannot scrape: (labels, summary, description)."""
+    if exporter not in WATCHES or exporter not in DOWN_SEVERITY:
+        raise KeyError(f"{exporter}: add it to WATCHES and DOWN_SEVERITY in tests/alerts/alerts_testlib.py")
     program = PROGRAM[exporter]
     return (
         monitoring(exporter, job, instance, DOWN_SEVERITY[exporter], **labels),

@@ -21,14 +21,17 @@ from pathlib import Path
 
 from lab.proc import Lab, LabError, require, require_root, run, wait_for
 
+import testlib
+
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "build" / "cache" / "packaging"
 SUITE = "bookworm"
 # What an operator's Debian 12 server has before our packages: systemd, and what they depend on.
 BASE_INCLUDE = ("systemd", "systemd-sysv", "python3.11", "adduser")
 BASE_MAX_AGE = 7 * 86400
-EXPORTERS = ("frr", "lxd", "snmp", "bmc")
+# Each exporter's port, pinned: an operator's firewall and Prometheus config name it.
 PORTS = {"lxd": 9471, "snmp": 9472, "bmc": 9473, "frr": 9474}
+EXPORTERS = testlib.EXPORTERS
 TIMES: dict[str, float] = {}  # what each phase took, printed at the end of the session
 SCORES: dict[str, float] = {}  # systemd-analyze security per unit, printed too
 

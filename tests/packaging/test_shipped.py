@@ -25,6 +25,10 @@ UNITS = ROOT / "examples" / "systemd"
 SCORE = re.compile(r"Overall exposure level for \S+: (\d+\.\d+)")
 
 
+def test_every_exporter_has_a_pinned_port() -> None:
+    assert set(PORTS) == set(EXPORTERS), "PORTS in tests/packaging/pkg_testlib.py pins each exporter's port"
+
+
 @pytest.mark.parametrize("x", EXPORTERS)
 def test_unit_scores_at_most_3(x: str) -> None:
     exe = require("systemd-analyze", "systemd")
