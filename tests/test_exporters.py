@@ -1,8 +1,8 @@
 """Every exporter has everything an exporter must ship (the checklist in exporters/core/README.md).
 
 The exporters are found, not named: a package `exporters/<name>/` with a `main.py` that defines `SPEC`.
-A new exporter that forgets its console script, docs, example config, units, alerts, dashboard, demo part
-or Debian package fails here by name.
+A new exporter that forgets its console script, docs, example config, units, alerts, dashboard, demo part,
+Debian package files, live tests, fixtures README or benchmark fails here by name.
 """
 
 from __future__ import annotations
