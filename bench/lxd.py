@@ -12,7 +12,7 @@ and at 31 instances; on LXD also the naive pylxd way (`instances.all()` per proj
 instance). Then a three-member cluster of the same daemon (lab/lxd_cluster.py, 3 containers per member):
 /1.0/cluster/members, which a scrape reads on a cluster, /1.0/metrics and a `scope: member` scrape, daemon
 CPU summed over the three members (the database lives on them all). Then 5,000 synthetic instances parsed
-and exposed. Last line: a JSON object.
+and exposed, and this machine's Python speed (`python_loop_1m_ms`). Last line: a JSON object.
 
     .venv/bin/python bench/lxd.py [--containers 30] [--rounds 5] [--daemons lxd,incus] [--no-cluster]
                                   [--scale-only]
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
@@ -333,6 +334,18 @@ def scale(lab: Lab, n: int, rounds: int = 3) -> dict[str, float]:
     }
 
 
+def python_speed() -> float:
+    """ms for a fixed pure-Python loop (best of 3): this machine's speed, so that scale_5000_ms (an absolute
+    target) can be compared across machines."""
+    best = math.inf
+    for _ in range(3):
+        t0, s = time.perf_counter(), 0
+        for i in range(1_000_000):
+            s += i
+        best = min(best, time.perf_counter() - t0)
+    return round(best * 1000, 1)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--containers", type=int, default=30)
@@ -358,6 +371,7 @@ def main() -> int:
                 prefix = "" if name == "lxd" else f"{name}_"
                 out.update({prefix + k: v for k, v in got.items()})
         out.update(scale(lab, 5000))
+        out["python_loop_1m_ms"] = python_speed()
         print("stopping ...", flush=True)
     shutil.rmtree(workdir, ignore_errors=True)
     out["load_after"] = round(os.getloadavg()[0], 2)
