@@ -20,7 +20,7 @@ from pyipmi.errors import (
 )
 from pyipmi.helper import get_sdr_data_helper
 
-from ..core import Deadline, ScrapeError, get_logger
+from ..core import Deadline, Malformed, ScrapeError, get_logger
 from . import ipmi_parse as P
 from .config import Auth, IpmiTarget
 from .model import Psu, Sensor, Snapshot, State
@@ -170,7 +170,7 @@ class IpmiSource:
             raise ScrapeError("connect", f"{self.cfg.host}:{self.cfg.port}: {_msg(e)}") from None
         except (DecodingError, ValueError, CompletionCodeError, P.CompletionCode) as e:
             self._drop(deadline)
-            raise ScrapeError("malformed", f"unexpected IPMI answer: {_msg(e)}") from None
+            raise Malformed(f"unexpected IPMI answer: {_msg(e)}") from None
         except Exception:
             self._drop()  # start from a fresh session after anything unexpected (reported as internal)
             raise

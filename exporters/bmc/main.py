@@ -99,5 +99,5 @@ SPEC = ExporterSpec(
     build=Runtime,
     multi_target=True,
     config_required=True,
-    error_reasons=("auth", "session_limit", "connect", "tls", "http", "malformed", "bad_link", "bad_sdr"),
+    error_reasons=("auth", "session_limit", "connect", "tls", "http", "bad_link", "bad_sdr"),
 )

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from ..core import Deadline, ScrapeError, get_logger
+from ..core import Deadline, Malformed, ScrapeError, get_logger
 from ..core.http import Answer, BadLink, Session
 from . import links
 from . import redfish_parse as P
@@ -512,7 +512,7 @@ class _Scrape:
 def _json(r: Answer, path: str) -> dict[str, Any]:
     doc = r.json(f"GET {path}")
     if not isinstance(doc, dict):
-        raise ScrapeError("malformed", f"GET {path}: JSON is not an object")
+        raise Malformed(f"GET {path}: JSON is not an object")
     return doc
 
 

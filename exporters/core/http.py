@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import peerio
-from .scrape import Deadline, ScrapeError
+from .scrape import Deadline, Malformed, ScrapeError
 
 DEFAULT_LIMIT = 32 * 2**20
 
@@ -56,8 +56,8 @@ class Answer:
             return _json.loads(self.body)
         except (ValueError, UnicodeDecodeError):
             ctype = self.headers.get("Content-Type", "?").split(";")[0]
-            raise ScrapeError(
-                "malformed", f"{where}: not JSON (HTTP {self.status}, {ctype}, {len(self.body)} bytes)"
+            raise Malformed(
+                f"{where}: not JSON (HTTP {self.status}, {ctype}, {len(self.body)} bytes)"
             ) from None
 
 
@@ -311,7 +311,7 @@ def _error(e: BaseException, where: str, origin: str, late: bool) -> ScrapeError
     if isinstance(e, (ssl.SSLError, ssl.CertificateError)):
         return ScrapeError("tls", f"TLS with {origin} failed: {_short(text)}")
     if isinstance(e, (http.client.HTTPException, ValueError)):  # a bad status line, chunk, header; cut short
-        return ScrapeError("malformed", f"{where}: answer cut short or garbled ({_short(text)})")
+        return Malformed(f"{where}: answer cut short or garbled ({_short(text)})")
     return ScrapeError("connect", f"{where}: cannot reach {origin}: {_short(text)}")
 
 

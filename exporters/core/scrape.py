@@ -21,8 +21,8 @@ from .log import get_logger
 
 log = get_logger("exporters.core.scrape")
 
-# Reasons every exporter has; an exporter adds its own (auth, connect, malformed, ...).
-BASE_REASONS = ("timeout", "internal", "busy")
+# Reasons every exporter has (`Malformed` raises `malformed`); an exporter adds its own (auth, connect, ...).
+BASE_REASONS = ("timeout", "internal", "busy", "malformed")
 
 
 class ScrapeError(Exception):

@@ -118,5 +118,5 @@ SPEC = ExporterSpec(
     default_port=9474,
     config_type=Config,
     build=Runtime,
-    error_reasons=("connect", "permission", "protocol", "command", "malformed", "vtysh"),
+    error_reasons=("connect", "permission", "protocol", "command", "vtysh"),
 )

@@ -14,7 +14,7 @@ import threading
 from typing import Any
 from urllib.parse import urlencode
 
-from exporters.core import Deadline, ScrapeError, get_logger
+from exporters.core import Deadline, Malformed, ScrapeError, get_logger
 from exporters.core.http import Answer, Session
 
 from .config import Config
@@ -93,7 +93,7 @@ class LXD:
         try:
             return answer.body.decode()
         except UnicodeDecodeError:
-            raise ScrapeError("malformed", f"{where}: not UTF-8 text") from None
+            raise Malformed(f"{where}: not UTF-8 text") from None
 
     def _request(
         self, path: str, deadline: Deadline, params: dict[str, str] | None, limit: int
@@ -157,6 +157,6 @@ def decode_json(body: bytes, where: str) -> Any:
     try:
         return json.loads(body)
     except ValueError as e:
-        raise ScrapeError(
-            "malformed", f"{where}: not valid JSON ({e}); first bytes: {body[:60].decode(errors='replace')!r}"
+        raise Malformed(
+            f"{where}: not valid JSON ({e}); first bytes: {body[:60].decode(errors='replace')!r}"
         ) from None

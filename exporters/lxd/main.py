@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from prometheus_client.core import Metric
 
-from exporters.core import Deadline, Exclusive, Job, ScrapeError, get_logger
+from exporters.core import Deadline, Exclusive, Job, Malformed, ScrapeError, get_logger
 from exporters.core.app import ExporterSpec
 from exporters.core.gcpause import paused_gc
 
@@ -97,7 +97,7 @@ def _parsed(fn: Callable[[Any], T], envelope: Any, where: str) -> T:
     try:
         return fn(envelope)
     except parse.Malformed as e:
-        raise ScrapeError("malformed", f"{where}: {e}") from None
+        raise Malformed(f"{where}: {e}") from None
 
 
 class Refresher:
@@ -486,5 +486,5 @@ SPEC = ExporterSpec(
     default_port=9471,
     config_type=Config,
     build=Runtime,
-    error_reasons=("connect", "permission", "auth", "tls", "api", "malformed"),
+    error_reasons=("connect", "permission", "auth", "tls", "api"),
 )

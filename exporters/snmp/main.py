@@ -8,7 +8,7 @@ from typing import Any
 
 from prometheus_client.core import Metric
 
-from exporters.core import Deadline, Job, ScrapeError, get_logger
+from exporters.core import Deadline, Job, Malformed, get_logger
 from exporters.core.app import ExporterSpec
 
 from . import lldp, parse
@@ -108,9 +108,7 @@ class Runtime:
             t = session.target
             w = fetch(session, deadline)
             if not w.tables.get("descr") and not w.tables.get("name"):
-                raise ScrapeError(
-                    "malformed", "agent has no ifTable or ifXTable rows (no IF-MIB in its view?)"
-                )
+                raise Malformed("agent has no ifTable or ifXTable rows (no IF-MIB in its view?)")
             interfaces = parse.parse_interfaces(w.tables, w.fallback)
             restarted, back = state.update(w.system, interfaces)
             restarts, discontinuities = state.restarts, state.discontinuities
@@ -168,5 +166,5 @@ SPEC = ExporterSpec(
     build=Runtime,
     multi_target=True,
     description="Switch port traffic, errors and status over SNMP (IF-MIB), with link roles",
-    error_reasons=("auth", "malformed", "agent"),
+    error_reasons=("auth", "agent"),
 )

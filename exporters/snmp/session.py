@@ -238,9 +238,7 @@ class Session:
         t = self.target
         if self._garbled:
             n, self._garbled = self._garbled, 0
-            return ScrapeError(
-                "malformed", f"{n} unparseable replies and no valid one from {t.address}:{t.port}"
-            )
+            return Malformed(f"{n} unparseable replies and no valid one from {t.address}:{t.port}")
         if self.version == 3:
             self._engine = _Engine()  # the agent may have a new engine ID: discover it again next time
         hint = "wrong privacy key" if self.version == 3 else "wrong community"
@@ -349,7 +347,7 @@ class Session:
         probe = _Request(M.GET, [], 0, _PROBE)
         self.exchange([probe], deadline, stats, lambda r, p: ())
         if not self._engine.engine_id:
-            raise ScrapeError("malformed", "the agent answered discovery without its engine ID")
+            raise Malformed("the agent answered discovery without its engine ID")
 
     # ---- GET and walk -------------------------------------------------------------------------------
 
@@ -375,7 +373,7 @@ class Session:
             vbs = pdu.varbinds()
             stats.varbinds += len(vbs)
             if len(vbs) != len(req.oids):
-                raise ScrapeError("malformed", f"GET of {len(req.oids)} objects answered {len(vbs)}")
+                raise Malformed(f"GET of {len(req.oids)} objects answered {len(vbs)}")
             for want, (_, v) in zip(req.oids, vbs, strict=True):
                 out[want] = v
             return ()
@@ -438,7 +436,7 @@ class Session:
             vbs = pdu.varbinds()
             stats.varbinds += len(vbs)
             if not vbs:
-                raise ScrapeError("malformed", "agent returned an empty GETBULK response")
+                raise Malformed("agent returned an empty GETBULK response")
             n = len(active)
             ended: set[int] = set()
             for j, (name, val) in enumerate(vbs):

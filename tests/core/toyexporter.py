@@ -104,7 +104,7 @@ SPEC = replace(
     description="Toy exporter for core tests.",
     multi_target=True,
     config_required=True,
-    error_reasons=("connect", "auth", "malformed"),
+    error_reasons=("connect", "auth"),
 )
 
 if __name__ == "__main__":
