@@ -12,14 +12,17 @@ cost only that sensor:
   (07h), memory (0Ch), watchdog 2 (23h), chassis intrusion (05h), as compact records;
 - an event-only record (type 3): there is nothing to read, it must not be asked for.
 
-`ODD` describes them with the value the exporter must report (checked by tests/bmc), `sdr_source()`
-is the sdrcomp(1) input and `emu_lines()` the ipmi_sim commands that add the sensors and set their
-readings. `truncated_record()` is a raw record added with `main_sdr_add` as is (sdrcomp would refuse it).
+`ODD` (read from bmc_sdr_odd.json, the data) describes them with the value the exporter must report
+(checked by tests/bmc), `sdr_source()` is the sdrcomp(1) input and `emu_lines()` the ipmi_sim commands
+that add the sensors and set their readings. `truncated_record()` is a raw record added with
+`main_sdr_add` as is (sdrcomp would refuse it).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .bmc import sdr_analog, sdr_events, sdr_key
 
@@ -41,143 +44,37 @@ class OddSensor:
     expect: dict[str, object] = field(default_factory=dict)  # what the exporter must report
 
 
-def _analog(unit: str, m: int, r_exp: int, percentage: bool = False, linearization: str = "linear") -> str:
-    return "\n".join(sdr_analog(unit, m, r_exp, percentage=percentage, linearization=linearization))
+def _int(v: int | str) -> int:
+    return int(v, 0) if isinstance(v, str) else v
 
 
-def _events(n: int) -> str:
-    return "\n".join(sdr_events(n))
-
-
-def _state(
-    number: int,
-    name: str,
-    sensor_type: int,
-    entity: str,
-    instance: int,
-    *,
-    events: int,
-    asserted: tuple[int, ...],
-    kind: str,
-    value: int,
-    reading_type: int = 0x6F,
-) -> OddSensor:
-    """A compact discrete record with `asserted` states; the exporter reports it as colo_bmc_sensor_state
-    {type=kind} = value."""
+def _sensor(d: dict) -> OddSensor:
+    """One record of bmc_sdr_odd.json: sdrcomp lines `before`, `events` discrete states, an `analog`
+    reading format (the arguments of lab.bmc.sdr_analog), lines `after`."""
+    lines = [f"\t{x}" for x in d.get("before", ())] + sdr_events(d.get("events", 0))
+    if "analog" in d:
+        lines += sdr_analog(**d["analog"])
+    lines += [f"\t{x}" for x in d.get("after", ())]
     return OddSensor(
-        number,
-        name,
-        _events(events),
-        sensor_type,
-        reading_type,
-        entity,
-        instance,
-        sdr_type=2,
-        states=asserted,
-        expect={"metric": "colo_bmc_sensor_state", "type": kind, "value": value},
+        _int(d["number"]),
+        d["name"],
+        "\n".join(lines),
+        _int(d["sensor_type"]),
+        _int(d.get("reading_type", 0x6F)),  # 6Fh: sensor-specific states
+        d["entity"],
+        d.get("instance", 1),
+        sdr_type=d.get("sdr_type", 1),
+        raw=d.get("raw"),
+        states=tuple(d.get("states", ())),
+        expect=d["expect"],
     )
 
 
-ODD: tuple[OddSensor, ...] = (
-    # HP iLO 3/4 style fan: 44 * 0.49 = 21.56 %, state 0 of type 0Ah = "Transition to Running".
-    OddSensor(
-        0x70,
-        "Fan 7",
-        _events(2) + "\n" + _analog("unspecified", 49, -2, percentage=True),
-        0x04,
-        0x0A,
-        "fan_cooling_device",
-        7,
-        raw=44,
-        states=(0,),
-        expect={"metric": "colo_bmc_fan_speed_ratio", "value": 0.2156},
-    ),
-    # HP power meter: 50 * 2 = 100 W, state 1 of type 09h = "Device Enabled".
-    OddSensor(
-        0x71,
-        "Power Meter",
-        _events(2) + "\n" + _analog("Watts", 2, 0),
-        0x0B,
-        0x09,
-        "power_supply",
-        3,
-        raw=50,
-        states=(1,),
-        expect={"metric": "colo_bmc_power_watts", "value": 100.0},
-    ),
-    # OEM linearization: the reading cannot be converted; the sensor is skipped, nothing else.
-    OddSensor(
-        0x72,
-        "OEM Lin Temp",
-        "\treturn_uc true\n\tuc_thrsh_readable true\n"
-        + _analog("degrees_C", 1, 0, linearization="0x71")
-        + "\n\tuc_thresh 90",
-        0x01,
-        0x01,
-        "processor",
-        3,
-        raw=40,
-        expect={"skipped": True},
-    ),
-    # A base unit no table has: no kind, skipped.
-    OddSensor(
-        0x73,
-        "Odd Unit",
-        _analog("200", 1, 0),
-        0x02,
-        0x01,
-        "system_board",
-        3,
-        raw=12,
-        expect={"skipped": True},
-    ),
-    # Discrete states that matter (compact records), with the severity the state means.
-    _state(0x74, "Drive 2", 0x0D, "disk_or_disk_bay", 2, events=8, asserted=(0, 1), kind="drive", value=2),
-    _state(
-        0x75,
-        "Fan Redundancy",
-        0x04,
-        "fan_cooling_device",
-        9,
-        events=8,
-        asserted=(1,),
-        kind="fan",
-        value=1,
-        reading_type=0x0B,
-    ),
-    _state(0x76, "CPU2 Status", 0x07, "processor", 2, events=11, asserted=(7,), kind="processor", value=0),
-    _state(0x77, "Memory ECC", 0x0C, "memory_device", 3, events=9, asserted=(1,), kind="memory", value=2),
-    _state(
-        0x78, "Watchdog", 0x23, "system_management_module", 1, events=9, asserted=(), kind="watchdog", value=0
-    ),
-    _state(0x79, "Intrusion", 0x05, "system_chassis", 1, events=7, asserted=(0,), kind="intrusion", value=1),
-    # A PSU's own input power (entity power supply, instance 2 like "PSU2 Status"): that PSU's input watts.
-    OddSensor(
-        0x7C,
-        "PSU2 Input Power",
-        _analog("Watts", 2, 0),
-        0x0B,
-        0x01,
-        "power_supply",
-        2,
-        raw=85,
-        expect={"metric": "colo_bmc_psu_input_watts", "sensor": "PSU2 Status", "value": 170.0},
-    ),
-    # Event-only: never read.
-    OddSensor(
-        0x7A,
-        "SEL Fullness",
-        "",
-        0x10,
-        0x6F,
-        "system_management_module",
-        2,
-        sdr_type=3,
-        expect={"skipped": True},
-    ),
+# The records, each with why a real BMC has it ("why") and what the exporter must report ("expect").
+ODD: tuple[OddSensor, ...] = tuple(
+    _sensor(d) for d in json.loads(Path(__file__).with_suffix(".json").read_text())
 )
 
-# "Processor presence detected" (offset 7) is the normal state; the rest of the table is in the exporter.
 TRUNCATED_NUMBER = 0x7B
 
 
