@@ -20,6 +20,7 @@ from typing import Any
 
 from ..core import Deadline, Malformed, ScrapeError, get_logger
 from ..core.http import Answer, BadLink, Session
+from ..core.workers import WORKERS
 from . import links
 from . import redfish_parse as P
 from .config import Auth, RedfishTarget
@@ -427,7 +428,7 @@ class RedfishSource:
             return None
 
     def _parallel(self, calls: Sequence[Callable[[], Any]], deadline: Deadline) -> list[Any]:
-        """Run the calls at once (a thread each; the HTTP requests themselves are limited by a per-BMC
+        """Run the calls at once (a worker each; the HTTP requests themselves are limited by a per-BMC
         semaphore, so nesting cannot deadlock). Re-raises the first error."""
         if len(calls) <= 1:
             return [c() for c in calls]
@@ -440,15 +441,9 @@ class RedfishSource:
             except BaseException as e:  # noqa: BLE001 - handed to the caller
                 errors[i] = e
 
-        threads = [
-            threading.Thread(target=run, args=(i, c), daemon=True, name=f"redfish {self.name}")
-            for i, c in enumerate(calls)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(deadline.remaining() + 0.5)
-            if t.is_alive():
+        tasks = [WORKERS.run(partial(run, i, c), f"redfish {self.name}") for i, c in enumerate(calls)]
+        for t in tasks:
+            if not t.wait(deadline.remaining() + 0.5):
                 raise ScrapeError("timeout", "Redfish requests still running at the deadline")
         for e in errors:
             if e is not None:

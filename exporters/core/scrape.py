@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from .log import get_logger
+from .workers import WORKERS
 
 log = get_logger("exporters.core.scrape")
 
@@ -170,16 +171,16 @@ class ErrorCounters:
 
 
 class _Slot:
-    """One job's thread and what came back. The exception itself is not kept: its traceback's frames hold
-    the job's locals (a peer's whole reply), and a stored exception kept them alive through a cycle."""
+    """One job (run on a worker, see workers.py) and what came back. The exception itself is not kept: its
+    traceback's frames hold the job's locals (a peer's whole reply), and a stored exception kept them alive
+    through a cycle."""
 
-    __slots__ = ("deadline", "error", "job", "result", "seconds", "thread", "trace")
+    __slots__ = ("deadline", "error", "job", "result", "seconds", "trace")
 
     def __init__(self, job: Job, deadline: Deadline) -> None:
         self.job = job
         self.deadline = deadline.within(job.timeout)
         self.deadline.tally = Tally()
-        self.thread = threading.Thread(target=self, daemon=True, name=f"scrape {_desc(job.labels)}")
         self.result: list[Metric] | None = None
         self.error: tuple[str, str] | None = None  # (reason, message); reason "internal" for the unexpected
         self.trace = ""
@@ -260,10 +261,9 @@ def run_jobs(
     if reserve > 0:
         deadline = deadline.within(max(0.0, deadline.remaining() - min(reserve, deadline.remaining() / 2)))
     slots = [_Slot(j, deadline) for j in jobs]
-    for s in slots:
-        s.thread.start()
-    for s in slots:
-        s.thread.join(s.deadline.remaining())
+    tasks = [WORKERS.run(s, f"scrape {_desc(s.job.labels)}") for s in slots]
+    for s, t in zip(slots, tasks, strict=True):
+        t.wait(s.deadline.remaining())
     if render_rate is not None:
         needed = _cut_unrenderable(slots, end, render_rate)
         if needed and on_cut is not None:
@@ -276,10 +276,10 @@ def run_jobs(
         f"{ns}_scrape_duration_seconds", "Time this source's scrape took.", labels=label_names
     )
     families: list[Metric] = []
-    for s in slots:
+    for s, task in zip(slots, tasks, strict=True):
         values = [s.job.labels.get(k, "") for k in label_names]
         ok = False
-        if s.thread.is_alive():
+        if task.running():
             elapsed = time.perf_counter() - t0
             errors.inc(scope, "timeout")
             log.warning("scrape timed out; reporting down", **s.job.labels, after_seconds=round(elapsed, 3))

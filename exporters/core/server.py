@@ -34,6 +34,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client.core import Metric
@@ -42,6 +43,7 @@ from .. import __version__
 from .app import App, UnknownTarget
 from .exposition import render
 from .log import get_logger
+from .workers import WORKERS
 
 log = get_logger("exporters.core.server")
 
@@ -475,9 +477,7 @@ class Server:
         conn.busy = True
         conn.state = "busy"
         self._busy.add(conn)
-        threading.Thread(
-            target=self._work, args=(conn, req), name=f"http {req.path[:40]}", daemon=True
-        ).start()
+        WORKERS.run(partial(self._work, conn, req), f"http {req.path[:40]}")
 
     def _work(self, conn: _Conn, req: Request) -> None:
         ok = keep = False

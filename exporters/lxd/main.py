@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from prometheus_client.core import Metric
@@ -23,6 +24,7 @@ from prometheus_client.core import Metric
 from exporters.core import Deadline, Exclusive, Job, Malformed, ScrapeError, get_logger
 from exporters.core.app import ExporterSpec
 from exporters.core.gcpause import paused_gc
+from exporters.core.workers import WORKERS
 
 from . import collector, metrics_text, parse
 from .config import Config, label_name
@@ -75,10 +77,9 @@ class _Once(Generic[T]):
         return self.wait(deadline.remaining())
 
     def start(self, deadline: Deadline) -> None:
-        """Run it in a thread of its own (bounded by `deadline`) unless a job already did."""
+        """Run it on a worker (bounded by `deadline`) unless a job already did."""
         if self._claim():
-            t = threading.Thread(target=self._run, args=(deadline,), name=f"lxd {self._name}", daemon=True)
-            t.start()
+            WORKERS.run(partial(self._run, deadline), f"lxd {self._name}")
 
     def wait(self, seconds: float) -> T:
         """The result of a run another job started, if it comes within `seconds`."""
@@ -277,13 +278,9 @@ class _Scrape:
             except ScrapeError as e:
                 results[location] = e
 
-        threads = [
-            threading.Thread(target=one, args=t, name=f"lxd metrics {t[0]}", daemon=True) for t in targets
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(sub.remaining() + 0.05)
+        tasks = [WORKERS.run(partial(one, *t), f"lxd metrics {t[0]}") for t in targets]
+        for task in tasks:
+            task.wait(sub.remaining() + 0.05)
         per_member, failed = [], None
         for location, _ in targets:
             got = results.get(location)

@@ -4,6 +4,8 @@ Before issue 15 a trickling LXD left 4 threads per scrape behind (10 -> 810 afte
 silent one queued 273 threads behind a lock with 10 parallel scrapes. Every read is now bounded by the
 deadline as a whole (the core's HTTP session and watchdog), and each collector is an `Exclusive` gate: a
 scrape whose previous scrape of the same collector is stuck answers `up 0` (reason busy) at once.
+Since the jobs run on reused workers (core/workers.py) a finished job's thread waits idle for the next
+one: the calls end at the deadline, and the threads stay few.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pytest
 
 from exporters.core import Deadline, parse_config
 from exporters.core.scrape import ErrorCounters, run_jobs
+from exporters.core.workers import WORKERS
 from exporters.lxd.config import Config
 from exporters.lxd.main import COLLECTORS, Runtime
 from lab.lxd_fake import FakeLXD, Route
@@ -34,8 +37,18 @@ PATHS = (
 
 
 def ours() -> int:
-    """Threads the scrapes started (run_jobs names them `scrape collector=...`)."""
+    """Calls of the scrapes still running (run_jobs names them `scrape collector=...`)."""
     return sum(1 for t in threading.enumerate() if t.name.startswith("scrape "))
+
+
+def settled(base: int, peak: int, started: int, most: int) -> str:
+    """The calls all end (at their deadline, give or take the watchdog's wake-up); at most `most` ran at
+    once, and no more threads than that were started: the rest were reused."""
+    wait_for(lambda: ours() == base, 3, "the scrape calls to end")
+    assert peak <= base + most, peak
+    new = WORKERS.started - started
+    assert new <= most, new
+    return f"at most {peak - base} calls running, 0 after, {new} threads started"
 
 
 def fake(lab: Lab, kind: str) -> FakeLXD:
@@ -56,7 +69,7 @@ def test_200_scrapes_leave_no_thread_behind(lab: Lab, kind: str) -> None:
     rt = Runtime(parse_config(Config, {"socket": f.socket}))
     lab.callback(rt.close)
     errors = ErrorCounters(("timeout", "busy", "connect"))
-    base, peak = ours(), 0
+    base, peak, started = ours(), 0, WORKERS.started
     t0 = time.monotonic()
     for _ in range(200):
         up = scrape(rt, 0.05, errors)
@@ -64,11 +77,9 @@ def test_200_scrapes_leave_no_thread_behind(lab: Lab, kind: str) -> None:
         assert not any(v for c, v in up.items() if c != "disk")  # disk: no data yet, nothing waited for
         peak = max(peak, ours())
     took = time.monotonic() - t0
-    # every job's thread ends at its deadline, give or take the watchdog's wake-up
-    wait_for(lambda: ours() == base, 3, "the scrape threads to end")
-    assert peak <= base + 2 * len(COLLECTORS), peak
+    threads = settled(base, peak, started, 2 * len(COLLECTORS))
     assert took < 200 * 0.05 + 15, took
-    print(f"{kind}: 200 scrapes in {took:.1f}s, scrape threads at most {peak - base} alive, 0 after")
+    print(f"{kind}: 200 scrapes in {took:.1f}s, {threads}")
 
 
 def test_ten_parallel_scrapes_of_a_silent_lxd(lab: Lab) -> None:
@@ -76,7 +87,7 @@ def test_ten_parallel_scrapes_of_a_silent_lxd(lab: Lab) -> None:
     rt = Runtime(parse_config(Config, {"socket": f.socket}))
     lab.callback(rt.close)
     errors = ErrorCounters(("timeout", "busy", "connect"))
-    base = ours()
+    base, started = ours(), WORKERS.started
     peak = 0
     stop = threading.Event()
 
@@ -98,8 +109,7 @@ def test_ten_parallel_scrapes_of_a_silent_lxd(lab: Lab) -> None:
         stop.set()
         w.join()
     took = time.monotonic() - t0
-    wait_for(lambda: ours() == base, 3, "the scrape threads to end")
     # each round's scrapes run their jobs at most side by side, and all are back by the deadline
-    assert peak <= base + 10 * len(COLLECTORS), peak
+    threads = settled(base, peak, started, 10 * len(COLLECTORS))
     assert took < 3 * 0.5 + 5, took
-    print(f"silent, 3 x 10 parallel scrapes in {took:.1f}s: at most {peak - base} scrape threads, 0 after")
+    print(f"silent, 3 x 10 parallel scrapes in {took:.1f}s, {threads}")
