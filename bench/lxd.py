@@ -5,7 +5,8 @@ In the same run, per daemon (one after the other, so they do not compete for the
 scrape (HTTP /metrics of the real process) in its steady state (the instance list kept) and, from a
 second exporter with `instances_max_age: 0s`, a scrape that reads the list too; the daemon's own
 /1.0/metrics; all uncached (the daemons cache /1.0/metrics for 8 s: each sample waits that out), wall
-time and the daemon's CPU time (utime+stime and its children's, from /proc/<pid>/stat before and after).
+time and the daemon's CPU time (utime+stime and its children's, from /proc/<pid>/stat before and after;
+10 ms ticks, so the mean) and, as `..._threads`, the same from its live threads' schedstat (nanoseconds).
 The background reads once each (server info, pools and projects; the disk refresh, recursion=2), and
 the cost per scrape at a 30 s scrape interval with the default 60 s intervals. API calls per scrape at 4
 and at 31 instances; on LXD also the naive pylxd way (`instances.all()` per project, `state()` per
@@ -29,7 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ from lab.exporter import ExporterProc  # noqa: E402
 from lab.lxd import FLAVOURS, LXDLab  # noqa: E402
 from lab.lxd_cluster import Cluster  # noqa: E402
 from lab.lxd_fake import FakeLXD, Route, server_info, sync  # noqa: E402
-from lab.proc import Lab, PeerMissing, cpu_ms  # noqa: E402
+from lab.proc import Lab, PeerMissing, cpu_ms, cpu_ms_live_threads  # noqa: E402
 
 CACHE_WAIT = 9.0  # LXD and Incus cache /1.0/metrics for 8 s
 FIX = ROOT / "tests" / "fixtures" / "lxd"
@@ -61,19 +62,23 @@ QUIET = {"disk_interval": "1h", "server_interval": "1h", "instances_max_age": "1
 SCRAPES_PER_INTERVAL = 2
 
 
-def measure(pid: int | list[int], f: Callable[[], object]) -> tuple[float, float]:
-    """(wall ms, daemon CPU ms) of one call; CPU summed over the daemons given."""
+def measure(pid: int | list[int], f: Callable[[], object]) -> tuple[float, float, float]:
+    """(wall ms, daemon CPU ms, daemon CPU ms of its live threads) of one call, CPU summed over the daemons
+    given: /proc/<pid>/stat in 10 ms ticks (what the targets name), and the threads' schedstat in ns."""
     pids = pid if isinstance(pid, list) else [pid]
-    c0, t0 = sum(cpu_ms(p) for p in pids), time.perf_counter()
+    c0, s0 = sum(cpu_ms(p) for p in pids), sum(cpu_ms_live_threads(p) for p in pids)
+    t0 = time.perf_counter()
     f()
-    return (time.perf_counter() - t0) * 1000, sum(cpu_ms(p) for p in pids) - c0
+    wall = (time.perf_counter() - t0) * 1000
+    s1, c1 = sum(cpu_ms_live_threads(p) for p in pids), sum(cpu_ms(p) for p in pids)
+    return wall, c1 - c0, s1 - s0
 
 
-def med(xs: list[tuple[float, float]], k: int) -> float:
+def med(xs: Sequence[tuple[float, ...]], k: int) -> float:
     return round(statistics.median(x[k] for x in xs), 1)
 
 
-def mean(xs: list[tuple[float, float]], k: int) -> float:  # CPU: 10 ms ticks, so the mean
+def mean(xs: Sequence[tuple[float, ...]], k: int) -> float:  # CPU: 10 ms ticks, so the mean
     return round(statistics.fmean(x[k] for x in xs), 1)
 
 
@@ -127,8 +132,8 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int) -> dict[str
     exp.metrics()  # warm: connect, first background reads
     every.metrics()
     time.sleep(2)
-    scrape: list[tuple[float, float]] = []
-    metrics: list[tuple[float, float]] = []
+    scrape: list[tuple[float, float, float]] = []
+    metrics: list[tuple[float, float, float]] = []
     scrape_list, rec1, rec2, server, nv = [], [], [], [], []
 
     def background() -> None:  # what the exporter reads every server_interval (standalone)
@@ -151,10 +156,10 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int) -> dict[str
         server.append(measure(pid, background))
         if flavour == "lxd":
             nv.append(measure(pid, lambda: naive(lxd.socket)))
-        fmt = lambda m: f"{m[-1][0]:.1f} ms / {m[-1][1]:.0f} ms"  # noqa: E731
+        fmt = lambda m: f"{m[-1][0]:.1f} ms / {m[-1][1]:.0f} ms ({m[-1][2]:.1f})"  # noqa: E731
         print(
-            f"{flavour} round {r + 1} (wall / daemon CPU): exporter {fmt(scrape)}, reading the list "
-            f"{fmt(scrape_list)}, /1.0/metrics uncached {fmt(metrics)}, recursion=1 {fmt(rec1)}, "
+            f"{flavour} round {r + 1} (wall / daemon CPU (live threads)): exporter {fmt(scrape)}, reading "
+            f"the list {fmt(scrape_list)}, /1.0/metrics uncached {fmt(metrics)}, recursion=1 {fmt(rec1)}, "
             f"recursion=2 {fmt(rec2)}, background {fmt(server)}",
             flush=True,
         )
@@ -168,6 +173,12 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int) -> dict[str
     out["scrape_vs_lxd_metrics_wall"] = round(out["scrape_ms"] / out["lxd_metrics_ms"], 3)
     out["scrape_vs_lxd_metrics_daemon_cpu"] = round(
         out["daemon_cpu_ms_per_scrape"] / max(out["lxd_metrics_daemon_cpu_ms"], 0.1), 3
+    )
+    # The same from the daemon's threads' schedstat: nanoseconds, so a few rounds tell 5% apart.
+    out["daemon_cpu_ms_per_scrape_threads"] = med(scrape, 2)
+    out["lxd_metrics_daemon_cpu_ms_threads"] = med(metrics, 2)
+    out["scrape_vs_lxd_metrics_daemon_cpu_threads"] = round(
+        out["daemon_cpu_ms_per_scrape_threads"] / max(out["lxd_metrics_daemon_cpu_ms_threads"], 0.1), 3
     )
     # A scrape that reads the instance list too (after a start or stop, or the list's age).
     out["scrape_reading_list_ms"] = med(scrape_list, 0)
