@@ -7,6 +7,8 @@ second exporter with `instances_max_age: 0s`, a scrape that reads the list too; 
 /1.0/metrics; all uncached (the daemons cache /1.0/metrics for 8 s: each sample waits that out), wall
 time and the daemon's CPU time (utime+stime and its children's, from /proc/<pid>/stat before and after;
 10 ms ticks, so the mean) and, as `..._threads`, the same from its live threads' schedstat (nanoseconds).
+The steady scrape and /1.0/metrics are taken `--pairs` times (one sample varies by about 30%), the
+rest `--rounds` times; the ratios both of the medians and (`..._paired`) the median of each pair's ratio.
 The background reads once each (server info, pools and projects; the disk refresh, recursion=2), and
 the cost per scrape at a 30 s scrape interval with the default 60 s intervals. API calls per scrape at 4
 and at 31 instances; on LXD also the naive pylxd way (`instances.all()` per project, `state()` per
@@ -15,8 +17,8 @@ instance). Then a three-member cluster of the same daemon (lab/lxd_cluster.py, 3
 CPU summed over the three members (the database lives on them all). Then 5,000 synthetic instances parsed
 and exposed, and this machine's Python speed (`python_loop_1m_ms`). Last line: a JSON object.
 
-    .venv/bin/python bench/lxd.py [--containers 30] [--rounds 5] [--daemons lxd,incus] [--no-cluster]
-                                  [--scale-only]
+    .venv/bin/python bench/lxd.py [--containers 30] [--rounds 5] [--pairs 20] [--daemons lxd,incus]
+                                  [--no-cluster] [--scale-only]
 """
 
 from __future__ import annotations
@@ -82,6 +84,12 @@ def mean(xs: Sequence[tuple[float, ...]], k: int) -> float:  # CPU: 10 ms ticks,
     return round(statistics.fmean(x[k] for x in xs), 1)
 
 
+def paired(ours: Sequence[tuple[float, ...]], anchor: Sequence[tuple[float, ...]], k: int) -> float:
+    """The median of the rounds' own ratios: each round's two samples were taken one right after the
+    other, so what drifts over the run (the daemon's load, the machine's) cancels within a round."""
+    return round(statistics.median(o[k] / max(a[k], 0.1) for o, a in zip(ours, anchor, strict=True)), 3)
+
+
 def cpu_ratio(ours: float, anchor: float) -> float:
     return round(ours / max(anchor, 0.1), 3)
 
@@ -117,7 +125,7 @@ def calls_per_scrape(socket: str, **cfg: str) -> int:
     return rt.api.calls - n
 
 
-def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int) -> dict[str, Any]:
+def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int, pairs: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     t0 = time.monotonic()
     lxd = LXDLab(lab, flavour=FLAVOURS[flavour]).start()
@@ -146,13 +154,16 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int) -> dict[str
             lxd.api(f"/1.0/storage-pools/{p['name']}/resources")
         lxd.api("/1.0/projects?recursion=1")
 
-    for r in range(rounds):
+    for r in range(max(rounds, pairs)):
         # The anchor and the scrape in turn first (ABAB, BABA): what the daemon does between them counts
         # against neither.
         pair = [(metrics, lambda: lxd.api("/1.0/metrics")), (scrape, exp.metrics)]
         for into, call in pair if r % 2 == 0 else pair[::-1]:
             time.sleep(CACHE_WAIT)
             into.append(measure(pid, call))
+        if r >= rounds:  # the pairs beyond the rounds: only the headline comparison
+            print(f"{flavour} pair {r + 1}: exporter {scrape[-1][0]:.1f}, anchor {metrics[-1][0]:.1f} ms")
+            continue
         time.sleep(CACHE_WAIT)
         scrape_list.append(measure(pid, every.metrics))
         rec1.append(measure(pid, lambda: lxd.api("/1.0/instances?recursion=1&all-projects=true")))
@@ -175,6 +186,8 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int) -> dict[str
     out["daemon_cpu_ms_per_scrape"] = mean(scrape, 1)
     out["lxd_metrics_daemon_cpu_ms"] = mean(metrics, 1)
     out["scrape_vs_lxd_metrics_wall"] = round(out["scrape_ms"] / out["lxd_metrics_ms"], 3)
+    out["scrape_vs_lxd_metrics_wall_paired"] = paired(scrape, metrics, 0)
+    out["scrape_vs_lxd_metrics_daemon_cpu_threads_paired"] = paired(scrape, metrics, 2)
     out["scrape_vs_lxd_metrics_daemon_cpu"] = cpu_ratio(
         out["daemon_cpu_ms_per_scrape"], out["lxd_metrics_daemon_cpu_ms"]
     )
@@ -366,6 +379,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--containers", type=int, default=30)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument(
+        "--pairs",
+        type=int,
+        default=20,
+        help="(scrape, /1.0/metrics) pairs for the wall and CPU ratios, the rounds' included: one sample "
+        "varies by about 30%%, so 5 rounds cannot tell the exporter's few ms from noise",
+    )
     ap.add_argument("--daemons", default="lxd,incus")
     ap.add_argument("--no-cluster", action="store_true", help="no three-member cluster")
     ap.add_argument(
@@ -378,7 +398,7 @@ def main() -> int:
         if not args.scale_only:
             for name in args.daemons.split(","):
                 try:
-                    got = daemon_run(lab, name, args.containers, args.rounds)
+                    got = daemon_run(lab, name, args.containers, args.rounds, args.pairs)
                 except PeerMissing as e:
                     print(f"{name}: not measured ({e})")
                     continue
