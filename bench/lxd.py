@@ -85,8 +85,8 @@ def mean(xs: Sequence[tuple[float, ...]], k: int) -> float:  # CPU: 10 ms ticks,
 
 
 def paired(ours: Sequence[tuple[float, ...]], anchor: Sequence[tuple[float, ...]], k: int) -> float:
-    """The median of the rounds' own ratios: each round's two samples were taken one right after the
-    other, so what drifts over the run (the daemon's load, the machine's) cancels within a round."""
+    """The median of the pairs' own ratios: each pair's two samples were taken one right after the
+    other, so what drifts over the run (the daemon's load, the machine's) cancels within a pair."""
     return round(statistics.median(o[k] / max(a[k], 0.1) for o, a in zip(ours, anchor, strict=True)), 3)
 
 
