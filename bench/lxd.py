@@ -9,6 +9,8 @@ time and the daemon's CPU time (utime+stime and its children's, from /proc/<pid>
 10 ms ticks, so the mean) and, as `..._threads`, the same from its live threads' schedstat (nanoseconds).
 The steady scrape and /1.0/metrics are taken `--pairs` times (one sample varies by about 30%), the
 rest `--rounds` times; the ratios both of the medians and (`..._paired`) the median of each pair's ratio.
+/1.0/metrics is taken both on the unix socket and, as `..._https`, the way LXD's documentation has
+Prometheus scrape it: HTTPS with a trusted `metrics` certificate, on one kept-alive connection.
 The background reads once each (server info, pools and projects; the disk refresh, recursion=2), and
 the cost per scrape at a 30 s scrape interval with the default 60 s intervals. API calls per scrape at 4
 and at 31 instances; on LXD also the naive pylxd way (`instances.all()` per project, `state()` per
@@ -34,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import permutations
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import pylxd  # noqa: E402
+import requests  # noqa: E402
 
 from exporters.core import Deadline, parse_config  # noqa: E402
 from exporters.core.exposition import render  # noqa: E402
@@ -50,7 +54,7 @@ from exporters.lxd import collector, metrics_text, parse  # noqa: E402
 from exporters.lxd.config import Config  # noqa: E402
 from exporters.lxd.main import SPEC, Runtime  # noqa: E402
 from lab.exporter import ExporterProc  # noqa: E402
-from lab.lxd import FLAVOURS, LXDLab  # noqa: E402
+from lab.lxd import FLAVOURS, LXDLab, make_cert  # noqa: E402
 from lab.lxd_cluster import Cluster  # noqa: E402
 from lab.lxd_fake import FakeLXD, Route, server_info, sync  # noqa: E402
 from lab.proc import Lab, PeerMissing, cpu_ms, cpu_ms_live_threads  # noqa: E402
@@ -92,6 +96,26 @@ def paired(ours: Sequence[tuple[float, ...]], anchor: Sequence[tuple[float, ...]
 
 def cpu_ratio(ours: float, anchor: float) -> float:
     return round(ours / max(anchor, 0.1), 3)
+
+
+def https_metrics(lab: Lab, lxd: LXDLab, flavour: str) -> Callable[[], bytes]:
+    """GET /1.0/metrics as LXD's documentation has Prometheus do it: HTTPS on the loopback listener, a
+    trusted `metrics` certificate, the server's certificate pinned, one connection kept alive."""
+    base = lxd.enable_https()
+    cert = make_cert(lab.workdir / f"bench-certs-{flavour}", "metrics")
+    lxd.trust(cert[0], kind="metrics")
+    s = requests.Session()
+    s.trust_env = False  # no proxy, no REQUESTS_CA_BUNDLE in place of the pinned certificate
+    s.verify = lxd.server_cert()
+    s.cert = (str(cert[0]), str(cert[1]))
+
+    def get() -> bytes:
+        r = s.get(base + "/1.0/metrics", timeout=30)
+        r.raise_for_status()
+        return r.content
+
+    get()  # the TLS handshake, once, as on a kept-alive scrape connection
+    return get
 
 
 def naive(socket: str) -> int:
@@ -141,11 +165,13 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int, pairs: int)
     every = ExporterProc(
         lab, "lxd", {"socket": lxd.socket, **QUIET, "instances_max_age": "0s"}, log_level="warn"
     )
+    https = https_metrics(lab, lxd, flavour)
     exp.metrics()  # warm: connect, first background reads
     every.metrics()
     time.sleep(2)
     scrape: list[tuple[float, float, float]] = []
     metrics: list[tuple[float, float, float]] = []
+    metrics_https: list[tuple[float, float, float]] = []
     scrape_list, rec1, rec2, server, nv = [], [], [], [], []
 
     def background() -> None:  # what the exporter reads every server_interval (standalone)
@@ -154,15 +180,19 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int, pairs: int)
             lxd.api(f"/1.0/storage-pools/{p['name']}/resources")
         lxd.api("/1.0/projects?recursion=1")
 
+    anchors = [(metrics, lambda: lxd.api("/1.0/metrics")), (metrics_https, https), (scrape, exp.metrics)]
+    orders = list(permutations(anchors))
     for r in range(max(rounds, pairs)):
-        # The anchor and the scrape in turn first (ABAB, BABA): what the daemon does between them counts
-        # against neither.
-        pair = [(metrics, lambda: lxd.api("/1.0/metrics")), (scrape, exp.metrics)]
-        for into, call in pair if r % 2 == 0 else pair[::-1]:
+        # The two anchors and the scrape in every order in turn: what the daemon does between them counts
+        # against none.
+        for into, call in orders[r % len(orders)]:
             time.sleep(CACHE_WAIT)
             into.append(measure(pid, call))
         if r >= rounds:  # the pairs beyond the rounds: only the headline comparison
-            print(f"{flavour} pair {r + 1}: exporter {scrape[-1][0]:.1f}, anchor {metrics[-1][0]:.1f} ms")
+            print(
+                f"{flavour} pair {r + 1}: exporter {scrape[-1][0]:.1f}, anchor {metrics[-1][0]:.1f} ms, over "
+                f"HTTPS {metrics_https[-1][0]:.1f} ms"
+            )
             continue
         time.sleep(CACHE_WAIT)
         scrape_list.append(measure(pid, every.metrics))
@@ -174,8 +204,8 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int, pairs: int)
         fmt = lambda m: f"{m[-1][0]:.1f} ms / {m[-1][1]:.0f} ms ({m[-1][2]:.1f})"  # noqa: E731
         print(
             f"{flavour} round {r + 1} (wall / daemon CPU (live threads)): exporter {fmt(scrape)}, reading "
-            f"the list {fmt(scrape_list)}, /1.0/metrics uncached {fmt(metrics)}, recursion=1 {fmt(rec1)}, "
-            f"recursion=2 {fmt(rec2)}, background {fmt(server)}",
+            f"the list {fmt(scrape_list)}, /1.0/metrics uncached {fmt(metrics)} (HTTPS {fmt(metrics_https)}),"
+            f" recursion=1 {fmt(rec1)}, recursion=2 {fmt(rec2)}, background {fmt(server)}",
             flush=True,
         )
 
@@ -188,6 +218,11 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int, pairs: int)
     out["scrape_vs_lxd_metrics_wall"] = round(out["scrape_ms"] / out["lxd_metrics_ms"], 3)
     out["scrape_vs_lxd_metrics_wall_paired"] = paired(scrape, metrics, 0)
     out["scrape_vs_lxd_metrics_daemon_cpu_threads_paired"] = paired(scrape, metrics, 2)
+    # LXD's own endpoint as Prometheus scrapes it (HTTPS, kept alive).
+    out["lxd_metrics_https_ms"] = med(metrics_https, 0)
+    out["lxd_metrics_https_daemon_cpu_ms_threads"] = med(metrics_https, 2)
+    out["scrape_vs_lxd_metrics_https_wall_paired"] = paired(scrape, metrics_https, 0)
+    out["scrape_vs_lxd_metrics_https_daemon_cpu_threads_paired"] = paired(scrape, metrics_https, 2)
     out["scrape_vs_lxd_metrics_daemon_cpu"] = cpu_ratio(
         out["daemon_cpu_ms_per_scrape"], out["lxd_metrics_daemon_cpu_ms"]
     )
@@ -383,8 +418,8 @@ def main() -> int:
         "--pairs",
         type=int,
         default=20,
-        help="(scrape, /1.0/metrics) pairs for the wall and CPU ratios, the rounds' included: one sample "
-        "varies by about 30%%, so 5 rounds cannot tell the exporter's few ms from noise",
+        help="(scrape, /1.0/metrics, the same over HTTPS) rounds for the wall and CPU ratios, the rounds' "
+        "included: one sample varies by about 30%%, so 5 rounds cannot tell the exporter's few ms from noise",
     )
     ap.add_argument("--daemons", default="lxd,incus")
     ap.add_argument("--no-cluster", action="store_true", help="no three-member cluster")
