@@ -98,11 +98,11 @@ def cpu_ratio(ours: float, anchor: float) -> float:
     return round(ours / max(anchor, 0.1), 3)
 
 
-def https_metrics(lab: Lab, lxd: LXDLab, flavour: str) -> Callable[[], bytes]:
+def https_metrics(lab: Lab, lxd: LXDLab) -> Callable[[], bytes]:
     """GET /1.0/metrics as LXD's documentation has Prometheus do it: HTTPS on the loopback listener, a
     trusted `metrics` certificate, the server's certificate pinned, one connection kept alive."""
     base = lxd.enable_https()
-    cert = make_cert(lab.workdir / f"bench-certs-{flavour}", "metrics")
+    cert = make_cert(lab.workdir / f"bench-certs-{lxd.flavour.name}", "metrics")
     lxd.trust(cert[0], kind="metrics")
     s = requests.Session()
     s.trust_env = False  # no proxy, no REQUESTS_CA_BUNDLE in place of the pinned certificate
@@ -165,7 +165,7 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int, pairs: int)
     every = ExporterProc(
         lab, "lxd", {"socket": lxd.socket, **QUIET, "instances_max_age": "0s"}, log_level="warn"
     )
-    https = https_metrics(lab, lxd, flavour)
+    https = https_metrics(lab, lxd)
     exp.metrics()  # warm: connect, first background reads
     every.metrics()
     time.sleep(2)
@@ -180,8 +180,8 @@ def daemon_run(lab: Lab, flavour: str, containers: int, rounds: int, pairs: int)
             lxd.api(f"/1.0/storage-pools/{p['name']}/resources")
         lxd.api("/1.0/projects?recursion=1")
 
-    anchors = [(metrics, lambda: lxd.api("/1.0/metrics")), (metrics_https, https), (scrape, exp.metrics)]
-    orders = list(permutations(anchors))
+    headline = [(metrics, lambda: lxd.api("/1.0/metrics")), (metrics_https, https), (scrape, exp.metrics)]
+    orders = list(permutations(headline))
     for r in range(max(rounds, pairs)):
         # The two anchors and the scrape in every order in turn: what the daemon does between them counts
         # against none.
